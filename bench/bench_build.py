@@ -1,0 +1,176 @@
+"""Speed, memory and on-disk size of `python est_dataset.py build` at paper scale (every config, every split).
+
+    python bench/bench_build.py                          # 90,000 simulated sessions (the paper's size)
+    python bench/bench_build.py --data-dir RAW           # any raw v1 folder
+    python bench/bench_build.py --context-turns 0 4 8    # compare context windows
+
+The raw corpus is generated first (simulator, or the tests' stand-in if the simulator is missing) and cached under
+~/.cache/est/raw/bench-*; generating it is NOT part of the build time. The build then runs as a child process, exactly
+as a user runs it, while this script samples the resident memory of the child and its workers (summed) every 20 ms.
+
+Prints, per context window k: wall time, CPU time, peak RSS, user utterances/s, the on-disk Parquet size per config,
+the share of `context` in it and the raw size full-history contexts would need instead; then the balanced subset's
+emotion counts beside the paper's Table 3 "Used in experiment" column. Targets (issue 2 section 6): <= 60 s and
+<= 3 GB peak RSS on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import est_dataset  # noqa: E402
+import est_labels  # noqa: E402
+
+TARGET_SECONDS, TARGET_RSS = 60.0, 3 * 1024**3
+
+
+def raw_corpus(sessions: int, seed: int | None) -> tuple[Path, str]:
+    """A cached raw corpus of `sessions` sessions (simulator if importable, else the tests' stand-in)."""
+    try:
+        import simulator
+
+        seed = simulator.DEFAULT_SEED if seed is None else seed
+        kind, write = "simulator", lambda out: simulator.write_corpus(out, sessions, seed, progress=True)
+    except ImportError:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from raw_fixtures import write_standin_corpus
+
+        seed = 0 if seed is None else seed
+        kind, write = "stand-in", lambda out: write_standin_corpus(out, sessions, seed, shards=8, mean_user_turns=17)
+    target = est_dataset.cache_root() / "raw" / f"bench-{kind}-n{sessions}-seed{seed}"
+    if not target.is_dir():
+        print(f"Generating {sessions:,} {kind} sessions into {target} (not timed) ...", flush=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        write(tmp)
+        os.replace(tmp, target)
+    return target, f"{kind}, {sessions:,} sessions, seed {seed}"
+
+
+def run_build(raw: Path, out: Path, context_turns: int, workers: int | None) -> dict:
+    command = [sys.executable, str(ROOT / "est_dataset.py"), "build", "--data-dir", str(raw), "--out", str(out),
+               "--context-turns", str(context_turns), "--no-progress"]
+    if workers:
+        command += ["--workers", str(workers)]
+    start = time.perf_counter()
+    child = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, cpu = 0, {}
+    while child.poll() is None:
+        try:
+            tree = [child, *child.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
+            for p in tree:  # last seen CPU time of every process (workers exit before the child)
+                t = p.cpu_times()
+                cpu[p.pid] = t.user + t.system
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    stdout, stderr = child.communicate()
+    if child.returncode:
+        raise SystemExit(f"build failed ({child.returncode}):\n{stderr}")
+    return {"wall": wall, "rss": peak, "cpu": sum(cpu.values()), "stdout": stdout}
+
+
+def parquet_sizes(out: Path) -> tuple[dict[str, int], int]:
+    """On-disk bytes per config, and compressed bytes of the `context` column over all configs."""
+    sizes, context = {}, 0
+    for config in est_dataset.CONFIG_NAMES:
+        files = sorted((out / config).glob("*.parquet"))
+        sizes[config] = sum(f.stat().st_size for f in files)
+        for f in files:
+            meta = pq.read_metadata(f)
+            for g in range(meta.num_row_groups):
+                group = meta.row_group(g)
+                for c in range(group.num_columns):
+                    if group.column(c).path_in_schema == "context":
+                        context += group.column(c).total_compressed_size
+    return sizes, context
+
+
+def full_history_bytes(out: Path) -> int:
+    """Raw UTF-8 bytes `context` would take if every utterance row carried its whole dialogue so far (emotion config)."""
+    total = 0
+    for f in sorted((out / "sessions").glob("*.parquet")):
+        turns = pq.read_table(f, columns=["turns"])["turns"].combine_chunks()
+        flat = turns.flatten()
+        line = pc.binary_length(flat.field("text")).to_numpy().astype(np.int64) + len("用户：".encode()) + 1
+        is_user = pc.equal(flat.field("role"), "user").to_numpy(zero_copy_only=False)
+        offsets = turns.offsets.to_numpy()
+        before = np.cumsum(line) - line  # bytes of all earlier lines of the whole file ...
+        session_start = np.repeat(before[offsets[:-1]] if len(line) else [], np.diff(offsets))
+        total += int(((before - session_start)[is_user]).sum())  # ... minus those of earlier sessions
+    return total
+
+
+def balanced_counts(out: Path) -> dict[str, int]:
+    counts = np.zeros(len(est_labels.EMOTIONS), np.int64)
+    for f in (out / "joint-balanced").glob("*.parquet"):
+        counts += np.bincount(pq.read_table(f, columns=["emotion"])["emotion"].to_numpy(), minlength=len(counts))
+    return dict(zip(est_labels.EMOTIONS, counts.tolist()))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="raw v1 folder to build (default: a generated paper-scale corpus)")
+    parser.add_argument("--sessions", type=int, default=90_000, help="sessions to generate (default: 90000)")
+    parser.add_argument("--seed", type=int, default=None, help="generation seed (default: the simulator's)")
+    parser.add_argument("--context-turns", type=int, nargs="+", default=[est_dataset.DEFAULT_CONTEXT_TURNS],
+                        help=f"context windows to build with (default: {est_dataset.DEFAULT_CONTEXT_TURNS})")
+    parser.add_argument("--workers", type=int, help="parse workers passed to the build (default: the build's choice)")
+    args = parser.parse_args(argv)
+
+    raw, description = (Path(args.data_dir), f"raw folder {args.data_dir}") if args.data_dir else raw_corpus(args.sessions, args.seed)
+    raw_mb = sum(p.stat().st_size for p in raw.iterdir()) / 1e6
+    print(f"Corpus: {description} ({raw_mb:,.1f} MB raw files)")
+    print(f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
+          f"load average {os.getloadavg()[0]:.2f} at start (other processes slow the wall time)")
+    for k in args.context_turns:
+        scratch = Path(tempfile.mkdtemp(prefix="est-bench-build-"))
+        try:
+            out = scratch / "est"
+            result = run_build(raw, out, k, args.workers)
+            sizes, context_bytes = parquet_sizes(out)
+            utterances = sum(pq.read_metadata(f).num_rows for f in (out / "emotion").glob("*.parquet"))
+            total = sum(sizes.values())
+            met = result["wall"] <= TARGET_SECONDS and result["rss"] <= TARGET_RSS
+            print(f"\n## build, context_turns={k}")
+            print(f"wall time        {result['wall']:8.1f} s   (target <= {TARGET_SECONDS:.0f} s)")
+            print(f"CPU time         {result['cpu']:8.1f} s   (all processes)")
+            print(f"peak RSS         {result['rss'] / 1024**3:8.2f} GB  (target <= 3 GB; child + workers, summed)")
+            print(f"user utterances  {utterances:>10,d}  -> {utterances / result['wall']:,.0f} utterances/s")
+            print(f"on-disk size     {total / 1e6:8.1f} MB  (all configs; `context` columns: {context_bytes / 1e6:,.1f} MB)")
+            for config, size in sizes.items():
+                print(f"    {config:24s}{size / 1e6:10.1f} MB")
+            full = full_history_bytes(out)
+            print(f"full-history context instead of k={k}: {full / 1e9:,.2f} GB of raw text in the emotion config alone")
+            print(f"targets: {'MET' if met else 'NOT MET'}")
+            counts = balanced_counts(out)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    print("\n## balanced subset (joint-balanced, all splits) vs the paper's Table 3 'Used in experiment'")
+    print("| Emotion | This corpus | Paper | Difference |\n|---|---|---|---|")
+    for emotion, n in counts.items():
+        paper = est_dataset.PAPER_TABLE3["emotion"][emotion][1]
+        print(f"| {emotion} | {n:,} | {paper:,} | {(n - paper) / paper:+.1%} |")
+    print(f"| total | {sum(counts.values()):,} | {sum(u for _, u in est_dataset.PAPER_TABLE3['emotion'].values()):,} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Leaderboard speed at paper scale.
+
+1. validate + score + store one full-track prediction file of ~159k rows (the size of the paper's joint test split),
+   server-side (`Leaderboard.submit`: read, validate, score both halves, archive, insert), CSV and JSONL. Target ≤ 2 s.
+2. render the board with 1,000 stored submissions: query SQLite, rank, filter, and Gradio's Dataframe
+   postprocessing of the result. Target ≤ 1 s. With --http, also the /board round trip of a live local server.
+
+The gold is synthetic by default (random labels, same shape as the builder's gold file, ~159k rows). With
+--simulate N the gold comes from the real pipeline instead: simulator corpus of N sessions -> est_dataset build
+--blind-test -> est-gold/test.parquet (slow: minutes for 90k sessions).
+
+    python bench/bench_leaderboard.py
+    python bench/bench_leaderboard.py --simulate 90000 --http
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "leaderboard"))
+
+from est_leaderboard.board import SCORE_HEADERS  # noqa: E402
+from est_leaderboard.gold import load_gold  # noqa: E402
+from est_leaderboard.scoring import score_submission  # noqa: E402
+from est_leaderboard.service import Leaderboard  # noqa: E402
+from est_leaderboard.settings import Settings  # noqa: E402
+from est_leaderboard.synthetic import noisy_predictions, synthetic_gold  # noqa: E402
+from est_leaderboard.validation import check_submission  # noqa: E402
+
+PAPER_TEST_ROWS = 159_000
+
+
+def make_gold(work: Path, simulate: int | None) -> Path:
+    if simulate:
+        import est_dataset
+        import simulator
+
+        raw = work / "raw"
+        print(f"simulating {simulate:,} sessions and building with --blind-test ...", flush=True)
+        simulator.write_corpus(raw, simulate, simulator.DEFAULT_SEED, progress=True)
+        est_dataset.build(raw, work / "est", blind_test=True, progress=True)
+        return work / "est-gold" / "test.parquet"
+    path = work / "gold.parquet"
+    synthetic_gold(n_sessions=PAPER_TEST_ROWS // 6, turns_per_session=6, seed=0).to_parquet(path)
+    return path
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--simulate", type=int, metavar="N", help="gold from a simulated corpus of N sessions")
+    parser.add_argument("--repeats", type=int, default=3, help="submissions timed per format (default: 3)")
+    parser.add_argument("--board-rows", type=int, default=1000, help="stored submissions for the board timing")
+    parser.add_argument("--http", action="store_true", help="also time /board through a live local server")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
+        work = Path(tmp)
+        gold_path = make_gold(work, args.simulate)
+        settings = Settings.from_env({"EST_LB_GOLD": str(gold_path), "EST_LB_DATA_DIR": str(work / "data"),
+                                      "EST_LB_DAILY_LIMIT": "100000", "EST_LB_SEED_BASELINES": str(work / "s.json"),
+                                      "EST_LB_MAX_BYTES": str(1 << 30)})
+        board = Leaderboard(settings)
+        gold, load_s = timed(board.gold, "full")
+        frame = gold.frame()
+        print(f"gold: {len(gold):,} rows in the full track ({'simulated corpus' if args.simulate else 'synthetic'}), "
+              f"loaded once at start-up in {load_s:.2f} s")
+
+        print("\n1) validate + score + store one full-track file (server side, Leaderboard.submit)")
+        for fmt in ("csv", "jsonl"):
+            totals, parts = [], []
+            for r in range(args.repeats):
+                preds = noisy_predictions(frame, 0.3, seed=r).sample(frac=1.0, random_state=r)
+                path = work / f"pred-{r}.{fmt}"
+                if fmt == "csv":
+                    preds.to_csv(path, index=False)
+                else:
+                    preds.to_json(path, orient="records", lines=True, force_ascii=False)
+                checked, validate_s = timed(check_submission, path, gold, max_bytes=settings.max_bytes)
+                _, score_s = timed(score_submission, checked.codes, gold)
+                outcome, total_s = timed(board.submit, path, submitter=f"bench-{fmt}", model_name=f"{fmt}-{r}",
+                                         description="", track="full")
+                assert outcome.created
+                totals.append(total_s)
+                parts.append((validate_s, score_s))
+            size_mb = path.stat().st_size / 1e6
+            print(f"  {fmt:5s} {len(preds):,} rows, {size_mb:.1f} MB: submit median {statistics.median(totals):.3f} s, "
+                  f"max {max(totals):.3f} s (of which validate ~{statistics.median(p[0] for p in parts):.3f} s, "
+                  f"score both halves ~{statistics.median(p[1] for p in parts):.3f} s)  target <= 2 s: "
+                  f"{'OK' if max(totals) <= 2 else 'MISSED'}")
+
+        print(f"\n2) board with {args.board_rows:,} stored submissions")
+        template = board.store.get(1)
+        stored = len(board.store.list())
+        for i in range(args.board_rows - stored):
+            scale = 0.5 + 0.5 * ((i * 7919) % 1000) / 1000
+            board.store.add(submitter=f"user-{i % 50}", model_name=f"model-{i}", description="bench row",
+                            track="full", sha256=f"{i:064x}", file_name="p.csv", raw=b"-", extension=".csv",
+                            tasks=template.tasks, public_scores={k: v * scale for k, v in template.public_scores.items()},
+                            private_scores=template.private_scores, public_detail=template.public_detail,
+                            private_detail=template.private_detail)
+        import gradio as gr  # noqa: F401  (imported outside the timing)
+
+        from est_leaderboard.ui import _board_value
+
+        component = gr.Dataframe(interactive=False)
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            table = board.board("full", score_headers=list(SCORE_HEADERS))
+            component.postprocess(_board_value(table).value)
+            times.append(time.perf_counter() - start)
+        print(f"  query + rank + Dataframe postprocess of {len(table):,} rows x {len(table.columns)} columns: "
+              f"median {statistics.median(times):.3f} s, max {max(times):.3f} s  target <= 1 s: "
+              f"{'OK' if max(times) <= 1 else 'MISSED'}")
+        start = time.perf_counter()
+        searched = board.board("full", search="model-99")
+        print(f"  search 'model-99': {len(searched)} rows in {time.perf_counter() - start:.3f} s")
+
+        if args.http:
+            sys.path.insert(0, str(REPO_ROOT / "tests"))
+            from gradio_client import Client
+            from test_leaderboard_live import AppServer
+
+            env = {"EST_LB_GOLD": str(gold_path), "EST_LB_DATA_DIR": str(work / "data"),
+                   "EST_LB_SEED_BASELINES": str(work / "s.json")}
+            server = AppServer(env, work / "server.log").start()
+            try:
+                client = Client(server.url, verbose=False)
+                http_times = []
+                for _ in range(5):
+                    start = time.perf_counter()
+                    client.predict("full", "", list(SCORE_HEADERS), "public", api_name="/board")
+                    http_times.append(time.perf_counter() - start)
+                print(f"  /board through a live server (gradio_client round trip): median "
+                      f"{statistics.median(http_times):.3f} s, max {max(http_times):.3f} s")
+            finally:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()

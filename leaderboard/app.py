@@ -1,0 +1,45 @@
+"""EST leaderboard: `python leaderboard/app.py` serves it locally; on a Hugging Face Space this is the app_file.
+
+Configuration comes from environment variables, all read in est_leaderboard/settings.py (see its table).
+Locally the gold labels are those of the locally built dataset (est-gold/test.parquet of a --blind-test build, else
+the built est/ test split); on a Space they are downloaded from a private dataset repo with the Space's secret token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from est_leaderboard.gold import GoldError
+from est_leaderboard.service import Leaderboard
+from est_leaderboard.settings import TRACKS, Settings
+from est_leaderboard.ui import build_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(description="Serve the EST leaderboard (Gradio).")
+    parser.add_argument("--host", default=settings.host, help="interface to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=settings.port, help="port (default: %(default)s)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    leaderboard = Leaderboard(settings)
+    for track in TRACKS:  # load the gold at start-up: a missing or broken gold fails here, not on a user's upload
+        try:
+            gold = leaderboard.gold(track)
+        except (GoldError, RuntimeError) as err:
+            raise SystemExit(f"error: cannot load the gold labels of the {track} track: {err}") from None
+        logging.info("gold of the %s track: %d rows (%d public) from %s", track, len(gold), gold.public.sum(),
+                     gold.source)
+    demo = build_app(leaderboard)
+    demo.queue(default_concurrency_limit=4)
+    blocked = [str(settings.data_dir.resolve())]
+    if settings.gold_source is not None:
+        blocked.append(str(settings.gold_source.resolve()))
+    demo.launch(server_name=args.host, server_port=args.port, show_error=True, ssr_mode=False,
+                max_file_size=2 * settings.max_bytes, blocked_paths=blocked)
+
+
+if __name__ == "__main__":
+    main()

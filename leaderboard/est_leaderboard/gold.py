@@ -1,0 +1,150 @@
+"""The hidden test labels of a track, and the fixed public/private cut of the test set.
+
+`load_gold(source, track)` reads either
+- the builder's `--blind-test` gold file (`est-gold/test.parquet`: id, session_id, the three task columns as label
+  names, and `balanced` = row is in the joint-balanced test split), or
+- a built `est/` folder (the `joint` / `joint-balanced` test split, task columns as ClassLabel ids).
+
+Track `full` is the joint test split, track `balanced` the joint-balanced one (the paper's protocol).
+Every row belongs to the public or the private half; the half is fixed per *session* by a salted hash of its
+session_id, so an utterance never sits in a different half than its neighbours and the cut never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from est_labels import Task
+
+from .settings import TRACKS
+
+TRACK_CONFIG = {"full": "joint", "balanced": "joint-balanced"}
+_HALF_SALT = b"est-leaderboard-public-private-v1:"
+
+
+def is_public_session(session_id: str) -> bool:
+    """The fixed public/private cut: about half of the sessions are public."""
+    return hashlib.sha256(_HALF_SALT + session_id.encode("utf-8")).digest()[0] < 128
+
+
+@dataclass(frozen=True, eq=False)
+class Gold:
+    """Test labels of one track. `labels[task]` holds ClassLabel ids (est_labels order), aligned with `ids`."""
+
+    track: str
+    ids: np.ndarray
+    session_ids: np.ndarray
+    labels: dict[str, np.ndarray]
+    public: np.ndarray  # bool per row
+    source: str
+    index: pd.Index = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(self.labels)
+
+    def frame(self) -> pd.DataFrame:
+        """The gold as label names (for tests and tools; never sent to a browser)."""
+        data = {"id": self.ids, "session_id": self.session_ids}
+        for task, codes in self.labels.items():
+            data[task] = np.asarray(Task(task).labels, dtype=object)[codes]
+        data["public"] = self.public
+        return pd.DataFrame(data)
+
+
+class GoldError(ValueError):
+    """The gold source is missing or malformed."""
+
+
+def _codes_from_names(values: pd.Series, task: Task, where: str) -> np.ndarray:
+    lookup = {name: i for i, name in enumerate(task.labels)}
+    codes = values.map(lookup)
+    if codes.isna().any():
+        bad = values[codes.isna()].iloc[0]
+        raise GoldError(f"{where}: unknown {task.value} label {bad!r}")
+    return codes.to_numpy(dtype=np.int8)
+
+
+def _codes_from_ids(values: pd.Series, task: Task, where: str) -> np.ndarray:
+    codes = values.to_numpy()
+    if len(codes) and (codes.min() < 0 or codes.max() >= len(task.labels)):
+        hint = " (a --blind-test build hides test labels: use its est-gold/test.parquet)" if codes.min() < 0 else ""
+        raise GoldError(f"{where}: {task.value} ids outside 0..{len(task.labels) - 1}{hint}")
+    return codes.astype(np.int8)
+
+
+def _read_gold_file(path: Path, track: str) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    missing = [c for c in ("id", "session_id") if c not in frame.columns]
+    if missing:
+        raise GoldError(f"{path}: gold file lacks column(s) {missing}")
+    if track == "balanced":
+        if "balanced" not in frame.columns:
+            raise GoldError(f"{path}: gold file lacks the 'balanced' column needed for the balanced track")
+        frame = frame[frame["balanced"].astype(bool)]
+    return frame
+
+
+def _read_built_split(folder: Path, track: str) -> pd.DataFrame:
+    config_dir = folder / TRACK_CONFIG[track]
+    shards = sorted(config_dir.glob("test-*.parquet"))
+    if not shards:
+        raise GoldError(f"{config_dir}: no test-*.parquet shards (build the dataset first: python est_dataset.py build)")
+    return pd.concat([pd.read_parquet(p) for p in shards], ignore_index=True)
+
+
+def load_gold(source: str | Path, track: str) -> Gold:
+    """Test labels of `track` ("balanced" or "full") from a gold parquet file or a built est/ folder."""
+    if track not in TRACKS:
+        raise ValueError(f"unknown track {track!r} (expected one of: {', '.join(TRACKS)})")
+    source = Path(source)
+    if source.is_file():
+        frame = _read_gold_file(source, track)
+    elif source.is_dir():
+        frame = _read_built_split(source, track)
+    else:
+        raise GoldError(f"gold source {source} does not exist (a gold parquet file or a built est/ folder)")
+    if frame.empty:
+        raise GoldError(f"{source}: the {track} track has no test rows")
+
+    labels: dict[str, np.ndarray] = {}
+    for task in Task:
+        if task.value not in frame.columns:
+            continue
+        column = frame[task.value]
+        where = f"{source} ({track} track)"
+        if pd.api.types.is_integer_dtype(column.dtype):
+            labels[task.value] = _codes_from_ids(column, task, where)
+        else:
+            labels[task.value] = _codes_from_names(column.astype(object), task, where)
+    if not labels:
+        raise GoldError(f"{source}: no task column among {[t.value for t in Task]}")
+
+    ids = frame["id"].astype(str).to_numpy(dtype=object)
+    index = pd.Index(ids, dtype=object)  # Python strings: fast hash lookups of submitted ids
+    if not index.is_unique:
+        raise GoldError(f"{source}: duplicate ids in the gold, e.g. {index[index.duplicated()][0]!r}")
+    session_ids = frame["session_id"].astype(str).to_numpy(dtype=object)
+    sessions = pd.unique(session_ids)
+    public_of = {s: is_public_session(s) for s in sessions}
+    public = np.fromiter((public_of[s] for s in session_ids), dtype=bool, count=len(session_ids))
+    return Gold(track=track, ids=ids, session_ids=session_ids, labels=labels, public=public,
+                source=str(source), index=index)
+
+
+def fetch_gold_file(repo_id: str, filename: str, token: str | None) -> Path:
+    """Download the gold file from a private dataset repo (on a Space, with the Space's secret token).
+
+    Not exercised by the offline tests: there is no Hub access here.
+    """
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download(repo_id=repo_id, filename=filename, repo_type="dataset", token=token))

@@ -1,0 +1,109 @@
+"""Rows of the board that are not user submissions.
+
+- The paper's Table 4 (`paper_table4.json`, the one copy of those numbers): marked "reported in paper", shown on
+  the balanced track (the paper's protocol), never re-scored — they come from the paper's non-public data.
+- The project's own baselines (`seed_baselines.json`, path set in settings): marked "baseline". Entries are written
+  by `python -m est_leaderboard.seeds add-baseline ...` (run from `leaderboard/`), which validates and scores a
+  baseline's prediction file against the gold exactly as a submission is scored, so no number is typed in by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from est_scoring import headline_keys
+
+from .settings import TRACKS
+
+PAPER_TABLE = Path(__file__).with_name("paper_table4.json")
+KIND_SUBMISSION = "submission"
+KIND_BASELINE = "baseline (this project)"
+KIND_PAPER = "reported in paper"
+
+
+@dataclass(frozen=True)
+class SeedRow:
+    kind: str
+    model: str
+    description: str
+    track: str
+    public_scores: dict[str, float]
+    private_scores: dict[str, float]
+
+
+def _check_keys(scores: dict, where: str) -> dict[str, float]:
+    known = set(headline_keys())
+    unknown = sorted(set(scores) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown score keys {unknown}")
+    return {key: float(value) for key, value in scores.items()}
+
+
+def paper_rows() -> list[SeedRow]:
+    table = json.loads(PAPER_TABLE.read_text(encoding="utf-8"))
+    return [SeedRow(kind=KIND_PAPER, model=row["model"], description=f"EST paper, Table 4; ref. {row['reference']}",
+                    track=table["track"], public_scores=_check_keys(row["scores"], f"{PAPER_TABLE}: {row['model']}"),
+                    private_scores={})
+            for row in table["rows"]]
+
+
+def baseline_rows(path: Path) -> list[SeedRow]:
+    if not path.exists():
+        return []
+    rows = []
+    for entry in json.loads(path.read_text(encoding="utf-8")):
+        where = f"{path}: {entry.get('model')!r}"
+        if entry.get("track") not in TRACKS:
+            raise ValueError(f"{where}: track must be one of {TRACKS}")
+        rows.append(SeedRow(kind=KIND_BASELINE, model=entry["model"], description=entry.get("description", ""),
+                            track=entry["track"], public_scores=_check_keys(entry["public_scores"], where),
+                            private_scores=_check_keys(entry.get("private_scores", {}), where)))
+    return rows
+
+
+def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gold_source: Path,
+                 description: str = "") -> dict:
+    """Score a baseline's prediction file and write/replace its entry in the seed file (atomically)."""
+    from .gold import load_gold
+    from .scoring import score_submission
+    from .storage import write_atomically
+    from .validation import check_submission
+
+    gold = load_gold(gold_source, track)
+    checked = check_submission(predictions, gold, max_bytes=1 << 40)
+    public, private = score_submission(checked.codes, gold)
+    entry = {"model": model, "description": description, "track": track, "public_scores": public.scores,
+             "private_scores": private.scores, "predictions_sha256": checked.sha256,
+             "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    entries = json.loads(seed_file.read_text(encoding="utf-8")) if seed_file.exists() else []
+    entries = [e for e in entries if (e["model"], e["track"]) != (model, track)] + [entry]
+    write_atomically(seed_file, (json.dumps(entries, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    return entry
+
+
+def main(argv: list[str] | None = None) -> None:
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="python -m est_leaderboard.seeds",
+                                     description="Manage the baseline rows shown on the leaderboard.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add-baseline", help="score a baseline prediction file and add it to the seed file")
+    add.add_argument("--predictions", type=Path, required=True, help="CSV/JSONL prediction file (contract 6)")
+    add.add_argument("--model", required=True, help="name shown on the board")
+    add.add_argument("--track", choices=TRACKS, required=True)
+    add.add_argument("--description", default="")
+    add.add_argument("--gold", type=Path, default=settings.gold_source,
+                     help="gold parquet file or built est/ folder (default: %(default)s)")
+    add.add_argument("--seed-file", type=Path, default=settings.seed_baselines, help="default: %(default)s")
+    args = parser.parse_args(argv)
+    entry = add_baseline(args.seed_file, args.predictions, args.model, args.track, args.gold, args.description)
+    print(json.dumps(entry, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""All configuration of the leaderboard, read from environment variables in ONE place.
+
+| variable                    | default (local)                          | on a Space                         |
+|-----------------------------|------------------------------------------|------------------------------------|
+| EST_LB_DATA_DIR             | leaderboard/data                         | /data (persistent storage)         |
+| EST_LB_GOLD                 | est-gold/test.parquet, else est/         | unset                              |
+| EST_LB_GOLD_REPO            | unset                                    | private dataset repo with the gold |
+| EST_LB_GOLD_FILE            | test.parquet                             | file name inside that repo         |
+| HF_TOKEN                    | unset                                    | Space secret that can read the repo|
+| EST_LB_RESULTS_REPO         | unset (no mirroring)                     | optional dataset repo for a mirror |
+| EST_LB_MAX_BYTES            | 20971520 (20 MiB upload size limit)      |                                    |
+| EST_LB_DAILY_LIMIT          | 5 accepted submissions per user per UTC day |                                 |
+| EST_LB_REVEAL_PRIVATE       | 0 (private-half scores hidden)           | admin switch                       |
+| EST_LB_MAX_NAME_CHARS       | 64                                       |                                    |
+| EST_LB_MAX_DESCRIPTION_CHARS| 300                                      |                                    |
+| EST_LB_SEED_BASELINES       | leaderboard/seed_baselines.json          | seed_baselines.json next to app.py |
+| EST_LB_DEV_USER             | dev-user (local dev identity)            | ignored: Hugging Face OAuth        |
+| EST_LB_HOST / EST_LB_PORT   | 127.0.0.1 / 7860                         | 0.0.0.0 / 7860                     |
+| EST_LB_SUBMIT_CONCURRENCY   | 2 submissions scored at the same time    |                                    |
+
+A Space is recognised by the `SPACE_ID` variable that Hugging Face sets; there the identity comes from OAuth.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+APP_DIR = Path(__file__).resolve().parent.parent  # leaderboard/ in the repo, the Space root when deployed
+REPO_ROOT = APP_DIR.parent  # only meaningful in the repository checkout
+
+TRACKS: tuple[str, ...] = ("balanced", "full")
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+    if value <= 0:
+        raise ValueError(f"{name}={raw!r} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    gold_source: Path | None  # a gold parquet file or a built est/ folder
+    gold_repo: str | None  # private dataset repo holding the gold file (Space)
+    gold_filename: str
+    hf_token: str | None
+    results_repo: str | None
+    max_bytes: int
+    daily_limit: int
+    reveal_private: bool
+    max_name_chars: int
+    max_description_chars: int
+    seed_baselines: Path
+    on_space: bool
+    dev_user: str
+    host: str
+    port: int
+    submit_concurrency: int
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "leaderboard.sqlite3"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "submissions"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        on_space = bool(env.get("SPACE_ID"))
+        data_dir = Path(env.get("EST_LB_DATA_DIR") or ("/data" if on_space else APP_DIR / "data"))
+        gold_repo = env.get("EST_LB_GOLD_REPO") or None
+        gold_source: Path | None = Path(env["EST_LB_GOLD"]) if env.get("EST_LB_GOLD") else None
+        if gold_source is None and gold_repo is None and not on_space:
+            # Local default: the builder's --blind-test gold file, else the built dataset's test split.
+            blind_gold = REPO_ROOT / "est-gold" / "test.parquet"
+            gold_source = blind_gold if blind_gold.exists() else REPO_ROOT / "est"
+        return cls(
+            data_dir=data_dir,
+            gold_source=gold_source,
+            gold_repo=gold_repo,
+            gold_filename=env.get("EST_LB_GOLD_FILE") or "test.parquet",
+            hf_token=env.get("HF_TOKEN") or None,
+            results_repo=env.get("EST_LB_RESULTS_REPO") or None,
+            max_bytes=_positive_int(env, "EST_LB_MAX_BYTES", 20 * 1024 * 1024),
+            daily_limit=_positive_int(env, "EST_LB_DAILY_LIMIT", 5),
+            reveal_private=_flag(env.get("EST_LB_REVEAL_PRIVATE")),
+            max_name_chars=_positive_int(env, "EST_LB_MAX_NAME_CHARS", 64),
+            max_description_chars=_positive_int(env, "EST_LB_MAX_DESCRIPTION_CHARS", 300),
+            seed_baselines=Path(env.get("EST_LB_SEED_BASELINES") or APP_DIR / "seed_baselines.json"),
+            on_space=on_space,
+            dev_user=env.get("EST_LB_DEV_USER") or "dev-user",
+            host=env.get("EST_LB_HOST") or ("0.0.0.0" if on_space else "127.0.0.1"),
+            port=_positive_int(env, "EST_LB_PORT", 7860),
+            submit_concurrency=_positive_int(env, "EST_LB_SUBMIT_CONCURRENCY", 2),
+        )

@@ -1,0 +1,346 @@
+"""Check an uploaded prediction file before anything is stored, and report ALL its problems in one message.
+
+A prediction file (contract 6) is CSV or JSON Lines with the columns `id`, `emotion`, `transition`,
+`satisfaction` (label names as in est_labels; the documented aliases are accepted too). A task column may be left
+out: that task is then not scored. Rows may come in any order; every id of the track's test split must appear once.
+
+`validate_submission(path, gold)` returns the predictions as a DataFrame (canonical label names, rows in gold
+order) or raises `SubmissionError`, whose message lists every problem found (each listing capped, with counts).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+
+from est_labels import Task, normalize_label
+
+from .gold import Gold
+
+EXTENSIONS = (".csv", ".jsonl")
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+MAX_EXAMPLES = 5  # examples listed per problem
+MAX_PROBLEMS = 20  # problems listed per message
+TASK_COLUMNS: tuple[str, ...] = tuple(t.value for t in Task)
+COLUMNS: tuple[str, ...] = ("id", *TASK_COLUMNS)
+
+
+class SubmissionError(ValueError):
+    """The uploaded file was rejected. `problems` lists every problem found; str() is the user-facing message."""
+
+    def __init__(self, problems: list[str], file_name: str = "the file"):
+        self.problems = list(problems)
+        shown = self.problems[:MAX_PROBLEMS]
+        lines = [f"{file_name} was rejected ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):"]
+        lines += [f"  - {p}" for p in shown]
+        if len(self.problems) > len(shown):
+            lines.append(f"  - ... and {len(self.problems) - len(shown)} more problems")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class CheckedSubmission:
+    """A valid submission: `codes[task]` = predicted ClassLabel ids aligned with `gold.ids`."""
+
+    raw: bytes
+    sha256: str
+    extension: str
+    codes: dict[str, np.ndarray]
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(self.codes)
+
+
+def _examples(items: list[str], total: int) -> str:
+    shown = ", ".join(items[:MAX_EXAMPLES])
+    return shown + (f" (first {MAX_EXAMPLES} of {total:,} shown)" if total > MAX_EXAMPLES else "")
+
+
+def _where(ids: np.ndarray, lines: np.ndarray, rows: np.ndarray) -> list[str]:
+    return [f"{ids[r]!r} (line {lines[r]})" if ids[r] != "" else f"line {lines[r]}" for r in rows[:MAX_EXAMPLES]]
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+def _read_bytes(path: Path, file_name: str, max_bytes: int) -> tuple[bytes | None, str | None, list[str]]:
+    """Checks that need no parsing: extension, size, emptiness, encoding and content type."""
+    problems: list[str] = []
+    extension = Path(file_name).suffix.lower()
+    if extension not in EXTENSIONS:
+        problems.append(f"wrong file type {extension or '(no extension)'!r}: upload a .csv or .jsonl file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        problems.append(f"file is {size / 1e6:.1f} MB, over the size limit of {max_bytes / 1e6:.1f} MB")
+        return None, None, problems
+    raw = path.read_bytes()
+    if not raw.strip():
+        problems.append("file is empty")
+        return None, None, problems
+    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"PK\x03\x04" or raw[:4] == b"PAR1" or b"\x00" in raw[:4096]:
+        problems.append("content is binary (compressed, parquet or similar), not CSV or JSON Lines text")
+        return None, None, problems
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        problems.append(f"not UTF-8: invalid byte 0x{raw[err.start]:02x} at line {line} (byte {err.start}); save as UTF-8")
+        return None, None, problems
+    first = text.lstrip()[:1]
+    if extension == ".csv" and first in ("{", "["):
+        problems.append("content type mismatch: the .csv file holds JSON; name it .jsonl or write CSV")
+    elif extension == ".jsonl" and first != "{":
+        problems.append("content type mismatch: the .jsonl file does not hold JSON objects (one per line)")
+    return raw, text, problems
+
+
+def _table_to_frame(table: pa.Table) -> pd.DataFrame:
+    return pd.DataFrame({name: np.asarray(table.column(name).fill_null("").to_numpy(zero_copy_only=False),
+                                          dtype=object) if not pa.types.is_null(table.column(name).type)
+                         else np.full(table.num_rows, "", dtype=object) for name in table.column_names},
+                        dtype=object)  # plain Python strings: no round trip through pandas' arrow strings
+
+
+def _parse_csv_arrow(raw: bytes, text: str, header: list[str]) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Fast path for well-formed files: pyarrow's C++ CSV reader, every column read as text. None when the file
+    needs the careful path (malformed rows, blank lines, duplicate header names)."""
+    if len(set(header)) != len(header) or re.search(r"\n[ \t\r]*\n", text.strip()) or text.startswith(("\n", "\r")):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
+            read_options=pa_csv.ReadOptions(block_size=max(1 << 20, len(raw) // 8 + 1)),
+            convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return _table_to_frame(table), np.arange(2, table.num_rows + 2)
+
+
+def _parse_csv(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.DataFrame, np.ndarray]:
+    header = next(csv.reader(io.StringIO(text.lstrip("\r\n"))), [])
+    fast = _parse_csv_arrow(raw, text, header) if raw else None
+    if fast is not None:
+        return fast
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        problems.append(f"duplicate column name(s) {duplicated} in the header")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                                skip_blank_lines=False, on_bad_lines="warn", engine="c")
+        except pd.errors.ParserError as err:
+            problems.append(f"CSV could not be parsed: {err}")
+            return pd.DataFrame(), np.zeros(0, dtype=np.int64)
+        except pd.errors.EmptyDataError:
+            problems.append("file has no header line")
+            return pd.DataFrame(), np.zeros(0, dtype=np.int64)
+    skipped: list[int] = []
+    details: list[str] = []
+    for warning in caught:
+        for line in str(warning.message).splitlines():
+            if line.startswith("Skipping line "):  # "Skipping line 7: expected 4 fields, saw 5"
+                number, _, detail = line[len("Skipping line "):].partition(": ")
+                skipped.append(int(number))
+                details.append(f"line {number} ({detail})")
+    if skipped:
+        problems.append(f"{len(skipped):,} line(s) have the wrong number of fields: " + _examples(details, len(details)))
+    # Line of each data row: header is line 1; rows skipped as malformed shift the numbering.
+    lines = np.arange(2, 2 + len(frame) + len(skipped))
+    if skipped:
+        lines = lines[~np.isin(lines, skipped)][: len(frame)]
+    frame.columns = [str(c) for c in frame.columns]
+    return frame, lines
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and value != value):  # JSON null or a key missing on this line
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _parse_jsonl_arrow(raw: bytes, text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Fast path for well-formed files: pyarrow's C++ JSON Lines reader. None when the file needs the careful path
+    (broken JSON, non-object lines, blank lines, values that are not all strings)."""
+    if re.search(r"\n[ \t\r]*\n", text.strip()):
+        return None  # blank lines would shift pyarrow's row numbers against the file's line numbers
+    try:
+        table = pa_json.read_json(io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
+                                  read_options=pa_json.ReadOptions(block_size=max(1 << 20, len(raw) // 8 + 1)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not all(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t) for t in table.schema.types):
+        return None
+    return _table_to_frame(table), np.arange(1, table.num_rows + 1)
+
+
+def _parse_jsonl(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.DataFrame, np.ndarray]:
+    fast = _parse_jsonl_arrow(raw, text) if raw else None
+    if fast is not None:
+        return fast
+    numbered = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    records: list = []
+    try:  # fast path: the whole file as one JSON array (one C-level parse instead of one call per line)
+        records = json.loads("[" + ",".join(line for _, line in numbered) + "]")
+        fast = len(records) == len(numbered) and all(type(r) is dict for r in records)
+    except ValueError:
+        fast = False
+    if fast:
+        lines = [number for number, _ in numbered]
+    else:  # slow path, only for broken files: find every bad line
+        records, lines, bad = [], [], []
+        for number, line in numbered:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                bad.append(f"line {number}: invalid JSON ({err.msg} at column {err.colno})")
+                continue
+            if not isinstance(record, dict):
+                bad.append(f"line {number}: a JSON {type(record).__name__}, expected an object")
+                continue
+            records.append(record)
+            lines.append(number)
+        if bad:
+            problems.append(f"{len(bad):,} line(s) are not JSON objects: " + _examples(bad, len(bad)))
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    # A key missing on some lines becomes "" and is reported as an empty or missing id or label.
+    frame = pd.DataFrame({str(key): np.array([v if type(v) is str else _scalar_text(v)
+                                              for v in (r.get(key) for r in records)], dtype=object)
+                          for key in keys})
+    return frame, np.asarray(lines, dtype=np.int64)
+
+
+# --- checking --------------------------------------------------------------------------------------------------
+
+def _check_columns(columns: list[str], problems: list[str]) -> list[str]:
+    """Return the task columns present; record missing, extra and renamed columns."""
+    present = [c for c in TASK_COLUMNS if c in columns]
+    if "id" not in columns:
+        problems.append("missing column 'id'")
+    for column in columns:
+        if column in COLUMNS:
+            continue
+        close = difflib.get_close_matches(column.strip().lower(), [c for c in COLUMNS if c not in columns], n=1,
+                                          cutoff=0.6)
+        if close:
+            problems.append(f"column {column!r} looks like a renamed {close[0]!r}; expected exactly: {', '.join(COLUMNS)}")
+        else:
+            problems.append(f"unexpected column {column!r}; expected: {', '.join(COLUMNS)} (task columns may be left out)")
+    if not present:
+        problems.append(f"no prediction column: give at least one of {', '.join(TASK_COLUMNS)}")
+    return present
+
+
+def _check_ids(ids: np.ndarray, lines: np.ndarray, gold: Gold, problems: list[str]) -> np.ndarray:
+    """Positions of the rows in gold order (-1 = not in the gold); record empty, duplicate, unknown, missing ids."""
+    empty = np.flatnonzero(ids == "")
+    if len(empty):
+        problems.append(f"{len(empty):,} row(s) have an empty or missing id: " + _examples(_where(ids, lines, empty), len(empty)))
+    series = pd.Series(ids, dtype=object)
+    duplicated = series.duplicated(keep=False).to_numpy() & (ids != "")
+    if duplicated.any():
+        dup_ids = pd.unique(ids[duplicated])
+        examples = [f"{i!r} (lines {', '.join(str(l) for l in lines[ids == i][:3])})" for i in dup_ids[:MAX_EXAMPLES]]
+        problems.append(f"{len(dup_ids):,} id(s) appear more than once: " + _examples(examples, len(dup_ids)))
+    position = gold.index.get_indexer(ids) if gold.index.is_unique else np.full(len(ids), -1)
+    unknown = np.flatnonzero((position < 0) & (ids != ""))
+    if len(unknown):
+        problems.append(f"{len(unknown):,} id(s) are not in the {gold.track} test set (wrong track?): "
+                        + _examples(_where(ids, lines, unknown), len(unknown)))
+    seen = np.zeros(len(gold), dtype=bool)
+    seen[position[position >= 0]] = True
+    missing = np.flatnonzero(~seen)
+    if len(missing):
+        problems.append(f"{len(missing):,} of the {len(gold):,} ids of the {gold.track} test set are missing: "
+                        + _examples([repr(gold.ids[i]) for i in missing[:MAX_EXAMPLES]], len(missing)))
+    return position
+
+
+def _check_labels(task: str, values: np.ndarray, ids: np.ndarray, lines: np.ndarray,
+                  problems: list[str]) -> np.ndarray:
+    """ClassLabel ids of one task column (-1 where invalid); record empty and unknown labels."""
+    codes_of = {name: i for i, name in enumerate(Task(task).labels)}
+    inverse, uniques = pd.factorize(values)
+    unique_codes = np.empty(len(uniques), dtype=np.int8)
+    for k, value in enumerate(uniques):
+        try:
+            unique_codes[k] = codes_of[normalize_label(task, value)]
+        except ValueError:
+            unique_codes[k] = -1
+    codes = unique_codes[inverse]
+    empty = np.flatnonzero(values == "")
+    if len(empty):
+        problems.append(f"{task}: {len(empty):,} row(s) have an empty or missing label: "
+                        + _examples(_where(ids, lines, empty), len(empty)))
+    unknown = np.flatnonzero((codes < 0) & (values != ""))
+    if len(unknown):
+        bad_values = pd.unique(values[unknown])
+        examples = [f"{str(v)!r} at {_where(ids, lines, unknown[values[unknown] == v][:1])[0]}"
+                    for v in bad_values[:MAX_EXAMPLES]]
+        problems.append(f"{task}: {len(unknown):,} row(s) have unknown labels ({len(bad_values):,} distinct; expected "
+                        f"one of {', '.join(Task(task).labels)}): " + _examples(examples, len(bad_values)))
+    return codes
+
+
+def check_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                     file_name: str | None = None) -> CheckedSubmission:
+    """Validate the file at `path` against `gold`; return its predictions as ClassLabel ids in gold order."""
+    path = Path(path)
+    file_name = file_name or path.name
+    raw, text, problems = _read_bytes(path, file_name, max_bytes)
+    if raw is None or problems:
+        raise SubmissionError(problems, file_name)
+    extension = Path(file_name).suffix.lower()
+    if extension == ".csv":
+        frame, lines = _parse_csv(text, problems, raw)
+    else:
+        frame, lines = _parse_jsonl(text, problems, raw)
+    if frame.empty and not frame.columns.size:
+        if not problems:
+            problems.append("no predictions found")
+        raise SubmissionError(problems, file_name)
+    tasks = _check_columns(list(frame.columns), problems)
+    if len(frame) == 0:
+        problems.append("the file has a header but no prediction rows")
+        raise SubmissionError(problems, file_name)
+    if "id" in frame.columns:
+        ids = np.array([value.strip() for value in frame["id"].to_numpy(dtype=object)], dtype=object)
+        position = _check_ids(ids, lines, gold, problems)
+    else:
+        ids = np.full(len(frame), "", dtype=object)
+    codes = {task: _check_labels(task, frame[task].to_numpy(dtype=object), ids, lines, problems) for task in tasks}
+    if problems:
+        raise SubmissionError(problems, file_name)
+    aligned: dict[str, np.ndarray] = {}
+    for task in tasks:
+        in_gold_order = np.empty(len(gold), dtype=np.int8)
+        in_gold_order[position] = codes[task]
+        aligned[task] = in_gold_order
+    return CheckedSubmission(raw=raw, sha256=hashlib.sha256(raw).hexdigest(), extension=extension, codes=aligned)
+
+
+def validate_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+    """Contract 5: the predictions of a valid file as a DataFrame (id + the task columns it has, canonical label
+    names, rows in gold order); raises `SubmissionError` listing every problem otherwise."""
+    checked = check_submission(path, gold, max_bytes=max_bytes)
+    data = {"id": gold.ids}
+    for task, codes in checked.codes.items():
+        data[task] = np.asarray(Task(task).labels, dtype=object)[codes]
+    return pd.DataFrame(data)

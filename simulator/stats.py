@@ -1,0 +1,113 @@
+"""Corpus statistics of raw v1 sessions, and the calibration table against the paper (Tables 2-3).
+
+Turns are counted as in the paper's Table 2 (`est_labels.count_turns`); transitions are derived exactly as the
+builder derives them (`est_labels.derive_transitions`), so the figures describe the built dataset.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from est_labels import EMOTIONS, NO_EMOTION, TRANSITIONS, count_turns, derive_transitions
+
+
+def read_sessions(paths: Iterable[str | Path]) -> Iterator[dict]:
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)
+
+
+@dataclass
+class CorpusStats:
+    sessions: int = 0
+    turns: int = 0
+    user_utterances: int = 0
+    emotions: Counter = None
+    transitions: Counter = None
+    categories: Counter = None
+
+    def __post_init__(self):
+        self.emotions = Counter() if self.emotions is None else self.emotions
+        self.transitions = Counter() if self.transitions is None else self.transitions
+        self.categories = Counter() if self.categories is None else self.categories
+
+    def add(self, session: dict) -> None:
+        turns = session["turns"]
+        user = [(t["text"], t["emotion"]) for t in turns if t["role"] == "user"]
+        self.sessions += 1
+        self.turns += count_turns(t["role"] for t in turns)
+        self.user_utterances += len(user)
+        self.emotions.update(emotion for _, emotion in user)
+        self.transitions.update(t for t in derive_transitions(user) if t is not None)
+        self.categories[session.get("category", "")] += 1
+
+    @classmethod
+    def of(cls, sessions: Iterable[dict]) -> "CorpusStats":
+        stats = cls()
+        for session in sessions:
+            stats.add(session)
+        return stats
+
+    def emotion_share(self, emotion: str) -> float:
+        return self.emotions[emotion] / self.user_utterances
+
+    def transition_share(self, transition: str) -> float:
+        return self.transitions[transition] / max(1, sum(self.transitions.values()))
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    statistic: str
+    measured: float
+    paper: float
+    tolerance: str  # human-readable
+    ok: bool
+
+
+# The issue's acceptance bands at paper scale (N=90,000). `scale` widens them for smaller runs (tests use ~3).
+TURNS_REL_TOL = 0.05
+USER_UTTERANCES_REL_TOL = 0.10
+NO_EMOTION_ABS_TOL = 0.005
+EMOTION_REL_TOL = 0.15
+
+
+def calibration(stats: CorpusStats, scale: float = 1.0) -> list[CalibrationRow]:
+    """Measured vs paper for every calibrated statistic, with pass/fail under the (scaled) tolerances."""
+    from est_dataset import PAPER_TABLE2, PAPER_TABLE3  # the one home of the paper's figures
+
+    paper_users = PAPER_TABLE2["user_utterances"]
+    rows = []
+
+    def rel(name, measured, paper, tol):
+        tol *= scale
+        rows.append(CalibrationRow(name, measured, paper, f"±{tol:.0%}", abs(measured - paper) <= tol * paper))
+
+    rel("turns per session", stats.turns / stats.sessions, PAPER_TABLE2["turns_per_session"], TURNS_REL_TOL)
+    rel("user utterances per session", stats.user_utterances / stats.sessions,
+        paper_users / PAPER_TABLE2["sessions"], USER_UTTERANCES_REL_TOL)
+    rel("user utterances per turn", stats.user_utterances / stats.turns, paper_users / PAPER_TABLE2["turns"],
+        USER_UTTERANCES_REL_TOL)
+    for emotion in EMOTIONS:
+        measured, paper = stats.emotion_share(emotion), PAPER_TABLE3["emotion"][emotion][0] / paper_users
+        if emotion == NO_EMOTION:
+            tol = NO_EMOTION_ABS_TOL * scale
+            rows.append(CalibrationRow(f"share {emotion}", measured, paper, f"±{tol * 100:.1f} pt",
+                                       abs(measured - paper) <= tol))
+        else:
+            rel(f"share {emotion}", measured, paper, EMOTION_REL_TOL)
+    return rows
+
+
+def transition_comparison(stats: CorpusStats) -> list[tuple[str, float, float]]:
+    """(transition, derived share in this corpus, annotated share in the paper's Table 3)."""
+    from est_dataset import PAPER_TABLE3
+
+    paper = {t: PAPER_TABLE3["transition"][t][0] for t in TRANSITIONS}
+    total = sum(paper.values())
+    return [(t, stats.transition_share(t), paper[t] / total) for t in TRANSITIONS]

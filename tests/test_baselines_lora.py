@@ -1,0 +1,219 @@
+"""LoRA fine-tuning and label-scoring prediction on a tiny randomly-initialised Llama (CPU, offline, seconds).
+
+The model and its character-level tokenizer are built here from the training texts (baselines/tiny.py); the data is
+the session-wide `small_est` fixture (a small corpus built by est_dataset, see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import torch
+import pytest
+
+from baselines.data import load_track, predictions_frame, write_predictions
+from baselines.label_scoring import candidate_logprobs, generate_labels, parse_answer, predict_batch
+from baselines.lora_finetune import EstArguments, build_trainer, make_parser, save_prompt_settings
+from baselines.predict import load_for_prediction, predict_frame
+from baselines.prompts import build_prompt, field_prefix
+from baselines.tiny import save_tiny_model
+from est_labels import TASKS, Task
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The model is tiny: one thread is fastest, and avoids thread oversubscription on a busy 2-core CI machine
+    (measured here: 2 threads under load were ~18x slower than 1)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def est_dir(small_est):
+    return small_est
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory, est_dir):
+    frame = load_track(est_dir, "balanced", "train")
+    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "base", list(frame["context"]) + list(frame["text"]))
+
+
+def _load_base(base_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(base_dir), AutoTokenizer.from_pretrained(base_dir)
+
+
+def _training_args(est_dir, output_dir, *extra):
+    return make_parser().parse_args_and_config([
+        "--est_dir", str(est_dir), "--output_dir", str(output_dir), "--use_peft", "--lora_r", "4",
+        "--lora_alpha", "8", "--lora_target_modules", "all-linear", "--learning_rate", "1e-2",
+        "--per_device_train_batch_size", "8", "--max_steps", "15", "--logging_steps", "5", "--save_strategy", "no",
+        "--gradient_checkpointing", "false", "--report_to", "none", "--disable_tqdm", "true", "--seed", "0", *extra,
+    ])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, est_dir, base_dir):
+    """A few LoRA steps on the tiny model; returns what the tests inspect."""
+    out = tmp_path_factory.mktemp("lora") / "adapter"
+    est_args, training_args, model_args = _training_args(est_dir, out)
+    model, tokenizer = _load_base(base_dir)
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    probe = trainer.data_collator([trainer.train_dataset[i] for i in range(16)])
+
+    def probe_loss():
+        trainer.model.eval()
+        with torch.no_grad():
+            return trainer.model(**{k: v for k, v in probe.items() if k in ("input_ids", "attention_mask", "labels")}).loss.item()
+
+    before_loss = probe_loss()
+    before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+    trainer.train()
+    after_loss = probe_loss()
+    trainer.save_model(out)
+    save_prompt_settings(est_args, out)
+    return dict(trainer=trainer, before=before, before_loss=before_loss, after_loss=after_loss, adapter=out,
+                tokenizer=tokenizer)
+
+
+def test_loss_is_on_answer_tokens_only(est_dir, base_dir, tmp_path):
+    est_args, training_args, model_args = _training_args(est_dir, tmp_path / "out")
+    model, tokenizer = _load_base(base_dir)
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    frame = load_track(est_dir, "balanced", "train")
+    assert len(trainer.train_dataset) == len(frame)
+    for example in trainer.train_dataset.select(range(10)):
+        ids, labels = example["input_ids"], example["labels"]
+        trained_positions = [i for i, label in enumerate(labels) if label != -100]
+        # one contiguous block at the very end ...
+        assert trained_positions == list(range(len(ids) - len(trained_positions), len(ids)))
+        # ... that is exactly the answer plus end-of-sequence, with every prompt token masked
+        answer = tokenizer.decode([ids[i] for i in trained_positions])
+        assert answer == example["completion"]
+        assert answer.endswith(tokenizer.eos_token) and answer.startswith(field_prefix(Task.EMOTION))
+        prompt = tokenizer.decode(ids[: trained_positions[0]], skip_special_tokens=True)
+        assert prompt == example["prompt"]
+
+
+def test_per_task_mode_gives_one_example_per_task(est_dir, base_dir, tmp_path):
+    est_args, training_args, model_args = _training_args(est_dir, tmp_path / "out", "--prompt_mode", "per-task")
+    model, tokenizer = _load_base(base_dir)
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    assert len(trainer.train_dataset) == 3 * len(load_track(est_dir, "balanced", "train"))
+    first = trainer.train_dataset.select(range(3))
+    for task, example in zip(TASKS, first):
+        assert example["completion"].startswith(field_prefix(task)) and example["completion"].count("\n") == 0
+
+
+def test_lora_steps_lower_the_loss_and_change_only_adapter_weights(trained):
+    assert trained["after_loss"] < trained["before_loss"] - 0.05, (trained["before_loss"], trained["after_loss"])
+    changed_lora, changed_base = [], []
+    for name, param in trained["trainer"].model.named_parameters():
+        if not torch.equal(param.detach(), trained["before"][name]):
+            (changed_lora if "lora_" in name else changed_base).append(name)
+    assert changed_base == []
+    assert changed_lora and all("lora_" in n for n in changed_lora)
+    assert any("lora_B" in n for n in changed_lora)  # B starts at zero: it must have moved for LoRA to matter
+
+
+def _sample_rows(est_dir, n=7):
+    frame = load_track(est_dir, "balanced", "test").head(n)
+    return frame["context"].fillna("").tolist(), frame["text"].tolist()
+
+
+def test_adapter_save_reload_and_merge_give_identical_predictions(trained, est_dir, base_dir):
+    contexts, texts = _sample_rows(est_dir)
+    model = trained["trainer"].model.eval()
+    tokenizer = trained["tokenizer"]
+    prefixes = [build_prompt(c, t, TASKS) + field_prefix(Task.EMOTION) for c, t in zip(contexts, texts)]
+    candidates = [label + "\n" for label in Task.EMOTION.labels]
+    in_memory = candidate_logprobs(model, tokenizer, prefixes, candidates)
+    expected = predict_batch(model, tokenizer, contexts, texts)
+
+    base_model, _ = _load_base(base_dir)
+    base_scores = candidate_logprobs(base_model.eval(), tokenizer, prefixes, candidates)
+    assert not torch.allclose(in_memory, base_scores, atol=1e-4)  # training changed the scores
+
+    for merge in (False, True):
+        reloaded, reloaded_tokenizer, settings = load_for_prediction(trained["adapter"], merge=merge, device="cpu")
+        assert settings == {"prompt_mode": "joint", "prompt_language": "zh", "max_context_chars": 600}
+        scores = candidate_logprobs(reloaded, reloaded_tokenizer, prefixes, candidates)
+        torch.testing.assert_close(scores, in_memory, atol=1e-4, rtol=1e-4)
+        assert predict_batch(reloaded, reloaded_tokenizer, contexts, texts) == expected
+
+
+def test_batched_and_single_predictions_agree(trained, est_dir):
+    contexts, texts = _sample_rows(est_dir)
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    prefixes = [build_prompt(c, t, TASKS) + field_prefix(Task.TRANSITION) for c, t in zip(contexts, texts)]
+    assert len({len(p) for p in prefixes}) > 1  # different lengths, so the batch really is padded
+    candidates = [label + "\n" for label in Task.TRANSITION.labels]
+    batched = candidate_logprobs(model, tokenizer, prefixes, candidates)
+    single = torch.cat([candidate_logprobs(model, tokenizer, [p], candidates) for p in prefixes])
+    torch.testing.assert_close(batched, single, atol=1e-4, rtol=1e-4)
+    for mode in ("joint", "per-task"):
+        together = predict_batch(model, tokenizer, contexts, texts, mode=mode)
+        one_by_one = [predict_batch(model, tokenizer, [c], [t], mode=mode) for c, t in zip(contexts, texts)]
+        for task in TASKS:
+            assert together[task.value] == [p[task.value][0] for p in one_by_one]
+
+
+def test_scores_are_the_sequence_log_likelihood(trained):
+    """Cross-check the cached scoring against a plain forward pass over prefix + candidate."""
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    prefix = build_prompt("客服：您好\n用户：网又断了", "怎么还没修好", TASKS) + field_prefix(Task.EMOTION)
+    candidates = ["Anger\n", "No Emotion\n"]
+    scores = candidate_logprobs(model, tokenizer, [prefix], candidates)[0]
+    prefix_len = len(tokenizer(prefix)["input_ids"])
+    for score, candidate in zip(scores.tolist(), candidates):
+        ids = torch.tensor([tokenizer(prefix + candidate)["input_ids"]])
+        with torch.no_grad():
+            logprobs = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+        expected = logprobs[torch.arange(prefix_len - 1, ids.shape[1] - 1), ids[0, prefix_len:]].sum().item()
+        assert score == pytest.approx(expected, abs=1e-4)
+
+
+def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_path):
+    from est_leaderboard.gold import load_gold
+    from est_leaderboard.validation import validate_submission
+
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    for track in ("balanced",):  # the full track is the same code on more rows
+        frame = load_track(est_dir, track, "test")
+        table = predict_frame(model, tokenizer, frame, batch_size=4, progress=False)
+        for task in TASKS:
+            assert set(table[task.value]) <= set(task.labels)
+        for suffix in (".csv", ".jsonl"):
+            path = write_predictions(table, tmp_path / f"{track}{suffix}")
+            accepted = validate_submission(path, load_gold(est_dir, track))
+            assert len(accepted) == len(frame)
+            assert sorted(accepted["id"]) == sorted(frame["id"])
+
+
+def test_predict_cli_end_to_end(trained, est_dir, tmp_path):
+    from baselines import predict
+
+    out = predict.main(["--model_path", str(trained["adapter"]), "--est_dir", str(est_dir), "--track", "balanced",
+                        "--output", str(tmp_path / "p.csv"), "--batch_size", "5"])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,emotion,transition,satisfaction"
+    assert len(lines) == 1 + len(load_track(est_dir, "balanced", "test"))
+
+
+def test_generate_then_parse_reports_invalid_answers_as_none(trained, est_dir):
+    contexts, texts = _sample_rows(est_dir, 3)
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    generated = generate_labels(model, tokenizer, contexts, texts, max_new_tokens=8)
+    for task in TASKS:
+        assert len(generated[task.value]) == 3
+        assert all(label is None or label in task.labels for label in generated[task.value])
+    answer = "情绪：失望\n情绪状态转移：Neutral to Negative\n满意度：Happy"
+    assert parse_answer(answer, TASKS) == {"emotion": "Disappointment", "transition": "Neutral to Negative",
+                                           "satisfaction": None}
+
+
+def test_prediction_table_rejects_invalid_labels():
+    with pytest.raises(ValueError, match=r"row 1 \(id 'b/1'\): invalid emotion label 'Happy'"):
+        predictions_frame(["a/1", "b/1"], {"emotion": ["Worry", "Happy"]})

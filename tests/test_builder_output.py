@@ -1,0 +1,317 @@
+"""The built folder: Parquet layout, offline `load_dataset` round trip, the `Est` builder class, reproducibility,
+blind test, the dataset card, the default corpus cache, the CLI and `push`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+import est_dataset
+import est_labels
+from est_labels import Task
+from raw_fixtures import write_standin_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = est_dataset.CONFIG_NAMES
+SPLITS = est_dataset.SPLITS
+
+
+def read_split(folder: Path, config: str, split: str):
+    files = sorted((folder / config).glob(f"{split}-*-of-*.parquet"))
+    assert files, f"no {config}/{split} shards"
+    return datasets.concatenate_datasets([datasets.Dataset.from_parquet(str(f)) for f in files]) if len(files) > 1 else datasets.Dataset.from_parquet(str(files[0]))
+
+
+def card_yaml(folder: Path) -> dict:
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+# --- layout and loading ---------------------------------------------------------------------------------------
+def test_layout_matches_the_contract(small_est):
+    for config in CONFIGS:
+        for split in SPLITS:
+            shards = sorted((small_est / config).glob(f"{split}-*.parquet"))
+            assert [s.name for s in shards] == [f"{split}-{i:05d}-of-{len(shards):05d}.parquet" for i in range(len(shards))]
+    assert not list(small_est.rglob("*.py")), "datasets refuses folders with scripts"
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_load_dataset_offline_round_trip(small_est, config, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(small_est.parent)  # "from the project root": the folder is ./est
+    ds = datasets.load_dataset(small_est.name, config, cache_dir=str(tmp_path / "cache"))
+    assert isinstance(ds, datasets.DatasetDict) and list(ds) == list(SPLITS)
+    expected_features = est_dataset.features_for(config)
+    for split in SPLITS:
+        assert ds[split].features == expected_features
+        assert ds[split].to_dict() == read_split(small_est, config, split).to_dict()
+    labels = expected_features["turns"].feature if config == "sessions" else expected_features
+    for task in Task:
+        if task.value in labels:
+            assert labels[task.value].names == list(task.labels)
+
+
+def test_default_config_is_joint(small_est, tmp_path, monkeypatch):
+    monkeypatch.chdir(small_est.parent)
+    ds = datasets.load_dataset(small_est.name, cache_dir=str(tmp_path / "cache"))
+    assert list(ds["train"].features)[-3:] == list(est_labels.TASK_NAMES)
+
+
+def test_utterance_rows(small_est):
+    for config, labels in est_dataset.UTTERANCE_CONFIGS.items():
+        for split in SPLITS:
+            table = read_split(small_est, config, split).to_dict()
+            assert list(table) == [*est_dataset.UTTERANCE_COLUMNS, *labels]
+            for row_id, session_id, turn in zip(table["id"], table["session_id"], table["turn"]):
+                assert row_id == f"{session_id}/{turn}"
+            assert all(c in est_labels.CATEGORY_NAMES or c == "" for c in table["category"])
+            for label in labels:
+                assert min(table[label], default=0) >= 0, f"{config}/{split}: {label} missing"
+
+
+def test_joint_rows_are_the_utterances_with_a_transition(small_est):
+    for split in SPLITS:
+        emotion = read_split(small_est, "emotion", split)
+        joint = read_split(small_est, "joint", split)
+        sessions = read_split(small_est, "sessions", split)
+        with_transition = {
+            f"{s['session_id']}/{i}"
+            for s in sessions
+            for i, t in enumerate(s["turns"])
+            if t["role"] == "user" and t["transition"] >= 0
+        }
+        users = {f"{s['session_id']}/{i}" for s in sessions for i, t in enumerate(s["turns"]) if t["role"] == "user"}
+        assert set(joint["id"]) == with_transition
+        assert set(emotion["id"]) == users
+        assert set(read_split(small_est, "transition", split)["id"]) == with_transition
+
+
+def test_splits_are_disjoint_and_identical_across_configs(small_est):
+    sessions_of = {}
+    for config in CONFIGS:
+        per_split = {split: set(read_split(small_est, config, split)["session_id"]) for split in SPLITS}
+        for a, b in ((0, 1), (0, 2), (1, 2)):
+            assert not per_split[SPLITS[a]] & per_split[SPLITS[b]], config
+        for split, ids in per_split.items():
+            assert all(est_dataset.split_of(s) == split for s in ids)
+        sessions_of[config] = per_split
+    for config in CONFIGS:  # every config's sessions are a subset of the sessions config's, split by split
+        for split in SPLITS:
+            assert sessions_of[config][split] <= sessions_of["sessions"][split]
+    assert sessions_of["emotion"] == sessions_of["satisfaction"]
+
+
+def test_balanced_configs_share_rows_and_labels(small_est):
+    for split in SPLITS:
+        joint = read_split(small_est, "joint", split).to_dict()
+        by_id = {i: k for k, i in enumerate(joint["id"])}
+        balanced = read_split(small_est, "joint-balanced", split).to_dict()
+        for task in Task:
+            single = read_split(small_est, f"{task.value}-balanced", split).to_dict()
+            assert single["id"] == balanced["id"] and single[task.value] == balanced[task.value]
+        for k, row_id in enumerate(balanced["id"]):
+            for column in ("context", "text", *est_labels.TASK_NAMES):
+                assert balanced[column][k] == joint[column][by_id[row_id]]
+
+
+# --- the datasets builder class ----------------------------------------------------------------------------------
+def test_builder_class_gives_the_same_rows(small_raw_dir, small_est, tmp_path):
+    for config in CONFIGS:
+        builder = est_dataset.Est(config_name=config, data_dir=str(small_raw_dir), cache_dir=str(tmp_path / "cache"))
+        builder.download_and_prepare()
+        built = builder.as_dataset()
+        for split in SPLITS:
+            assert built[split].features == est_dataset.features_for(config)
+            assert built[split].to_dict() == read_split(small_est, config, split).to_dict(), (config, split)
+
+
+# --- reproducibility ------------------------------------------------------------------------------------------------
+def test_rebuild_is_byte_identical(small_raw_dir, small_est, tmp_path):
+    est_dataset.build(small_raw_dir, tmp_path / "est", progress=False, workers=2)  # other worker count, same bytes
+    first = {p.relative_to(small_est): p.read_bytes() for p in small_est.rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path / "est"): p.read_bytes() for p in (tmp_path / "est").rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert all(first[k] == second[k] for k in first), [str(k) for k in first if first[k] != second[k]]
+
+
+def test_rebuild_replaces_an_earlier_build(small_raw_dir, tmp_path):
+    write_standin_corpus(tmp_path / "tiny", 20, seed=3, shards=1)
+    est_dataset.build(tmp_path / "tiny", tmp_path / "est", progress=False)
+    summary = est_dataset.build(small_raw_dir, tmp_path / "est", progress=False)
+    assert datasets.Dataset.from_parquet(str(tmp_path / "est" / "sessions" / "train-00000-of-00001.parquet")).num_rows == summary.rows["sessions"]["train"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# --- blind test -------------------------------------------------------------------------------------------------------
+def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind):
+    gold = pq.read_table(small_est_blind.parent / "est-gold" / "test.parquet").to_pydict()
+    assert list(gold) == ["id", "session_id", *est_labels.TASK_NAMES, "balanced"]
+    joint = read_split(small_est, "joint", "test")
+    assert gold["id"] == joint["id"] and gold["session_id"] == joint["session_id"]
+    for task in Task:
+        assert gold[task.value] == [task.labels[i] for i in joint[task.value]]
+    balanced_ids = set(read_split(small_est, "joint-balanced", "test")["id"])
+    assert [i in balanced_ids for i in gold["id"]] == gold["balanced"]
+    assert any(gold["balanced"]) and not all(gold["balanced"])
+
+    for config, labels in est_dataset.UTTERANCE_CONFIGS.items():
+        hidden = read_split(small_est_blind, config, "test")
+        open_ = read_split(small_est, config, "test")
+        assert hidden["id"] == open_["id"] and hidden["context"] == open_["context"]
+        for label in labels:
+            assert set(hidden[label]) == {-1}
+        for split in ("train", "validation"):
+            assert read_split(small_est_blind, config, split).to_dict() == read_split(small_est, config, split).to_dict()
+    for session in read_split(small_est_blind, "sessions", "test"):
+        assert all(t[k] == -1 for t in session["turns"] for k in est_labels.TASK_NAMES)
+    readme = (small_est_blind / "README.md").read_text(encoding="utf-8")
+    assert "blind-test build" in readme
+    # the public card's label counts leave the hidden test labels out
+    for emotion in est_labels.EMOTIONS:
+        label = est_labels.EMOTIONS.index(emotion)
+        seen = sum(read_split(small_est, "emotion", s)["emotion"].count(label) for s in ("train", "validation"))
+        used = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(label) for s in ("train", "validation"))
+        assert f"| Emotion | {emotion} | {seen:,} | {used:,} |" in readme
+
+
+# --- the card --------------------------------------------------------------------------------------------------------
+def test_card_metadata(small_est):
+    meta = card_yaml(small_est)
+    assert meta["language"] == ["zh"] and meta["license"] and meta["task_categories"] and meta["size_categories"]
+    configs = {c["config_name"]: c for c in meta["configs"]}
+    assert set(configs) == set(CONFIGS)
+    assert [name for name, c in configs.items() if c.get("default")] == [est_dataset.DEFAULT_CONFIG]
+    for name, config in configs.items():
+        assert [f["split"] for f in config["data_files"]] == list(SPLITS)
+        for f in config["data_files"]:
+            assert list(small_est.glob(f["path"])), f["path"]
+    infos = {i["config_name"]: i for i in meta["dataset_info"]}
+    assert set(infos) == set(CONFIGS)
+    for name, info in infos.items():
+        features = datasets.Features._from_yaml_list(info["features"])
+        assert features == est_dataset.features_for(name)
+        assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
+            split: read_split(small_est, name, split).num_rows for split in SPLITS
+        }
+
+
+def test_card_body(small_est):
+    text = (small_est / "README.md").read_text(encoding="utf-8")
+    assert "[More Information Needed]" not in text and "{{" not in text
+    assert "SIMULATED" in text and "## Simulated default corpus" in text
+    for alias in (*est_labels.EMOTION_ALIASES, *est_labels.POLARITY_ALIASES, *est_labels.SATISFACTION_ALIASES):
+        assert f"`{alias}`" in text
+    assert "、".join(est_labels.FILLER_WORDS) in text
+    # Table 2 and 3 figures of this build are in the card, beside the paper's
+    users = sum(read_split(small_est, "emotion", s).num_rows for s in SPLITS)
+    assert f"| Total user utterances | {users:,} | 1,590,895 |" in text
+    for emotion, (annotated, used) in est_dataset.PAPER_TABLE3["emotion"].items():
+        count = sum(read_split(small_est, "emotion", s)["emotion"].count(est_labels.EMOTIONS.index(emotion)) for s in SPLITS)
+        balanced = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(est_labels.EMOTIONS.index(emotion)) for s in SPLITS)
+        assert f"| Emotion | {emotion} | {count:,} | {balanced:,} | {annotated:,} | {used:,} |" in text
+
+
+def test_card_template_rejects_unknown_placeholders(tmp_path, small_raw_dir):
+    template = tmp_path / "card.md"
+    template.write_text("# x {{ no_such_value }}")
+    tables = est_dataset.EstTables(est_dataset.read_raw(small_raw_dir))
+    with pytest.raises(ValueError, match="no_such_value"):
+        est_dataset.render_card(
+            est_dataset.corpus_statistics(tables), {}, tables.corpus.report, source="x", context_turns=1,
+            blind_test=False, yaml_header="a: 1", template=template,
+        )
+
+
+# --- the embedded default corpus -----------------------------------------------------------------------------------
+def test_default_corpus_is_generated_once_into_the_cache(tmp_path, monkeypatch):
+    calls = []
+
+    def write_corpus(out_dir, n_sessions, seed, shards=None, progress=True):
+        calls.append((n_sessions, seed))
+        return write_standin_corpus(Path(out_dir), n_sessions, seed, shards=1)
+
+    source = tmp_path / "fake_simulator" / "__init__.py"
+    source.parent.mkdir()
+    source.write_text("# fake")
+    fake = types.SimpleNamespace(write_corpus=write_corpus, DEFAULT_SESSIONS=40, DEFAULT_SEED=5, __file__=str(source))
+    monkeypatch.setitem(sys.modules, "simulator", fake)
+    monkeypatch.setenv("EST_CACHE_DIR", str(tmp_path / "cache"))
+    summary = est_dataset.build(None, tmp_path / "est", progress=False)
+    assert calls == [(40, 5)]
+    assert summary.report.sessions_read == 40
+    cached = est_dataset.default_corpus_dir(progress=False)
+    assert calls == [(40, 5)] and cached.parent == tmp_path / "cache" / "raw"
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no temporary folder left
+    assert "simulated" in (tmp_path / "est" / "README.md").read_text(encoding="utf-8")
+    source.write_text("# fake, changed")  # a changed simulator never serves the stale corpus
+    assert est_dataset.default_corpus_dir(progress=False) != cached and len(calls) == 2
+
+
+# --- CLI and push -----------------------------------------------------------------------------------------------------
+def run_cli(*args, env=None, cwd=None):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "est_dataset.py"), *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd
+    )
+
+
+def test_cli_build_prints_the_summary(small_raw_dir, tmp_path):
+    result = run_cli("build", "--data-dir", str(small_raw_dir), "--out", "est", "--context-turns", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for config in CONFIGS:
+        assert f"\n{config} " in result.stdout
+    assert "skipped (no user turn)" in result.stdout and "satisfaction disagreement(s) kept" in result.stdout
+    assert 'load_dataset("est", "joint")' in result.stdout
+    context = read_split(tmp_path / "est", "joint", "train")["context"]
+    assert max(c.count("\n") for c in context) == 1  # --context-turns 2: at most two lines
+
+
+@pytest.mark.parametrize("command", ["build", "simulate", "push"])
+def test_cli_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        est_dataset.main([command, "--help"])
+    assert exit_.value.code == 0 and "usage: est_dataset.py " + command in capsys.readouterr().out
+
+
+def clean_env(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1")
+    return env
+
+
+def test_push_without_token_fails_clearly(small_est, tmp_path):
+    result = run_cli("push", "--repo-id", "org/est", "--folder", str(small_est), env=clean_env(tmp_path))
+    assert result.returncode == 1
+    assert "no Hugging Face token" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_push_offline_fails_clearly(small_est, tmp_path):
+    env = {**clean_env(tmp_path), "HF_TOKEN": "hf_not_a_real_token"}
+    result = run_cli("push", "--repo-id", "org/est", "--folder", str(small_est), env=env)
+    assert result.returncode == 1
+    assert "offline" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_push_refuses_an_unbuilt_folder(tmp_path):
+    with pytest.raises(RuntimeError, match="not a built EST folder"):
+        est_dataset.push(tmp_path, "org/est")
+
+
+def test_cli_simulate_writes_a_buildable_corpus(tmp_path, capsys):
+    simulator = pytest.importorskip("simulator")
+    if not hasattr(simulator, "write_corpus"):
+        pytest.skip("simulator.write_corpus not available yet")
+    assert est_dataset.main(["simulate", "--sessions", "12", "--seed", "3", "--out", str(tmp_path / "raw"), "--no-progress"]) == 0
+    assert "12 simulated sessions" in capsys.readouterr().out
+    corpus = est_dataset.read_raw(tmp_path / "raw")
+    assert corpus.report.sessions_read == 12

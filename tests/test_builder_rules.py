@@ -1,0 +1,246 @@
+"""Builder rules on hand-written raw v1 sessions: derivation, aliases, satisfaction, skipping, context, splits."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import est_dataset
+import est_labels
+from est_labels import EMOTIONS, POLARITIES, Task
+from raw_fixtures import write_jsonl
+
+WORRY, ANGER, INSULT, DISAPPOINTMENT, ANXIETY, GRATITUDE, NO_EMOTION = EMOTIONS
+POSITIVE, NEUTRAL, NEGATIVE = POLARITIES
+
+
+def transition(initial: str, current: str) -> str:
+    name = f"{initial} to {current}"
+    assert name in est_labels.TRANSITIONS
+    return name
+
+
+def user(text, emotion, **labels):
+    return {"role": "user", "text": text, "emotion": emotion, **labels}
+
+
+def agent(text="好的，请稍等"):
+    return {"role": "agent", "text": text}
+
+
+def session(session_id, *turns, **extra):
+    return {"session_id": session_id, "turns": list(turns), **extra}
+
+
+def read(tmp_path, sessions, **kwargs) -> est_dataset.Corpus:
+    write_jsonl(tmp_path / "raw" / "part-0.jsonl", sessions)
+    return est_dataset.read_raw(tmp_path / "raw", **kwargs)
+
+
+def user_labels(corpus: est_dataset.Corpus, session_id: str, task: str) -> list[str | None]:
+    """The labels (names, None for -1) of one session's user turns, in order."""
+    index = corpus.sessions["session_id"].to_pylist().index(session_id)
+    turns = corpus.turns.to_pydict()
+    names = Task(task).labels
+    return [
+        names[label] if label >= 0 else None
+        for s, is_user, label in zip(turns["session"], turns["is_user"], turns[task])
+        if s == index and is_user
+    ]
+
+
+# --- the paper's transition rule, table-driven --------------------------------------------------------------------
+DERIVATION_CASES = {
+    "greeting_skip": (
+        [agent("您好"), user("你好", NO_EMOTION), user("喂，在吗？", NO_EMOTION), user("我的宽带又断了", ANGER),
+         agent(), user("那什么时候能修好", NO_EMOTION), user("好的谢谢", GRATITUDE)],
+        [None, None, None, transition(NEGATIVE, NEUTRAL), transition(NEGATIVE, POSITIVE)],
+    ),
+    "all_neutral": (
+        [user("我想查一下话费", NO_EMOTION), agent(), user("号码是[num]", NO_EMOTION), user("嗯", NO_EMOTION)],
+        [None, transition(NEUTRAL, NEUTRAL), transition(NEUTRAL, NEUTRAL)],
+    ),
+    "negative_start": (
+        [user("你们怎么又乱扣费！", ANGER), agent(), user("我很担心下个月还扣", WORRY), user("行吧", NO_EMOTION)],
+        [None, transition(NEGATIVE, NEGATIVE), transition(NEGATIVE, NEUTRAL)],
+    ),
+    "positive_start": (
+        [user("上次的问题解决了，特别感谢你们", GRATITUDE), agent(), user("这次想再办个副卡", NO_EMOTION),
+         user("怎么还没好，太失望了", DISAPPOINTMENT)],
+        [None, transition(POSITIVE, NEUTRAL), transition(POSITIVE, NEGATIVE)],
+    ),
+    "one_user_turn": ([agent("您好"), user("我要投诉", ANGER), agent("好的")], [None]),
+    "emotional_filler_sets_initial": (  # an emotional greeting states a sentiment (est_labels.derive_transitions)
+        [user("喂？！", ANXIETY), user("我要查话费", NO_EMOTION)],
+        [None, transition(NEGATIVE, NEUTRAL)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DERIVATION_CASES))
+def test_transition_derivation(tmp_path, case):
+    turns, expected = DERIVATION_CASES[case]
+    corpus = read(tmp_path, [session(case, *turns)])
+    assert user_labels(corpus, case, "transition") == expected
+    # satisfaction is derived from the emotion on every user turn
+    emotions = user_labels(corpus, case, "emotion")
+    assert user_labels(corpus, case, "satisfaction") == [est_labels.satisfaction_of(e) for e in emotions]
+
+
+def test_given_transition_is_kept_and_missing_ones_derived(tmp_path):
+    # the annotation disagrees with the mechanical rule on purpose: annotated transitions are kept as given
+    given = transition(POSITIVE, NEGATIVE)
+    corpus = read(
+        tmp_path,
+        [session("s", user("我想办宽带", NO_EMOTION), user("太慢了", ANGER, transition=given), user("好吧", NO_EMOTION))],
+    )
+    assert user_labels(corpus, "s", "transition") == [None, given, transition(NEUTRAL, NEUTRAL)]
+    assert (corpus.report.transitions_given, corpus.report.transitions_derived) == (1, 1)
+
+
+def test_aliases_are_accepted(tmp_path):
+    emotion_alias, emotion = next(iter(est_labels.EMOTION_ALIASES.items()))
+    chinese_alias = next(a for a, e in est_labels.EMOTION_ALIASES.items() if e == ANGER and not a.isascii())
+    sat_alias, sat = next((a, s) for a, s in est_labels.SATISFACTION_ALIASES.items() if s == est_labels.satisfaction_of(ANGER))
+    pol_alias = {v: k for k, v in est_labels.POLARITY_ALIASES.items()}
+    arrow = f"{pol_alias[NEUTRAL]}->{pol_alias[NEGATIVE]}"
+    corpus = read(
+        tmp_path,
+        [session("s", user("我查话费", emotion_alias), user("怎么又扣钱了", chinese_alias, satisfaction=sat_alias, transition=arrow))],
+    )
+    assert user_labels(corpus, "s", "emotion") == [emotion, ANGER]
+    assert user_labels(corpus, "s", "satisfaction")[1] == sat
+    assert user_labels(corpus, "s", "transition")[1] == transition(NEUTRAL, NEGATIVE)
+
+
+def test_satisfaction_disagreement_fails_unless_kept(tmp_path):
+    wrong = est_labels.satisfaction_of(GRATITUDE)  # disagrees with Anger
+    sessions = [session("s", user("我要投诉", ANGER, satisfaction=wrong), user("查话费", NO_EMOTION))]
+    with pytest.raises(est_dataset.RawFormatError, match=r"part-0\.jsonl:1: turn 0: satisfaction .* disagrees") as err:
+        read(tmp_path, sessions)
+    assert "--keep-given-satisfaction" in str(err.value)
+    corpus = est_dataset.read_raw(tmp_path / "raw", keep_given_satisfaction=True)
+    assert user_labels(corpus, "s", "satisfaction") == [wrong, est_labels.satisfaction_of(NO_EMOTION)]
+    assert corpus.report.satisfaction_disagreements_kept == 1
+    assert corpus.report.satisfaction_given == 1 and corpus.report.satisfaction_derived == 1
+
+
+def test_session_without_user_turn_is_skipped_and_counted(tmp_path):
+    corpus = read(tmp_path, [session("agent-only", agent(), agent()), session("ok", user("查话费", NO_EMOTION))])
+    assert corpus.sessions["session_id"].to_pylist() == ["ok"]
+    assert corpus.report.sessions_skipped_no_user_turn == 1
+    assert corpus.report.skipped_session_ids == ["agent-only"]
+    assert corpus.report.sessions_read == 2
+
+
+def test_category_optional_and_extra_keys_ignored(tmp_path):
+    category = est_labels.CATEGORY_NAMES[2]
+    corpus = read(
+        tmp_path,
+        [
+            session("a", user("查话费", NO_EMOTION, speaker_id=3), category=category, channel="phone"),
+            session("b", user("查话费", NO_EMOTION)),
+        ],
+    )
+    assert corpus.sessions["category"].to_pylist() == [category, ""]
+
+
+# --- context ------------------------------------------------------------------------------------------------------
+def test_context_is_the_previous_k_turns(tmp_path):
+    turns = [agent("您好"), user("你好", NO_EMOTION), agent("请讲"), user("网络\n断了", ANGER), user("快点修", ANXIETY)]
+    corpus = read(tmp_path, [session("s", *turns), session("t", user("第二个会话", NO_EMOTION))])
+    prefix = est_dataset.CONTEXT_PREFIX
+    lines = [prefix[t["role"]] + t["text"].replace("\n", " ") for t in turns]
+    for k in (0, 1, 2, 10):
+        table = est_dataset.EstTables(corpus, context_turns=k).utterances.to_pydict()
+        context = dict(zip(table["id"], table["context"]))
+        for position in (1, 3, 4):
+            assert context[f"s/{position}"] == "\n".join(lines[max(0, position - k) : position])
+        assert context["t/0"] == ""  # never crosses into another session
+    with pytest.raises(ValueError):
+        est_dataset.EstTables(corpus, context_turns=-1)
+
+
+def test_ids_and_turn_index_count_agent_turns(tmp_path):
+    corpus = read(tmp_path, [session("s", agent(), agent(), user("查话费", NO_EMOTION), agent(), user("好", NO_EMOTION))])
+    table = est_dataset.EstTables(corpus).utterances.to_pydict()
+    assert table["id"] == ["s/2", "s/4"] and table["turn"] == [2, 4]
+
+
+# --- splits -------------------------------------------------------------------------------------------------------
+def test_split_of_is_deterministic_with_8_1_1_ratio():
+    ids = [f"session-{i}" for i in range(20_000)]
+    splits = [est_dataset.split_of(s) for s in ids]
+    assert splits == [est_dataset.split_of(s) for s in ids]
+    counts = Counter(splits)
+    assert set(counts) == set(est_dataset.SPLITS)
+    for split, share in zip(est_dataset.SPLITS, (0.8, 0.1, 0.1)):
+        assert abs(counts[split] / len(ids) - share) < 0.015, counts
+
+
+def test_adding_sessions_never_moves_others(tmp_path):
+    base = [session(f"s{i}", user("查话费", NO_EMOTION)) for i in range(60)]
+    more = base + [session(f"new{i}", user("办宽带", NO_EMOTION)) for i in range(60)]
+    split_small = est_dataset.EstTables(read(tmp_path / "a", base)).session_split
+    split_large = est_dataset.EstTables(read(tmp_path / "b", more)).session_split
+    assert np.array_equal(split_small, split_large[: len(base)])
+
+
+# --- balanced subset ----------------------------------------------------------------------------------------------
+def test_balanced_rates_come_from_table3():
+    for emotion, (annotated, used) in est_dataset.PAPER_TABLE3["emotion"].items():
+        assert est_dataset.BALANCED_RATES[emotion] == pytest.approx(used / annotated)
+    assert set(est_dataset.BALANCED_RATES) == set(EMOTIONS)
+    # the "Used in experiment" column sums to the paper's 51,222 in each task
+    for task in Task:
+        assert sum(used for _, used in est_dataset.PAPER_TABLE3[task.value].values()) == 51_222
+
+
+def test_balanced_counts_arithmetic():
+    counts = est_dataset.balanced_counts({INSULT: 7, NO_EMOTION: 1_000_000, WORRY: 1000, ANGER: 0})
+    assert counts[INSULT] == 7  # rate 1: every Insult is kept
+    assert counts[NO_EMOTION] == round(1_000_000 * 10_892 / 1_533_561)
+    assert counts[WORRY] == 449  # 1000 * 13,696 / 30,486 = 449.26
+    assert counts[ANGER] == 0
+    # at paper scale the rule reproduces the column (the candidates are the annotated counts)
+    paper = {e: a for e, (a, _) in est_dataset.PAPER_TABLE3["emotion"].items()}
+    reproduced = est_dataset.balanced_counts(paper)
+    assert all(abs(reproduced[e] - u) <= 1 for e, (_, u) in est_dataset.PAPER_TABLE3["emotion"].items())
+
+
+def test_balanced_subset_per_split_and_emotion(small_raw_dir):
+    tables = est_dataset.EstTables(est_dataset.read_raw(small_raw_dir))
+    split = tables.session_split[_session_of_utterances(tables)]
+    for s, split_name in enumerate(est_dataset.SPLITS):
+        expected = est_dataset.balanced_counts(tables.balanced_candidates[split_name])
+        for e, emotion in enumerate(EMOTIONS):
+            in_group = (split == s) & (tables.emotion == e)
+            assert int((tables.balanced & in_group).sum()) == expected[emotion]
+            assert int((in_group & tables.has_transition).sum()) == tables.balanced_candidates[split_name][emotion]
+    assert not (tables.balanced & ~tables.has_transition).any()  # only utterances with all three labels
+
+
+def _session_of_utterances(tables: est_dataset.EstTables) -> np.ndarray:
+    ids = tables.corpus.sessions["session_id"].to_pylist()
+    position = {s: i for i, s in enumerate(ids)}
+    return np.array([position[s] for s in tables.utterances["session_id"].to_pylist()])
+
+
+def test_raw_files_are_read_in_name_order_and_gz_is_supported(tmp_path):
+    write_jsonl(tmp_path / "raw" / "b.jsonl.gz", [session("second", user("查话费", NO_EMOTION))])
+    write_jsonl(tmp_path / "raw" / "a.jsonl", [session("first", user("查话费", NO_EMOTION))])
+    (tmp_path / "raw" / "notes.txt").write_text("ignored")
+    corpus = est_dataset.read_raw(tmp_path / "raw")
+    assert corpus.sessions["session_id"].to_pylist() == ["first", "second"]
+    assert corpus.report.files == 2
+
+
+def test_blank_lines_and_bom_are_tolerated(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    line = json.dumps(session("s", user("查话费", NO_EMOTION)), ensure_ascii=False)
+    (raw / "x.jsonl").write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n\n   \n")
+    assert est_dataset.read_raw(raw).sessions.num_rows == 1

@@ -1,0 +1,238 @@
+"""Leaderboard: scoring on the two halves, storage (atomic, crash-safe), limits, duplicates, the board, seeds and
+settings — everything below the web layer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import est_scoring
+from est_labels import TASK_NAMES, Task
+from est_leaderboard.board import ALL_A, COLUMNS, SCORE_HEADERS, build_board
+from est_leaderboard.gold import load_gold
+from est_leaderboard.scoring import score_submission
+from est_leaderboard.seeds import KIND_BASELINE, KIND_PAPER, KIND_SUBMISSION, add_baseline, paper_rows
+from est_leaderboard.service import Leaderboard, SubmissionRefused
+from est_leaderboard.settings import Settings
+from est_leaderboard.storage import DailyLimitReached, SubmissionStore
+from est_leaderboard.synthetic import noisy_predictions, synthetic_gold
+from est_leaderboard.validation import SubmissionError, check_submission
+
+LEADERBOARD_DIR = Path(__file__).resolve().parents[1] / "leaderboard"
+
+
+@pytest.fixture(scope="module")
+def gold_frame() -> pd.DataFrame:
+    return synthetic_gold(n_sessions=60, turns_per_session=5, seed=7)
+
+
+@pytest.fixture(scope="module")
+def gold_file(gold_frame, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("gold") / "test.parquet"
+    gold_frame.to_parquet(path)
+    return path
+
+
+def make_settings(tmp_path: Path, gold_file: Path, **env) -> Settings:
+    base = {"EST_LB_DATA_DIR": str(tmp_path / "data"), "EST_LB_GOLD": str(gold_file),
+            "EST_LB_SEED_BASELINES": str(tmp_path / "seed_baselines.json")}
+    return Settings.from_env({**base, **{k: str(v) for k, v in env.items()}})
+
+
+def write_predictions(path: Path, gold_frame: pd.DataFrame, error_rate: float, seed: int, **kwargs) -> Path:
+    noisy_predictions(gold_frame, error_rate, seed=seed, **kwargs).to_csv(path, index=False)
+    return path
+
+
+# --- scoring ---------------------------------------------------------------------------------------------------
+
+def test_scores_are_est_scoring_on_each_half(gold_file, gold_frame, tmp_path):
+    gold = load_gold(gold_file, "full")
+    path = write_predictions(tmp_path / "p.csv", gold_frame, 0.4, seed=1)
+    public, private = score_submission(check_submission(path, gold).codes, gold)
+    preds = pd.read_csv(path).set_index("id")
+    for half, mask in ((public, gold.public), (private, ~gold.public)):
+        ids = gold.ids[mask]
+        ref = gold_frame.set_index("id").loc[ids]
+        expected = est_scoring.score({t: ref[t].tolist() for t in TASK_NAMES},
+                                     {t: preds.loc[ids, t].tolist() for t in TASK_NAMES})
+        assert half.scores == pytest.approx(expected)
+        assert set(half.detail) == {f"{t}_{k}" for t in TASK_NAMES for k in ("per_class", "confusion_matrix")}
+    assert public.scores != private.scores  # two different halves, two different results
+
+
+def test_unscored_task_is_absent(gold_file, gold_frame, tmp_path):
+    gold = load_gold(gold_file, "full")
+    path = write_predictions(tmp_path / "p.csv", gold_frame, 0.4, seed=1, tasks=("satisfaction",))
+    public, _ = score_submission(check_submission(path, gold).codes, gold)
+    assert set(public.scores) == set(est_scoring.headline_keys(["satisfaction"]))
+
+
+# --- storage ---------------------------------------------------------------------------------------------------
+
+def store_one(store: SubmissionStore, sha: str, *, submitter="alice", track="full", limit=None, now=None,
+              score=0.5):
+    scores = {"all_accuracy": score}
+    return store.add(submitter=submitter, model_name=f"m-{sha}", description="", track=track, sha256=sha * 8,
+                     file_name="p.csv", raw=sha.encode(), extension=".csv", tasks=list(TASK_NAMES),
+                     public_scores=scores, private_scores={"all_accuracy": score / 2}, public_detail={},
+                     private_detail={}, daily_limit=limit, now=now)
+
+
+def test_store_round_trip_duplicates_and_archive(tmp_path):
+    store = SubmissionStore(tmp_path)
+    first, created = store_one(store, "aaaaaaaa")
+    assert created and first.id == 1 and first.private_scores == {"all_accuracy": 0.25}
+    again, created = store_one(store, "aaaaaaaa")
+    assert not created and again.id == first.id  # identical file, same user and track: the earlier result
+    other_track, created = store_one(store, "aaaaaaaa", track="balanced")
+    assert created and other_track.id == 2
+    assert store.archive_path("aaaaaaaa" * 8, ".csv").read_bytes() == b"aaaaaaaa"
+    reopened = SubmissionStore(tmp_path)  # a restart loses nothing
+    assert [s.id for s in reopened.list()] == [1, 2]
+    assert reopened.get(2).track == "balanced"
+    assert reopened.integrity_check() == "ok"
+    journal = __import__("sqlite3").connect(tmp_path / "leaderboard.sqlite3").execute("PRAGMA journal_mode")
+    assert journal.fetchone()[0] == "wal"
+
+
+def test_daily_limit_counts_per_user_and_utc_day(tmp_path):
+    store = SubmissionStore(tmp_path)
+    day = datetime(2026, 1, 5, 23, 30, tzinfo=timezone.utc)
+    store_one(store, "11111111", limit=2, now=day)
+    store_one(store, "22222222", limit=2, now=day)
+    with pytest.raises(DailyLimitReached):
+        store_one(store, "33333333", limit=2, now=day)
+    store_one(store, "33333333", submitter="bob", limit=2, now=day)  # another user
+    store_one(store, "33333333", limit=2, now=day + timedelta(hours=1))  # next UTC day
+    assert len(store.list()) == 4
+
+
+def test_crash_between_insert_and_commit_leaves_db_consistent(tmp_path):
+    """A process killed inside the write transaction: after reopening, only the committed rows exist."""
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from est_leaderboard import storage
+        from test_leaderboard_core import store_one
+        store = storage.SubmissionStore({str(tmp_path)!r})
+        store_one(store, "aaaaaaaa"); store_one(store, "bbbbbbbb")
+        # die right after the INSERT of the third row, before its COMMIT
+        storage.Submission.from_row = classmethod(lambda cls, row: os._exit(9))
+        store_one(store, "cccccccc")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=LEADERBOARD_DIR, capture_output=True, text=True)
+    assert result.returncode == 9, result.stderr
+    store = SubmissionStore(tmp_path)
+    assert store.integrity_check() == "ok"
+    assert [s.file_sha256[:8] for s in store.list()] == ["aaaaaaaa", "bbbbbbbb"]
+    stored, created = store_one(store, "cccccccc")  # the interrupted one can be submitted again
+    assert created and stored.id == 3
+
+
+# --- service: the whole flow -----------------------------------------------------------------------------------
+
+def test_submit_flow_limits_duplicates_and_text(gold_file, gold_frame, tmp_path):
+    board = Leaderboard(make_settings(tmp_path, gold_file, EST_LB_DAILY_LIMIT=2, EST_LB_MAX_NAME_CHARS=12))
+    good = write_predictions(tmp_path / "good.csv", gold_frame, 0.2, seed=1)
+    worse = write_predictions(tmp_path / "worse.csv", gold_frame, 0.6, seed=2)
+    third = write_predictions(tmp_path / "third.csv", gold_frame, 0.4, seed=3)
+    first = board.submit(good, submitter="alice", model_name="  <b>Good</b>\n", description="x" * 10,
+                         track="full")
+    assert first.created and first.submission.model_name == "<b>Good</b>"  # stored as plain text, whitespace cleaned
+    repeat = board.submit(good, submitter="alice", model_name="again", description="", track="full")
+    assert not repeat.created and repeat.submission.id == first.submission.id
+    board.submit(worse, submitter="alice", model_name="Worse", description="", track="full")
+    with pytest.raises(SubmissionRefused, match="daily limit"):
+        board.submit(third, submitter="alice", model_name="Third", description="", track="full")
+    with pytest.raises(SubmissionRefused, match="limit is 12"):
+        board.submit(third, submitter="bob", model_name="x" * 13, description="", track="full")
+    with pytest.raises(SubmissionRefused, match="log in"):
+        board.submit(third, submitter="", model_name="Third", description="", track="full")
+    with pytest.raises(SubmissionError):
+        board.submit(tmp_path / "good.csv", submitter="bob", model_name="Bal", description="", track="balanced")
+    assert len(board.store.list()) == 2  # refused and rejected files stored nothing
+
+    table = board.board("full")
+    mine = table[table["Type"] == KIND_SUBMISSION]
+    assert list(mine["Model"]) == ["<b>Good</b>", "Worse"] and list(mine["Rank"]) == [1, 2]
+    assert mine[ALL_A].iloc[0] == pytest.approx(first.submission.public_scores["all_accuracy"], abs=1e-4)
+
+
+def test_private_half_only_when_revealed(gold_file, gold_frame, tmp_path):
+    path = write_predictions(tmp_path / "p.csv", gold_frame, 0.4, seed=1)
+    hidden = Leaderboard(make_settings(tmp_path, gold_file))
+    stored = hidden.submit(path, submitter="a", model_name="M", description="", track="full").submission
+    public_all_a = round(stored.public_scores["all_accuracy"], 4)
+    private_all_a = round(stored.private_scores["all_accuracy"], 4)
+    assert public_all_a != private_all_a
+    assert hidden.board("full", half="private")[ALL_A].tolist() == [public_all_a]
+    assert hidden.detail(stored.id)[1] == stored.public_detail
+    revealed = Leaderboard(make_settings(tmp_path, gold_file, EST_LB_REVEAL_PRIVATE=1))
+    assert revealed.board("full", half="private")[ALL_A].tolist() == [private_all_a]
+    assert revealed.detail(stored.id)[1] == stored.private_detail
+
+
+def test_template_has_ids_and_no_labels(gold_file, gold_frame, tmp_path):
+    board = Leaderboard(make_settings(tmp_path, gold_file))
+    template = pd.read_csv(board.template_csv("balanced", tmp_path), keep_default_na=False)
+    assert list(template.columns) == ["id", *TASK_NAMES]
+    assert template["id"].tolist() == gold_frame.loc[gold_frame["balanced"], "id"].tolist()
+    assert (template[list(TASK_NAMES)] == "").all().all()
+
+
+# --- board and seeds -------------------------------------------------------------------------------------------
+
+def test_board_columns_from_schema_ranking_search_and_column_choice(tmp_path):
+    assert [h for h in SCORE_HEADERS if h.startswith(Task.TRANSITION.title)] == [
+        f"{Task.TRANSITION.title} {m}" for m in ("A", "P", "R", "F1")]
+    store = SubmissionStore(tmp_path)
+    for sha, score in (("11111111", 0.3), ("22222222", 0.9), ("33333333", 0.6)):
+        store_one(store, sha, score=score)
+    table = build_board("full", store.list("full"), [], search="")
+    assert table[ALL_A].tolist() == [0.9, 0.6, 0.3] and table["Rank"].tolist() == [1, 2, 3]
+    assert table[ALL_A].dtype.kind == "f"  # numeric, so it sorts numerically
+    assert build_board("full", store.list(), [], search="M-3333")["Model"].tolist() == ["m-33333333"]
+    narrow = build_board("full", store.list(), [], score_headers=[ALL_A])
+    assert [c for c in narrow.columns if c in SCORE_HEADERS] == [ALL_A]
+    assert set(narrow.columns) <= set(COLUMNS)
+
+
+def test_paper_rows_and_baseline_seeds(gold_file, gold_frame, tmp_path):
+    paper = paper_rows()
+    assert len(paper) == 10 and {r.kind for r in paper} == {KIND_PAPER} and {r.track for r in paper} == {"balanced"}
+    llama2 = next(r for r in paper if r.model == "LLaMa2-7B")
+    assert llama2.public_scores["all_accuracy"] == 0.7208 and llama2.public_scores["satisfaction_macro_f1"] == 0.8183
+    assert "all_accuracy" not in next(r for r in paper if r.model == "ASAP").public_scores
+
+    settings = make_settings(tmp_path, gold_file)
+    path = write_predictions(tmp_path / "base.csv", gold_frame[gold_frame["balanced"]], 0.3, seed=4)
+    entry = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "a baseline")
+    add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "re-run")  # replaces
+    assert len(json.loads(settings.seed_baselines.read_text())) == 1
+    table = Leaderboard(settings).board("balanced")
+    assert set(table["Type"]) == {KIND_PAPER, KIND_BASELINE}
+    row = table[table["Type"] == KIND_BASELINE].iloc[0]
+    assert row[ALL_A] == pytest.approx(entry["public_scores"]["all_accuracy"], abs=1e-4)
+    ranked = table[ALL_A].fillna(-1).tolist()
+    assert ranked == sorted(ranked, reverse=True)
+
+
+def test_settings_from_env(tmp_path):
+    local = Settings.from_env({})
+    assert local.data_dir == LEADERBOARD_DIR / "data" and not local.on_space and local.host == "127.0.0.1"
+    assert local.daily_limit == 5 and local.max_bytes == 20 * 1024 * 1024 and not local.reveal_private
+    space = Settings.from_env({"SPACE_ID": "u/est", "EST_LB_GOLD_REPO": "u/est-gold", "HF_TOKEN": "t",
+                               "EST_LB_REVEAL_PRIVATE": "true", "EST_LB_DAILY_LIMIT": "3"})
+    assert space.on_space and space.data_dir == Path("/data") and space.gold_source is None
+    assert space.gold_repo == "u/est-gold" and space.reveal_private and space.daily_limit == 3
+    with pytest.raises(ValueError, match="EST_LB_DAILY_LIMIT"):
+        Settings.from_env({"EST_LB_DAILY_LIMIT": "many"})

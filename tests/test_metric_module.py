@@ -1,0 +1,184 @@
+"""The evaluate module metrics/est_metric: offline loading per configuration, its doctests, bad input, the Space
+folder assembled by metrics/deploy.py, and the metric card."""
+
+import doctest
+import filecmp
+import importlib.util
+import inspect
+import json
+from pathlib import Path
+
+import evaluate
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from est_labels import TASK_NAMES, Task
+from est_scoring import score
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = ROOT / "metrics" / "est_metric"
+CONFIGS = (*TASK_NAMES, "joint")
+
+
+def _load(config, path="metrics/est_metric"):
+    return evaluate.load(path, config)
+
+
+@pytest.fixture(autouse=True)
+def _project_root(monkeypatch):
+    # evaluate.load("metrics/est_metric") is documented relative to the project root
+    monkeypatch.chdir(ROOT)
+
+
+def _random_rows(seed, n=400):
+    rng = np.random.default_rng(seed)
+    refs = {t.value: [t.labels[i] for i in rng.integers(0, len(t.labels), n)] for t in Task}
+    preds = {t: [r if rng.random() < 0.6 else Task(t).labels[0] for r in refs[t]] for t in TASK_NAMES}
+    return refs, preds
+
+
+def _records(columns):
+    return pd.DataFrame(columns)[list(TASK_NAMES)].to_dict("records")
+
+
+def test_kwargs_description_doctests():
+    metric = _load("emotion")
+    module = inspect.getmodule(type(metric))
+    test = doctest.DocTestParser().get_doctest(
+        module._KWARGS_DESCRIPTION, {"evaluate": evaluate}, "est_metric._KWARGS_DESCRIPTION", module.__file__, 0
+    )
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert test.examples and runner.summarize().failed == 0
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_single_task_configs_equal_the_core(task):
+    refs, preds = _random_rows(1)
+    metric = _load(task)
+    expected = score({task: refs[task]}, {task: preds[task]}, per_class=True, confusion=True)
+    assert metric.compute(references=refs[task], predictions=preds[task], per_class=True, confusion=True) == expected
+    ids = lambda names: [Task(task).labels.index(v) for v in names]  # noqa: E731
+    extras = dict(per_class=True, confusion=True)
+    assert metric.compute(references=ids(refs[task]), predictions=ids(preds[task]), **extras) == expected
+    assert metric.compute(references=ids(refs[task]), predictions=preds[task], **extras) == expected
+
+
+def test_joint_config_equals_the_core_including_bootstrap():
+    refs, preds = _random_rows(2)
+    sessions = [f"s{i // 8}" for i in range(len(refs["emotion"]))]
+    metric = _load("joint")
+    kwargs = dict(per_class=True, bootstrap=50, seed=3, session_ids=sessions)
+    out = metric.compute(references=_records(refs), predictions=_records(preds), **kwargs)
+    assert out == score(refs, preds, **kwargs)
+    assert {"all_accuracy", "exact_match", "exact_match_ci"} <= set(out)
+
+
+def test_add_batch_streams_like_one_call():
+    refs, preds = _random_rows(3)
+    metric = _load("emotion")
+    refs, preds = refs["emotion"], preds["emotion"]
+    for start in range(0, 400, 150):
+        metric.add_batch(references=refs[start : start + 150], predictions=preds[start : start + 150])
+    metric.add(reference=refs[0], prediction=preds[0])
+    expected = score({"emotion": refs + refs[:1]}, {"emotion": preds + preds[:1]})
+    assert metric.compute() == expected
+
+
+@pytest.mark.parametrize("config", ["sentiment", "Emotion", "default", None])
+def test_unknown_config_is_a_clear_error(config):
+    with pytest.raises(ValueError, match=r"unknown EST metric configuration .*: choose one of emotion, transition, "):
+        evaluate.load("metrics/est_metric", config) if config else evaluate.load("metrics/est_metric")
+
+
+@pytest.mark.parametrize(
+    "config, refs, preds, message",
+    [
+        ("emotion", ["Anger", 1], ["Anger", "Anger"], r"references mix label names and ClassLabel ids.*position 1"),
+        ("emotion", [0, "Anger"], [0, 1], r"references mix label names and ClassLabel ids.*position 1"),
+        ("emotion", ["Anger", "Anger"], ["Anger", None], r"predictions: missing value \(None\) at position 1"),
+        ("satisfaction", [0, 3], [0, 1], r"ClassLabel id 3 at position 1 is outside 0..2"),
+        ("transition", ["Neutral to Happy"], [0], r"unknown transition label 'Neutral to Happy' at position 0"),
+        ("emotion", ["Anger"], ["Anger", "Anger"], r"2 predictions for 1 references"),
+        ("emotion", [], [], r"emotion references are empty"),
+        ("joint", [{"emotion": "Anger"}], [{"emotion": "Anger"}], r"joint references: position 0 .*expected a dict with"),
+    ],
+)
+def test_bad_input_through_evaluate(config, refs, preds, message):
+    with pytest.raises(ValueError, match=message):
+        _load(config).compute(references=refs, predictions=preds)
+
+
+def test_loads_from_another_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = evaluate.load(str(MODULE), "satisfaction").compute(references=[0, 1, 2], predictions=[0, 1, 1])
+    assert out["satisfaction_accuracy"] == pytest.approx(2 / 3)
+
+
+def _deploy_module():
+    spec = importlib.util.spec_from_file_location("est_metric_deploy", ROOT / "metrics" / "deploy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_deploy_folder_is_self_contained_and_loads(tmp_path, monkeypatch):
+    deploy = _deploy_module()
+    out = tmp_path / "spaces" / "est_metric"
+    deploy.main(["--out", str(out)])
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(deploy.SPACE_FILES)
+    assert not any(p.is_symlink() for p in out.iterdir())
+    # the copies are the project's modules, byte for byte (no second copy lives in the repository)
+    assert filecmp.cmp(out / "est_scoring.py", ROOT / "est_scoring.py", shallow=False)
+    assert filecmp.cmp(out / "est_labels.py", ROOT / "est_labels.py", shallow=False)
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        deploy.main(["--out", str(out)])
+    (out / "stale.txt").write_text("from an older deploy")
+    deploy.main(["--out", str(out), "--overwrite"])
+    assert sorted(p.name for p in out.iterdir()) == files  # replaced as a whole
+    assert sorted(p.name for p in out.parent.iterdir()) == ["est_metric"]  # no staging or backup folder left
+    with pytest.raises(SystemExit):
+        deploy.main(["--out", str(tmp_path / "other"), "--push", "org/not_est_metric"])
+    assert not (tmp_path / "other").exists()
+
+    monkeypatch.chdir(tmp_path)
+    refs, preds = _random_rows(4)
+    metric = evaluate.load(str(out), "joint")
+    assert metric.compute(references=_records(refs), predictions=_records(preds)) == score(refs, preds)
+
+
+def test_repository_module_files_are_symlinks_to_the_top_level_modules():
+    for name in ("est_labels.py", "est_scoring.py"):
+        assert (MODULE / name).is_symlink() and (MODULE / name).resolve() == ROOT / name
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside evaluate's own gradio helper
+def test_space_widget_input_parsing_reaches_compute():
+    # The Space runs evaluate's launch_gradio_widget (gradio 3, not installed here); its Dataframe -> compute parsing
+    # is plain Python, so check that the joint inputs typed as JSON cells arrive as the module expects.
+    from evaluate.utils.gradio import infer_gradio_input_types, parse_gradio_data
+
+    metric = _load("joint")
+    names, types = zip(*metric.features[0].items())
+    input_types = infer_gradio_input_types(types)
+    row = {"emotion": "Anger", "transition": "Neutral to Negative", "satisfaction": "Dissatisfied"}
+    data = pd.DataFrame({name: [json.dumps(row, ensure_ascii=False)] for name in names})
+    assert metric.compute(**parse_gradio_data(data, input_types))["exact_match"] == 1.0
+
+
+def test_card_has_space_yaml_evaluate_sections_and_every_label():
+    text = (MODULE / "README.md").read_text(encoding="utf-8")
+    _, front_matter, body = text.split("---\n", 2)
+    meta = yaml.safe_load(front_matter)
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py" and "evaluate" in meta["tags"]
+    for section in ("## Metric Description", "## How to Use", "### Inputs", "### Output Values",
+                    "#### Values from Popular Papers", "### Examples", "## Limitations and Bias", "## Citation"):
+        assert section in body, section
+    for label in Task.EMOTION.labels + Task.SATISFACTION.labels:
+        assert label in body, label
+    assert "0.7208" in body and "mean of the per-class F1" in body
+    app = (MODULE / "app.py").read_text().strip().splitlines()
+    assert app[-2:] == ['module = evaluate.load("est_metric.py", "joint")', "launch_gradio_widget(module)"]

@@ -1,0 +1,224 @@
+"""The simulated default corpus: reproducible files, valid raw v1, calibrated statistics, masked numbers, realism."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import simulator
+from est_labels import (CATEGORY_NAMES, EMOTIONS, NO_EMOTION, ROLES, Task, is_substantive, normalize_label,
+                        polarity)
+from simulator import flows, phrases, topics
+from simulator.stats import CorpusStats, calibration, read_sessions
+
+ROOT = Path(__file__).resolve().parents[1]
+MID_SIZE = 5_000  # the issue's "mid-size run" for calibration
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def mid_corpus() -> list[dict]:
+    return list(simulator.iter_sessions(MID_SIZE, SEED))
+
+
+@pytest.fixture(scope="module")
+def mid_stats(mid_corpus) -> CorpusStats:
+    return CorpusStats.of(mid_corpus)
+
+
+def _user_turns(sessions):
+    return [t for s in sessions for t in s["turns"] if t["role"] == "user"]
+
+
+# --- files: determinism, naming, arguments ---------------------------------------------------------------------
+def test_same_n_and_seed_give_byte_identical_files_whatever_the_worker_count(tmp_path):
+    a = simulator.write_corpus(tmp_path / "a", 300, 5, shards=3, progress=False, workers=2)
+    b = simulator.write_corpus(tmp_path / "b", 300, 5, shards=3, progress=False, workers=1)
+    assert [p.name for p in a] == [p.name for p in b] == [f"sim-0000{i}-of-00003.jsonl.gz" for i in range(3)]
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    c = simulator.write_corpus(tmp_path / "c", 300, 6, shards=3, progress=False)
+    assert [p.read_bytes() for p in a] != [p.read_bytes() for p in c]
+
+
+def test_gzip_header_has_no_timestamp_and_no_file_name(tmp_path):
+    (path,) = simulator.write_corpus(tmp_path, 20, 1, shards=1, progress=False)
+    header = path.read_bytes()[:10]
+    assert header[:2] == b"\x1f\x8b"
+    assert header[3] & 0x08 == 0, "FNAME flag set"
+    assert header[4:8] == b"\0\0\0\0", "mtime is not 0"
+
+
+def test_sharding_does_not_change_the_sessions(tmp_path):
+    one = list(read_sessions(simulator.write_corpus(tmp_path / "one", 120, 2, shards=1, progress=False)))
+    four = list(read_sessions(simulator.write_corpus(tmp_path / "four", 120, 2, shards=4, progress=False)))
+    assert one == four
+    assert [s["session_id"] for s in one] == sorted({s["session_id"] for s in one})
+
+
+def test_rewriting_with_fewer_shards_removes_stale_shards_only(tmp_path):
+    simulator.write_corpus(tmp_path, 60, 1, shards=3, progress=False)
+    (tmp_path / "notes.txt").write_text("keep me")
+    paths = simulator.write_corpus(tmp_path, 60, 1, shards=2, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([p.name for p in paths] + ["notes.txt"])
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(n_sessions=0, seed=1), ValueError), (dict(n_sessions=10, seed=-1), ValueError),
+    (dict(n_sessions=5, seed=1, shards=6), ValueError), (dict(n_sessions=5, seed=1, shards=0), ValueError),
+    (dict(n_sessions=True, seed=1), TypeError), (dict(n_sessions=10, seed="1"), TypeError),
+])
+def test_bad_arguments_are_rejected_before_anything_is_written(tmp_path, kwargs, error):
+    with pytest.raises(error):
+        simulator.write_corpus(tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_defaults_of_the_contract():
+    assert simulator.DEFAULT_SESSIONS == 10_000
+    assert isinstance(simulator.DEFAULT_SEED, int)
+
+
+# --- schema ------------------------------------------------------------------------------------------------------
+def test_every_line_is_raw_v1_with_canonical_user_emotions(tmp_path):
+    paths = simulator.write_corpus(tmp_path, 400, 3, shards=2, progress=False)
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                where = f"{path.name}:{number}"
+                session = json.loads(line)
+                assert set(session) == {"session_id", "category", "turns"}, where
+                assert isinstance(session["session_id"], str) and session["session_id"], where
+                assert session["category"] in CATEGORY_NAMES, where
+                assert any(t["role"] == "user" for t in session["turns"]), where
+                for turn in session["turns"]:
+                    assert turn["role"] in ROLES and isinstance(turn["text"], str) and turn["text"].strip(), where
+                    if turn["role"] == "user":
+                        # canonical already, and no transition/satisfaction: the builder derives those
+                        assert set(turn) == {"role", "text", "emotion"}, where
+                        assert normalize_label(Task.EMOTION, turn["emotion"]) == turn["emotion"], where
+                    else:
+                        assert set(turn) == {"role", "text"}, where
+
+
+def test_the_builder_reads_the_corpus_without_problems(tmp_path):
+    est_dataset = pytest.importorskip("est_dataset")
+    simulator.write_corpus(tmp_path, 200, 4, shards=2, progress=False)
+    corpus = est_dataset.read_raw(tmp_path)  # raises RawFormatError listing every problem
+    report = corpus.report
+    assert corpus.sessions.num_rows == report.sessions_read == 200 and report.sessions_skipped_no_user_turn == 0
+    assert report.transitions_given == report.satisfaction_given == 0  # derived by the builder, as intended
+    assert report.satisfaction_derived == corpus.turns.filter(corpus.turns["is_user"]).num_rows
+
+
+def test_simulate_subcommand_writes_the_same_bytes_as_the_api(tmp_path):
+    if not (ROOT / "est_dataset.py").exists():
+        pytest.skip("est_dataset.py not there yet")
+    cli = subprocess.run([sys.executable, str(ROOT / "est_dataset.py"), "simulate", "--sessions", "50", "--seed", "3",
+                          "--out", str(tmp_path / "cli"), "--no-progress"], capture_output=True, text=True, cwd=ROOT)
+    assert cli.returncode == 0, cli.stderr
+    api = simulator.write_corpus(tmp_path / "api", 50, 3, progress=False)
+    assert [p.read_bytes() for p in sorted((tmp_path / "cli").glob("*.jsonl.gz"))] == [p.read_bytes() for p in api]
+
+
+# --- calibration (mid-size run; the bench checks the paper-scale tolerances at N=90,000) ------------------------
+def test_calibration_on_a_mid_size_run(mid_stats):
+    # Sampling noise at 5,000 sessions (Insult: ~15 utterances) needs wider bands than the issue's 90k ones.
+    rows = calibration(mid_stats, scale=3.0)
+    failing = [f"{r.statistic}: {r.measured:.5f} vs paper {r.paper:.5f} ({r.tolerance})" for r in rows if not r.ok]
+    assert not failing, failing
+    assert {r.statistic for r in rows} >= {f"share {e}" for e in EMOTIONS} | {"turns per session"}
+
+
+def test_every_category_and_every_emotion_occurs(mid_stats):
+    assert set(mid_stats.categories) == set(CATEGORY_NAMES)
+    assert all(mid_stats.emotions[e] > 0 for e in EMOTIONS), mid_stats.emotions
+
+
+def test_negative_emotion_depends_on_the_category(mid_corpus):
+    negative = Counter()
+    users = Counter()
+    for s in mid_corpus:
+        for t in s["turns"]:
+            if t["role"] == "user":
+                users[s["category"]] += 1
+                negative[s["category"]] += polarity(t["emotion"]) == "Negative"
+    rate = {c: negative[c] / users[c] for c in users}
+    assert rate["complaint_suggestion"] > 2 * rate["business_consultation"], rate
+    assert rate["complaint_suggestion"] > rate["care_follow_up"], rate
+
+
+# --- text realism ---------------------------------------------------------------------------------------------
+def _bank_strings():
+    for module in (phrases, topics, flows):
+        for value in vars(module).values():
+            yield from _strings(value)
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, topics.Topic):
+        yield from _strings(list(vars(value).values()))
+
+
+LONG_DIGITS = re.compile(r"\d{5,}")
+
+
+def test_numbers_appear_only_as_the_num_token(mid_corpus):
+    texts = [t["text"] for s in mid_corpus for t in s["turns"]]
+    assert not [t for t in texts if LONG_DIGITS.search(t.replace("[num]", " "))]
+    assert sum("[num]" in t for t in texts) > MID_SIZE // 10
+    assert not [s for s in _bank_strings() if LONG_DIGITS.search(s.replace("[num]", " "))]
+
+
+def test_greetings_and_backchannels_are_not_substantive_and_requests_are():
+    for text in phrases.USER_GREETINGS + phrases.USER_BACKCHANNELS:
+        assert not is_substantive(text), text
+    for category_topics in topics.TOPICS_BY_CATEGORY.values():
+        for topic in category_topics:
+            for text in topic.ask:
+                assert is_substantive(text), text
+
+
+def test_openings_vary_and_user_utterances_run_together(mid_corpus):
+    first_roles = Counter(s["turns"][0]["role"] for s in mid_corpus)
+    assert first_roles["agent"] > MID_SIZE * 0.3 and first_roles["user"] > MID_SIZE * 0.2, first_roles
+    opening_greeting = sum(1 for s in mid_corpus if s["turns"][0]["role"] == "user"
+                           and not is_substantive(s["turns"][0]["text"]))
+    assert opening_greeting > MID_SIZE * 0.1
+    runs = sum(1 for s in mid_corpus for a, b in zip(s["turns"], s["turns"][1:]) if a["role"] == b["role"] == "user")
+    assert runs > MID_SIZE
+
+
+def test_courtesy_and_resignation_are_ambiguous_by_design(mid_corpus):
+    """'谢谢' closes calm calls too (No Emotion, as in the paper); '算了/行吧' is resigned only in context."""
+    users = _user_turns(mid_corpus)
+    thanks = Counter(t["emotion"] for t in users if "谢谢" in t["text"])
+    resigned = Counter(t["emotion"] for t in users if t["text"].rstrip("。！…") in phrases.RESIGNED)
+    gratitude = normalize_label(Task.EMOTION, "感谢")
+    disappointment = normalize_label(Task.EMOTION, "失望")
+    assert thanks[NO_EMOTION] > 0.5 * thanks[gratitude] > 0, thanks
+    assert resigned[NO_EMOTION] > 0 and resigned[disappointment] > 0, resigned
+
+
+def test_texts_are_varied(mid_corpus):
+    users = _user_turns(mid_corpus)
+    for emotion in EMOTIONS:
+        texts = [t["text"] for t in users if t["emotion"] == emotion]
+        top_share = Counter(texts).most_common(1)[0][1] / len(texts)
+        assert len(set(texts)) >= min(40, len(texts) // 2), (emotion, len(set(texts)))
+        if emotion != NO_EMOTION:
+            assert top_share < 0.1, (emotion, Counter(texts).most_common(3))
