@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import est_labels
-from est_labels import EMOTIONS, SATISFACTION, TRANSITIONS, Task
+from est_labels import EMOTIONS, SATISFACTION, Task
 
 try:  # orjson (a gradio dependency) parses ~3x faster; the standard library is the fallback
     import orjson
@@ -55,10 +55,8 @@ RAW_FORMAT_VERSION = 1
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 DEFAULT_CONFIG = "joint"
 TASK_CONFIGS: dict[str, tuple[str, ...]] = {  # utterance config -> its label columns
-    "emotion": ("emotion",),
-    "transition": ("transition",),
-    "satisfaction": ("satisfaction",),
-    "joint": ("emotion", "transition", "satisfaction"),
+    **{task: (task,) for task in est_labels.TASK_NAMES},
+    "joint": est_labels.TASK_NAMES,
 }
 UTTERANCE_CONFIGS: dict[str, tuple[str, ...]] = {
     **TASK_CONFIGS,
@@ -77,11 +75,12 @@ MAX_LISTED_PROBLEMS = 50  # the error report lists this many problems, then give
 
 # Measured by `python bench/bench_build.py` (stated in the card; re-measure when the context design changes).
 PAPER_SCALE_SIZE = (
-    "209 MB for k = 4 (the `context` columns take 127 MB of it; 83 MB with k = 0), against 1.22 GB of raw text that "
-    "full-history contexts would need in the `emotion` config alone (simulated corpus: 90,000 sessions, 1,608,274 "
-    "user utterances)."
+    "210 MB of Parquet for every config with k = 4 (the `context` columns take 128 MB of it), where full-history "
+    "contexts would need 1.21 GB of raw text in the `emotion` config alone (simulated corpus: 90,000 sessions, "
+    "1,593,616 user utterances)."
 )
 
+LABEL_COLUMNS: tuple[str, ...] = est_labels.TASK_NAMES  # emotion, transition, satisfaction
 LABEL_ID: dict[str, dict[str, int]] = {task.value: {name: i for i, name in enumerate(task.labels)} for task in Task}
 
 # --- the paper's published statistics (est-paper.md Tables 2 and 3): figures to compare with, NOT label lists -----
@@ -91,35 +90,47 @@ PAPER_TABLE2: dict[str, float] = {
     "user_utterances": 1_590_895,
     "turns_per_session": 13.78,
 }
-# task -> label -> (Annotation, Used in experiment). The balanced subset keeps used/annotated of each emotion.
-PAPER_TABLE3: dict[str, dict[str, tuple[int, int]]] = {
-    "emotion": {
-        "Worry": (30_486, 13_696),
-        "Anger": (2_918, 2_911),
-        "Insult": (275, 275),
-        "Disappointment": (10_096, 10_017),
-        "Anxiety": (1_898, 1_870),
-        "Gratitude": (11_661, 11_561),
-        "No Emotion": (1_533_561, 10_892),
-    },
-    "transition": {
-        "Positive to Neutral": (1_589, 265),
-        "Positive to Positive": (162, 42),
-        "Positive to Negative": (54, 43),
-        "Neutral to Neutral": (1_189_094, 9_914),
-        "Neutral to Positive": (45_552, 8_883),
-        "Neutral to Negative": (43_106, 18_603),
-        "Negative to Neutral": (201_209, 975),
-        "Negative to Positive": (7_326, 1_605),
-        "Negative to Negative": (12_735, 10_892),
-    },
-    "satisfaction": {
-        "Satisfied": (11_661, 11_561),
-        "Neutral": (1_533_561, 10_892),
-        "Dissatisfied": (45_673, 28_769),
-    },
+# Table 3 rows exactly as the paper prints them (its own spellings, e.g. "Disappointed"): (Annotation, Used in
+# experiment). `PAPER_TABLE3` keys them by the est_labels names through `normalize_label`.
+_PAPER_TABLE3_ROWS: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "emotion": (
+        ("Worry", 30_486, 13_696),
+        ("Anger", 2_918, 2_911),
+        ("Insult", 275, 275),
+        ("Disappointed", 10_096, 10_017),
+        ("Anxiety", 1_898, 1_870),
+        ("Gratitude", 11_661, 11_561),
+        ("No Emotion", 1_533_561, 10_892),
+    ),
+    "transition": (
+        ("Positive to Neutral", 1_589, 265),
+        ("Positive to Positive", 162, 42),
+        ("Positive to Negative", 54, 43),
+        ("Neutral to Neutral", 1_189_094, 9_914),
+        ("Neutral to Positive", 45_552, 8_883),
+        ("Neutral to Negative", 43_106, 18_603),
+        ("Negative to Neutral", 201_209, 975),
+        ("Negative to Positive", 7_326, 1_605),
+        ("Negative to Negative", 12_735, 10_892),
+    ),
+    "satisfaction": (
+        ("Satisfied", 11_661, 11_561),
+        ("Dissatisfied", 45_673, 28_769),
+        ("Neutral", 1_533_561, 10_892),
+    ),
 }
-assert all(set(PAPER_TABLE3[t.value]) == set(t.labels) for t in Task), "PAPER_TABLE3 must be keyed by est_labels"
+# task -> est_labels label -> (Annotation, Used in experiment), in est_labels order. The balanced subset keeps
+# used/annotated of each emotion.
+PAPER_TABLE3: dict[str, dict[str, tuple[int, int]]] = {
+    task.value: dict(
+        sorted(
+            ((est_labels.normalize_label(task, name), (annotated, used)) for name, annotated, used in rows),
+            key=lambda item, labels=task.labels: labels.index(item[0]),
+        )
+    )
+    for task, rows in ((Task(t), r) for t, r in _PAPER_TABLE3_ROWS.items())
+}
+assert all(list(PAPER_TABLE3[t.value]) == list(t.labels) for t in Task), "Table 3 must cover every est_labels label"
 BALANCED_RATES: dict[str, float] = {e: used / annotated for e, (annotated, used) in PAPER_TABLE3["emotion"].items()}
 
 
@@ -236,7 +247,7 @@ class _Labeler:
             return label_id
 
 
-def _decode_lines(path: Path, problems: list[Problem]) -> list[str] | None:
+def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:
     try:
         data = path.read_bytes()
         if path.name.endswith(".gz"):
@@ -244,17 +255,20 @@ def _decode_lines(path: Path, problems: list[Problem]) -> list[str] | None:
     except (OSError, EOFError, zlib.error) as err:
         problems.append(Problem(str(path), None, f"cannot read: {err}"))
         return None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _decode_lines(path: Path, data: bytes, problems: list[Problem]) -> list[str]:
     try:
         return data.decode("utf-8").split("\n")
-    except UnicodeDecodeError:  # slow path: say which lines are not UTF-8, keep checking the others
+    except UnicodeDecodeError:  # say which lines are not UTF-8, keep checking the others
         lines = []
         for line_no, raw in enumerate(data.split(b"\n"), 1):
             try:
                 lines.append(raw.decode("utf-8"))
             except UnicodeDecodeError as err:
-                problems.append(Problem(str(path), line_no, f"not valid UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1})"))
+                reason = f"not valid UTF-8 (byte {raw[err.start]:#04x} at column {err.start + 1})"
+                problems.append(Problem(str(path), line_no, reason))
                 lines.append("")  # keeps the numbering; the line is reported already
         return lines
 
@@ -276,7 +290,7 @@ def _check_turn(turn: object, where: str, labelers: Sequence[_Labeler], reasons:
         reasons.append(f"{where}: 'text' must be a non-empty string, got {text!r:.40}")
     ids = [-1, -1, -1]
     if role == "user":
-        for k, (labeler, key) in enumerate(zip(labelers, ("emotion", "transition", "satisfaction"))):
+        for k, (labeler, key) in enumerate(zip(labelers, LABEL_COLUMNS)):
             value = turn.get(key)
             if value is None or value == "":
                 if key == "emotion":
@@ -289,20 +303,63 @@ def _check_turn(turn: object, where: str, labelers: Sequence[_Labeler], reasons:
     return role, text, *ids
 
 
+def _transition_table() -> np.ndarray:
+    """[initial emotion, current emotion] -> transition id, taken from `est_labels.derive_transitions` itself."""
+    table = np.empty((len(EMOTIONS), len(EMOTIONS)), dtype=np.int8)
+    for i, initial in enumerate(EMOTIONS):
+        for j, current in enumerate(EMOTIONS):  # "x" is substantive, so the first utterance sets the polarity
+            table[i, j] = LABEL_ID["transition"][est_labels.derive_transitions([("x", initial), ("x", current)])[1]]
+    return table
+
+
+_TRANSITION_AFTER = _transition_table()
+_SATISFACTION_OF = np.array([LABEL_ID["satisfaction"][est_labels.satisfaction_of(e)] for e in EMOTIONS], np.int8)
+
+
 def _parse_file(path: Path, keep_given_satisfaction: bool) -> tuple[dict, list[Problem], BuildReport]:
-    """Validate one raw file. Returns its columns (sessions + turns), its problems and its report counts."""
+    """Validate one raw file and derive its missing labels. Returns its columns (sessions + turns), its problems
+    and its report counts.
+
+    A valid file takes the fast path (`_parse_arrow`: pyarrow's JSON reader and vectorised checks); anything it does
+    not accept goes through `_parse_lines`, which checks line by line and says what is wrong where. Both give the
+    same columns for a valid file (tested).
+    """
     problems: list[Problem] = []
+    data = _read_bytes(path, problems)
+    if data is None:
+        return _parse_lines(path, None, keep_given_satisfaction, problems)
+    return _parse_arrow(path, data, keep_given_satisfaction) or _parse_lines(
+        path, _decode_lines(path, data, problems), keep_given_satisfaction, problems
+    )
+
+
+def _parse_lines(
+    path: Path, lines: list[str] | None, keep_given_satisfaction: bool, problems: list[Problem]
+) -> tuple[dict, list[Problem], BuildReport]:
+    """The line-by-line path: every problem as file:line: reason. Turns go straight into flat lists."""
     report = BuildReport(files=1)
-    lines = _decode_lines(path, problems)
     labelers = [_Labeler(t) for t in Task]
     emotion_ids, transition_ids, satisfaction_ids = (labeler.cache for labeler in labelers)
     for labeler in labelers:  # canonical names are always accepted
         for name in labeler.task.labels:
             labeler(name)
-    sat_from_emotion = [LABEL_ID["satisfaction"][est_labels.satisfaction_of(e)] for e in EMOTIONS]
-    sessions: dict[str, list] = {"session_id": [], "category": [], "n_turns": [], "line": []}
-    turns: dict[str, list] = {k: [] for k in ("session", "turn", "is_user", "text", "emotion", "transition", "satisfaction")}
+    sat_from_emotion = _SATISFACTION_OF.tolist()
+    sessions: dict[str, list] = {"session_id": [], "category": [], "n_turns": [], "line": [], "initial": []}
+    roles: list[str] = []
+    is_user: list[bool] = []
+    texts: list[str] = []
+    emotions: list[int] = []
+    transitions: list[int] = []
+    satisfactions: list[int] = []
+    turn_index: list[int] = []
     seen_any = False
+
+    def user_turns(begin: int, end: int, visited: list[int]):
+        for g in range(begin, end):
+            if is_user[g]:
+                visited.append(g)
+                yield texts[g], EMOTIONS[emotions[g]]
+
     for line_no, line in enumerate(lines or (), 1):
         if not line or line.isspace():
             continue
@@ -313,7 +370,8 @@ def _parse_file(path: Path, keep_given_satisfaction: bool) -> tuple[dict, list[P
             problems.append(Problem(str(path), line_no, f"malformed JSON: {err}"))
             continue
         if not isinstance(obj, dict):
-            problems.append(Problem(str(path), line_no, f"expected one JSON object per line, got {type(obj).__name__}"))
+            reason = f"expected one JSON object per line, got {type(obj).__name__}"
+            problems.append(Problem(str(path), line_no, reason))
             continue
         reasons: list[str] = []
         session_id = obj.get("session_id")
@@ -333,7 +391,7 @@ def _parse_file(path: Path, keep_given_satisfaction: bool) -> tuple[dict, list[P
         elif not isinstance(raw_turns, list) or not raw_turns:
             reasons.append(f"'turns' must be a non-empty list, got {raw_turns!r:.40}")
             raw_turns = []
-        roles, texts, emotions, transitions, satisfactions = [], [], [], [], []
+        begin, n_user = len(texts), 0
         for index, turn in enumerate(raw_turns):
             # fast path: a well-formed turn with known label spellings (the common case, ~3M times at paper scale)
             try:
@@ -361,71 +419,217 @@ def _parse_file(path: Path, keep_given_satisfaction: bool) -> tuple[dict, list[P
                         f"{EMOTIONS[emotion]!r} (expected {SATISFACTION[sat_from_emotion[emotion]]!r}; "
                         "build with --keep-given-satisfaction to keep it)"
                     )
+            user = role == "user"
+            n_user += user
             roles.append(role)
+            is_user.append(user)
             texts.append(text)
             emotions.append(emotion)
             transitions.append(transition)
             satisfactions.append(satisfaction)
-        if reasons:
-            problems.extend(Problem(str(path), line_no, reason) for reason in reasons)
-            continue
-        user_at = [i for i, role in enumerate(roles) if role == "user"]
-        if not user_at:
-            report.sessions_skipped_no_user_turn += 1
-            if len(report.skipped_session_ids) < 10:
-                report.skipped_session_ids.append(session_id)
-            continue
-        if any(transitions[i] < 0 for i in user_at):  # derive the absent ones by the paper's rule
-            derived = est_labels.derive_transitions((texts[i], EMOTIONS[emotions[i]]) for i in user_at)
-            for i, name in zip(user_at, derived):
-                if transitions[i] < 0 and name is not None:
-                    transitions[i] = LABEL_ID["transition"][name]
-                    report.transitions_derived += 1
-                elif transitions[i] >= 0:
-                    report.transitions_given += 1
-        else:
-            report.transitions_given += len(user_at)
-        for i in user_at:
-            if satisfactions[i] < 0:
-                satisfactions[i] = sat_from_emotion[emotions[i]]
-                report.satisfaction_derived += 1
+        end = len(texts)
+        if reasons or not n_user:
+            if reasons:
+                problems.extend(Problem(str(path), line_no, reason) for reason in reasons)
             else:
-                report.satisfaction_given += 1
-        session_index = len(sessions["session_id"])
+                report.sessions_skipped_no_user_turn += 1
+                if len(report.skipped_session_ids) < 10:
+                    report.skipped_session_ids.append(session_id)
+            for column in (roles, is_user, texts, emotions, transitions, satisfactions):
+                del column[begin:]
+            continue
+        visited: list[int] = []
+        initial = est_labels.initial_utterance(user_turns(begin, end, visited))
         sessions["session_id"].append(session_id)
         sessions["category"].append(category)
-        sessions["n_turns"].append(est_labels.count_turns(roles))
+        sessions["n_turns"].append(est_labels.count_turns(roles[begin:end]))
         sessions["line"].append(line_no)
-        turns["session"].extend([session_index] * len(roles))
-        turns["turn"].extend(range(len(roles)))
-        turns["is_user"].extend(role == "user" for role in roles)
-        turns["text"].extend(texts)
-        turns["emotion"].extend(emotions)
-        turns["transition"].extend(transitions)
-        turns["satisfaction"].extend(satisfactions)
+        sessions["initial"].append(-1 if initial is None else visited[initial])
+        turn_index.extend(range(end - begin))
     if lines is not None and not seen_any and not problems:
         problems.append(Problem(str(path), None, "empty file (no sessions)"))
     report.sessions_read = len(sessions["session_id"]) + report.sessions_skipped_no_user_turn
-    columns = {
+
+    n_turns = np.diff(np.flatnonzero(np.r_[np.array(turn_index, dtype=np.int64) == 0, True]))
+    columns = _file_columns(
+        sessions,
+        session_of_turn=np.repeat(np.arange(len(n_turns), dtype=np.int32), n_turns),
+        turn_index=pa.array(turn_index, pa.int32()),
+        user=np.array(is_user, dtype=bool),
+        text=pa.array(texts, pa.string()),
+        emotion=np.array(emotions, dtype=np.int8),
+        transition=np.array(transitions, dtype=np.int8),
+        satisfaction=np.array(satisfactions, dtype=np.int8),
+        report=report,
+    )
+    return columns, problems, report
+
+
+def _array(values, type: pa.DataType) -> pa.Array:
+    return values.cast(type) if isinstance(values, pa.Array) else pa.array(values, type)
+
+
+def _file_columns(sessions: dict[str, list], *, session_of_turn, turn_index, user, text, emotion, transition,
+                  satisfaction, report: BuildReport) -> dict[str, pa.Table]:
+    """Derive the absent labels (vectorised) and assemble a file's tables: satisfaction from the emotion; the
+    transition of every user utterance after the session's initial one (`sessions["initial"]`, a turn row)."""
+    initial = np.array(sessions["initial"], dtype=np.int64)[session_of_turn]
+    derive = user & (transition < 0) & (initial >= 0) & (np.arange(len(user)) > initial)
+    report.transitions_given = int((user & (transition >= 0)).sum())
+    report.transitions_derived = int(derive.sum())
+    transition[derive] = _TRANSITION_AFTER[emotion[initial[derive]], emotion[derive]]
+    absent = user & (satisfaction < 0)
+    report.satisfaction_given = int((user & (satisfaction >= 0)).sum())
+    report.satisfaction_derived = int(absent.sum())
+    satisfaction[absent] = _SATISFACTION_OF[emotion[absent]]
+    return {
         "sessions": pa.table(
             {
-                "session_id": pa.array(sessions["session_id"], pa.string()),
-                "category": pa.array(sessions["category"], pa.string()),
-                "n_turns": pa.array(sessions["n_turns"], pa.int32()),
-                "line": pa.array(sessions["line"], pa.int32()),
+                "session_id": _array(sessions["session_id"], pa.string()),
+                "category": _array(sessions["category"], pa.string()),
+                "n_turns": _array(sessions["n_turns"], pa.int32()),
+                "line": _array(sessions["line"], pa.int32()),
             }
         ),
         "turns": pa.table(
             {
-                "session": pa.array(turns["session"], pa.int32()),
-                "turn": pa.array(turns["turn"], pa.int32()),
-                "is_user": pa.array(turns["is_user"], pa.bool_()),
-                "text": pa.array(turns["text"], pa.string()),
-                **{k: pa.array(turns[k], pa.int8()) for k in ("emotion", "transition", "satisfaction")},
+                "session": pa.array(session_of_turn, pa.int32()),
+                "turn": turn_index,
+                "is_user": pa.array(user),
+                "text": text,
+                "emotion": pa.array(emotion),
+                "transition": pa.array(transition),
+                "satisfaction": pa.array(satisfaction),
             }
         ),
     }
-    return columns, problems, report
+
+
+# Python's str.isspace() characters, for the fast path's "non-empty string" checks (RE2 syntax)
+_WHITESPACE_ONLY = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+)
+_RAW_SCHEMA = pa.schema(
+    [
+        ("session_id", pa.string()),
+        ("category", pa.string()),
+        ("turns", pa.list_(pa.struct([(key, pa.string()) for key in ("role", "text", *LABEL_COLUMNS)]))),
+    ]
+)
+
+
+def _blank(strings: pa.Array) -> np.ndarray:
+    """Null, empty or white space only (as `not s or s.isspace()`)."""
+    empty = pc.fill_null(pc.match_substring_regex(strings, _WHITESPACE_ONLY), True)
+    return empty.to_numpy(zero_copy_only=False)
+
+
+def _label_ids(values: pa.Array, labeler: _Labeler, required: np.ndarray, optional: np.ndarray) -> np.ndarray | None:
+    """Label ids of `values` (-1 where absent); None if a value is unknown or a required one is absent."""
+    absent = _blank(values)  # "" or null count as absent, as in the slow path
+    if (required & absent).any():
+        return None
+    ids = np.full(len(values), -1, dtype=np.int8)
+    wanted = (required | optional) & ~absent
+    if wanted.any():
+        uniques = pc.unique(values.filter(pa.array(wanted)))
+        try:
+            lookup = np.array([labeler(v) for v in uniques.to_pylist()], dtype=np.int8)
+        except ValueError:
+            return None
+        ids[wanted] = lookup[pc.index_in(values.filter(pa.array(wanted)), value_set=uniques).to_numpy()]
+    return ids
+
+
+def _parse_arrow(path: Path, data: bytes, keep_given_satisfaction: bool) -> tuple | None:
+    """The fast path: pyarrow reads the whole file, checks run on columns. Returns None (-> the slow path reports)
+    as soon as anything is off; it never has to say what."""
+    import io
+
+    import pyarrow.json as pj
+
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    try:
+        options = pj.ParseOptions(explicit_schema=_RAW_SCHEMA, unexpected_field_behavior="ignore")
+        table = pj.read_json(io.BytesIO(data), parse_options=options).combine_chunks()
+    except Exception:  # malformed JSON, wrong types, non-UTF-8, ...: the slow path says where
+        return None
+    if table.num_rows == 0 or table.num_rows != n_lines:  # blank lines shift the line numbers
+        return None
+    session_id, category, turns = (table[name].chunk(0) for name in table.column_names)
+    if _blank(session_id).any() or turns.null_count:
+        return None
+    known_category = pc.is_in(category, value_set=pa.array(est_labels.CATEGORY_NAMES))
+    if not pc.all(pc.or_(pc.is_null(category), known_category)).as_py():
+        return None
+    lengths = pc.list_value_length(turns).to_numpy()
+    flat = turns.flatten()
+    if (lengths == 0).any() or flat.null_count:
+        return None
+    role, text = flat.field("role"), flat.field("text")
+    user = pc.fill_null(pc.equal(role, "user"), False).to_numpy(zero_copy_only=False)
+    agent = pc.fill_null(pc.equal(role, "agent"), False).to_numpy(zero_copy_only=False)
+    if not (user | agent).all() or _blank(text).any():
+        return None
+    no = np.zeros(len(user), dtype=bool)
+    labelers = [_Labeler(t) for t in Task]
+    emotion = _label_ids(flat.field("emotion"), labelers[0], required=user, optional=no)
+    transition = _label_ids(flat.field("transition"), labelers[1], required=no, optional=user)
+    satisfaction = _label_ids(flat.field("satisfaction"), labelers[2], required=no, optional=user)
+    if emotion is None or transition is None or satisfaction is None:
+        return None
+    report = BuildReport(files=1)
+    given = satisfaction >= 0
+    disagree = int((given & (satisfaction != _SATISFACTION_OF[np.maximum(emotion, 0)])).sum())
+    if disagree and not keep_given_satisfaction:
+        return None
+    report.satisfaction_disagreements_kept = disagree
+
+    # sessions without a user turn are skipped (and counted)
+    session_of_turn = np.repeat(np.arange(len(lengths)), lengths)
+    n_user = np.bincount(session_of_turn[user], minlength=len(lengths))
+    keep = n_user > 0
+    skipped = np.flatnonzero(~keep)
+    report.sessions_skipped_no_user_turn = len(skipped)
+    report.skipped_session_ids = session_id.take(pa.array(skipped[:10])).to_pylist()
+    report.sessions_read = len(lengths)
+    kept_rows = keep[session_of_turn]
+    lengths, kept = lengths[keep], np.flatnonzero(keep)
+    user, emotion, transition, satisfaction = (a[kept_rows] for a in (user, emotion, transition, satisfaction))
+    text = text.filter(pa.array(kept_rows)) if len(skipped) else text
+    role = role.filter(pa.array(kept_rows)) if len(skipped) else role
+    session_of_turn = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    starts = np.r_[0, np.cumsum(lengths)]
+
+    # per session, in Python but cheap: the initial utterance (est_labels reads only up to it) and Table 2 turns
+    user_rows = np.flatnonzero(user)
+    user_bounds = np.searchsorted(user_rows, starts)
+    roles = role.to_pylist()
+    initial_rows, n_turns = [], []
+    for s in range(len(lengths)):
+        rows = user_rows[user_bounds[s] : user_bounds[s + 1]]
+        found = est_labels.initial_utterance((text[int(r)].as_py(), EMOTIONS[emotion[r]]) for r in rows)
+        initial_rows.append(-1 if found is None else int(rows[found]))
+        n_turns.append(est_labels.count_turns(roles[starts[s] : starts[s + 1]]))
+    sessions = {
+        "session_id": session_id.take(pa.array(kept)),
+        "category": pc.fill_null(category.take(pa.array(kept)), ""),
+        "n_turns": n_turns,
+        "line": kept + 1,
+        "initial": initial_rows,
+    }
+    columns = _file_columns(
+        sessions,
+        session_of_turn=session_of_turn,
+        turn_index=pa.array(np.arange(len(user), dtype=np.int32) - np.repeat(starts[:-1], lengths).astype(np.int32)),
+        user=user,
+        text=text,
+        emotion=emotion,
+        transition=transition,
+        satisfaction=satisfaction,
+        report=report,
+    )
+    return columns, [], report
 
 
 def read_raw(
@@ -437,9 +641,9 @@ def read_raw(
 ) -> Corpus:
     """Read and validate a raw v1 directory. Raises `RawFormatError` listing every problem as file:line: reason."""
     files = raw_files(data_dir)
-    if workers is None:  # processes only pay off on big inputs
-        size = sum(p.stat().st_size * (5 if p.name.endswith(".gz") else 1) for p in files)
-        workers = min(len(files), os.cpu_count() or 1, 1 + size // (32 << 20))
+    # one process by default: the fast path's JSON reader is multi-threaded already; extra processes only pay off
+    # for big inputs that need the line-by-line path
+    workers = min(len(files), workers or 1)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(files), desc="Reading raw sessions", unit="file", disable=not progress)
@@ -542,11 +746,12 @@ class EstTables:
                 "category": sessions["category"].take(session_idx),
                 "context": self._context(turns, session_of_turn, user_at),
                 "text": user["text"],
-                **{k: pc.cast(user[k], pa.int64()) for k in ("emotion", "transition", "satisfaction")},
+                **{k: pc.cast(user[k], pa.int64()) for k in LABEL_COLUMNS},
             }
         )
         # balanced subset: inside each split, for each emotion, the round(rate x n) candidates with the smallest key
-        key = _splitmix64(session_hash[session] ^ _splitmix64(user["turn"].to_numpy().astype(np.uint64) + np.uint64(BALANCED_SEED)))
+        turn_key = _splitmix64(user["turn"].to_numpy().astype(np.uint64) + np.uint64(BALANCED_SEED))
+        key = _splitmix64(session_hash[session] ^ turn_key)
         split = self.session_split[session]
         self.balanced = np.zeros(len(user_at), dtype=bool)
         self.balanced_candidates: dict[str, dict[str, int]] = {}
@@ -593,27 +798,31 @@ class EstTables:
             table = self._sessions(split)
         else:
             rows = self.rows(config, split)
-            source = self.utterances.slice(rows.start, rows.stop - rows.start) if isinstance(rows, slice) else self.utterances.take(pa.array(rows))
-            table = source.select(list(features))
+            if isinstance(rows, slice):
+                table = self.utterances.slice(rows.start, rows.stop - rows.start).select(list(features))
+            else:
+                table = self.utterances.select(list(features)).take(pa.array(rows))
             if self.blind_test and split == "test":
+                hidden = pa.array(np.full(table.num_rows, -1, np.int64))
                 for name in UTTERANCE_CONFIGS[config]:
-                    table = table.set_column(table.schema.get_field_index(name), name, pa.array(np.full(table.num_rows, -1, np.int64)))
+                    table = table.set_column(table.schema.get_field_index(name), name, hidden)
         return table.cast(features.arrow_schema)
 
     def _sessions(self, split: str) -> pa.Table:
         sessions, turns = self.corpus.sessions, self.corpus.turns
         keep = np.flatnonzero(self.session_split == SPLITS.index(split))
         session_of_turn = turns["session"].to_numpy()
-        part = turns.filter(pa.array(self.session_split[session_of_turn] == SPLITS.index(split))).combine_chunks()
+        part = turns.filter(pa.array(self.session_split[session_of_turn] == SPLITS.index(split)))
         lengths = np.bincount(session_of_turn, minlength=sessions.num_rows)[keep]
         offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]), pa.int32())
         if self.blind_test and split == "test":
-            labels = {k: pa.array(np.full(part.num_rows, -1, np.int64)) for k in ("emotion", "transition", "satisfaction")}
+            labels = [pa.array(np.full(part.num_rows, -1, np.int64))] * len(LABEL_COLUMNS)
         else:
-            labels = {k: pc.cast(part[k].chunk(0) if part.num_rows else pa.array([], pa.int8()), pa.int64()) for k in ("emotion", "transition", "satisfaction")}
-        role = pc.if_else(part["is_user"], "user", "agent").combine_chunks() if part.num_rows else pa.array([], pa.string())
-        text = part["text"].combine_chunks() if part.num_rows else pa.array([], pa.string())
-        turn_struct = pa.StructArray.from_arrays([role, text, *labels.values()], names=["role", "text", *labels])
+            labels = [pc.cast(part[k], pa.int64()).combine_chunks() for k in LABEL_COLUMNS]
+        role = pc.if_else(part["is_user"], "user", "agent").combine_chunks()
+        turn_struct = pa.StructArray.from_arrays(
+            [role, part["text"].combine_chunks(), *labels], names=["role", "text", *LABEL_COLUMNS]
+        )
         index = pa.array(keep, pa.int64())
         return pa.table(
             {
@@ -632,7 +841,7 @@ class EstTables:
                 "id": table["id"],
                 "session_id": table["session_id"],
                 **{
-                    task.value: pa.array(np.array(task.labels, dtype=object)[table[task.value].to_numpy()], pa.string())
+                    task.value: pa.array(np.array(task.labels, dtype=object)[table[task.value].to_numpy()])
                     for task in Task
                 },
                 "balanced": pa.array(self.balanced[rows]),
@@ -694,7 +903,7 @@ def _table3_markdown(stats: dict) -> str:
             annotated, used = stats["table3"][task.value][label]
             paper_annotated, paper_used = PAPER_TABLE3[task.value][label]
             rows.append((task.title, label, _fmt(annotated), _fmt(used), _fmt(paper_annotated), _fmt(paper_used)))
-    header = ("Task", "Label", "This build: all", "This build: balanced", "Paper: Annotation", "Paper: Used in experiment")
+    header = ("Task", "Label", "This build: all", "This build: balanced", "Paper: Annotation", "Paper: Used")
     return _markdown_table(header, rows)
 
 
@@ -768,7 +977,10 @@ class BuildSummary:
     statistics: dict
 
 
-def _card_yaml(rows: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]], disk: dict[str, int], license: str) -> str:
+def _card_yaml(
+    rows: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]], disk: dict[str, int], license: str
+) -> str:
+    """The card's YAML: configs with explicit data_files (joint = default) and dataset_info from the Features."""
     from datasets.info import DatasetInfosDict
     from datasets.utils.metadata import MetadataConfigs
     from huggingface_hub import DatasetCardData
@@ -795,7 +1007,8 @@ def _card_yaml(rows: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, i
     for config in CONFIG_NAMES:
         splits = datasets.SplitDict()
         for split in SPLITS:
-            splits.add(datasets.SplitInfo(name=split, num_bytes=num_bytes[config][split], num_examples=rows[config][split]))
+            info = datasets.SplitInfo(name=split, num_bytes=num_bytes[config][split], num_examples=rows[config][split])
+            splits.add(info)
         infos[config] = datasets.DatasetInfo(
             features=features_for(config),
             splits=splits,
@@ -869,9 +1082,12 @@ def render_card(
                 ("Raw files", _fmt(report.files)),
                 ("Sessions read", _fmt(report.sessions_read)),
                 ("Sessions skipped (no user turn)", _fmt(report.sessions_skipped_no_user_turn)),
-                ("Transitions as annotated / derived by the rule", f"{_fmt(report.transitions_given)} / {_fmt(report.transitions_derived)}"),
-                ("Satisfaction as annotated / derived from the emotion", f"{_fmt(report.satisfaction_given)} / {_fmt(report.satisfaction_derived)}"),
-                ("Satisfaction disagreeing with the emotion, kept (`--keep-given-satisfaction`)", _fmt(report.satisfaction_disagreements_kept)),
+                ("Transitions annotated", _fmt(report.transitions_given)),
+                ("Transitions derived by the rule", _fmt(report.transitions_derived)),
+                ("Satisfaction annotated", _fmt(report.satisfaction_given)),
+                ("Satisfaction derived from the emotion", _fmt(report.satisfaction_derived)),
+                ("Satisfaction disagreeing with the emotion, kept (`--keep-given-satisfaction`)",
+                 _fmt(report.satisfaction_disagreements_kept)),
             ],
         ),
         "blind_test": (
@@ -893,17 +1109,18 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "est"
 
 
-def default_corpus_dir(progress: bool = True) -> Path:
-    """The simulator's default corpus (DEFAULT_SESSIONS, DEFAULT_SEED), generated once into the cache.
+def simulated_corpus_dir(n_sessions: int, seed: int, *, progress: bool = True) -> Path:
+    """A simulated raw corpus of `n_sessions` sessions, generated once into the cache (atomically: temp + rename).
 
     The cache key includes a digest of the simulator's source, so a changed simulator never serves stale data.
     """
     import simulator
 
-    sources = sorted(Path(simulator.__file__).parent.rglob("*.py"))
-    digest = hashlib.sha256(b"".join(p.relative_to(p.parents[0]).as_posix().encode() + p.read_bytes() for p in sources)).hexdigest()[:12]
-    n_sessions, seed = simulator.DEFAULT_SESSIONS, simulator.DEFAULT_SEED
-    target = cache_root() / "raw" / f"v{RAW_FORMAT_VERSION}-sim-{digest}-n{n_sessions}-seed{seed}"
+    package = Path(simulator.__file__).parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    target = cache_root() / "raw" / f"v{RAW_FORMAT_VERSION}-sim-{digest.hexdigest()[:12]}-n{n_sessions}-seed{seed}"
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -917,6 +1134,13 @@ def default_corpus_dir(progress: bool = True) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def default_corpus_dir(progress: bool = True) -> Path:
+    """The embedded default corpus: the simulator's DEFAULT_SESSIONS sessions with DEFAULT_SEED."""
+    import simulator
+
+    return simulated_corpus_dir(simulator.DEFAULT_SESSIONS, simulator.DEFAULT_SEED, progress=progress)
 
 
 def _default_source_description() -> str:
@@ -949,6 +1173,9 @@ def build(
 
     out = Path(out).absolute()
     _check_replaceable(out)
+    gold_dir = Path(gold_out).absolute() if gold_out else out.with_name(f"{out.name}-gold")
+    if blind_test and (gold_dir == out or out in gold_dir.parents):
+        raise FileExistsError(f"the gold labels must stay outside the public folder: {gold_dir} is inside {out}")
     if data_dir is None:
         data_dir, source = default_corpus_dir(progress=progress), _default_source_description()
     else:
@@ -958,6 +1185,7 @@ def build(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp_gold = gold_dir / f".test.parquet.tmp-{os.getpid()}"
     try:
         rows: dict[str, dict[str, int]] = {c: {} for c in CONFIG_NAMES}
         num_bytes: dict[str, dict[str, int]] = {c: {} for c in CONFIG_NAMES}
@@ -983,16 +1211,15 @@ def build(
         (tmp / "README.md").write_text(card, encoding="utf-8")
         gold_path = None
         if blind_test:
-            gold_dir = Path(gold_out).absolute() if gold_out else out.with_name(f"{out.name}-gold")
             gold_dir.mkdir(parents=True, exist_ok=True)
             gold_path = gold_dir / "test.parquet"
-            tmp_gold = gold_dir / f".test.parquet.tmp-{os.getpid()}"
             pq.write_table(tables.gold(), tmp_gold, compression="zstd")
         _swap_in(tmp, out)
         if gold_path is not None:
             os.replace(tmp_gold, gold_path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        tmp_gold.unlink(missing_ok=True)
     return BuildSummary(out, rows, corpus.report, sum(disk.values()), gold_path, stats)
 
 
@@ -1000,7 +1227,8 @@ def build(
 _CITATION = """\
 @article{bian2025est,
   title  = {A Benchmark for Joint Dialogue Satisfaction, Emotion Recognition, and Emotion State Transition Prediction},
-  author = {Bian, Jing and Su, Haoxiang and Jiang, Liting and Wu, Di and Fang, Ruiyu and Huang, Xiaomeng and Li, Yanbing and Song, Shuangyong and Huang, Hao},
+  author = {Bian, Jing and Su, Haoxiang and Jiang, Liting and Wu, Di and Fang, Ruiyu and Huang, Xiaomeng and
+            Li, Yanbing and Song, Shuangyong and Huang, Hao},
   year   = {2025}
 }
 """
@@ -1023,7 +1251,7 @@ class Est(datasets.ArrowBasedBuilder):
 
     VERSION = _VERSION
     BUILDER_CONFIG_CLASS = EstConfig
-    BUILDER_CONFIGS = [EstConfig(name=name, version=_VERSION, description=CONFIG_DESCRIPTIONS[name]) for name in CONFIG_NAMES]
+    BUILDER_CONFIGS = [EstConfig(name=n, version=_VERSION, description=CONFIG_DESCRIPTIONS[n]) for n in CONFIG_NAMES]
     DEFAULT_CONFIG_NAME = DEFAULT_CONFIG
 
     def _info(self) -> datasets.DatasetInfo:
@@ -1102,7 +1330,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import simulator
 
-    paths = simulator.write_corpus(args.out, args.sessions, args.seed, shards=args.shards, progress=not args.no_progress)
+    progress = not args.no_progress
+    paths = simulator.write_corpus(args.out, args.sessions, args.seed, shards=args.shards, progress=progress)
     print(f"Wrote {args.sessions:,} simulated sessions (seed {args.seed}) to {len(paths)} file(s) in {args.out}")
     return 0
 
@@ -1114,7 +1343,7 @@ def push(folder: str | os.PathLike, repo_id: str, *, private: bool = False, toke
 
     folder = Path(folder)
     if not (folder / "README.md").is_file():
-        raise RuntimeError(f"{folder} is not a built EST folder (no README.md); run `python est_dataset.py build` first")
+        raise RuntimeError(f"{folder} is not a built EST folder (no README.md): run `python est_dataset.py build`")
     token = token or get_token()
     if not token:
         raise RuntimeError(
@@ -1123,11 +1352,16 @@ def push(folder: str | os.PathLike, repo_id: str, *, private: bool = False, toke
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        commit = api.upload_folder(folder_path=folder, repo_id=repo_id, repo_type="dataset", commit_message="Upload EST")
+        commit = api.upload_folder(
+            folder_path=folder, repo_id=repo_id, repo_type="dataset", commit_message="Upload EST"
+        )
     except OfflineModeIsEnabled as err:
         raise RuntimeError(f"cannot push while offline (HF_HUB_OFFLINE is set): {err}") from err
-    except (HfHubHTTPError, OSError) as err:
-        raise RuntimeError(f"upload to {repo_id} failed (no network or no write access?): {err}") from err
+    except HfHubHTTPError as err:
+        raise RuntimeError(f"the Hub refused the upload to {repo_id} (token without write access?): {err}") from err
+    except Exception as err:  # the HTTP client's connection errors are not OSError subclasses
+        reason = f"{type(err).__name__}: {err}"
+        raise RuntimeError(f"cannot reach the Hub to upload {repo_id} (no network?): {reason}") from err
     return str(getattr(commit, "commit_url", commit))
 
 
@@ -1139,6 +1373,13 @@ def _cmd_push(args: argparse.Namespace) -> int:
         return 1
     print(f"Pushed {args.folder} to https://huggingface.co/datasets/{args.repo_id} ({url})")
     return 0
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    return number
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -1156,28 +1397,34 @@ def make_parser() -> argparse.ArgumentParser:
         "derive missing labels and write every config to OUT. Without --data-dir, builds the embedded SIMULATED "
         "default corpus (generated once into ~/.cache/est/raw).",
     )
-    b.add_argument("--data-dir", help="folder of raw v1 files (default: the embedded simulated corpus)")
-    b.add_argument("--out", default="est", help="output folder, replaced only when the build succeeds (default: est)")
-    b.add_argument("--context-turns", type=int, default=DEFAULT_CONTEXT_TURNS, metavar="K",
+    b.add_argument("--data-dir", metavar="DIR", help="folder of raw v1 files (default: the embedded simulated corpus)")
+    b.add_argument("--out", default="est", metavar="DIR",
+                   help="output folder, replaced only when the build succeeds (default: est)")
+    b.add_argument("--context-turns", type=_non_negative_int, default=DEFAULT_CONTEXT_TURNS, metavar="K",
                    help=f"previous turns copied into each row's `context` (default: {DEFAULT_CONTEXT_TURNS})")
     b.add_argument("--blind-test", action="store_true",
                    help="set every test label to -1 and write the gold labels to --gold-out instead")
-    b.add_argument("--gold-out", help="folder for the blind-test gold file test.parquet (default: <OUT>-gold)")
+    b.add_argument("--gold-out", metavar="DIR",
+                   help="folder for the blind-test gold file test.parquet (default: <OUT>-gold)")
     b.add_argument("--keep-given-satisfaction", action="store_true",
                    help="keep annotated satisfaction labels that disagree with the emotion (counted in the report) "
                    "instead of failing")
-    b.add_argument("--license", default="apache-2.0", help="license id for the card (default: apache-2.0)")
-    b.add_argument("--workers", type=int, help="processes that parse raw files (default: by input size)")
+    b.add_argument("--license", default="apache-2.0", metavar="ID",
+                   help="license id for the card (default: apache-2.0)")
+    b.add_argument("--workers", type=int, metavar="N",
+                   help="processes that parse raw files (default: 1; the JSON reader is multi-threaded already)")
     b.add_argument("--no-progress", action="store_true", help="no progress bars")
     b.set_defaults(func=_cmd_build)
 
     s = commands.add_parser("simulate", help="write a simulated raw v1 corpus",
                             description="Write a simulated raw v1 corpus with the project's simulator "
                             "(byte-identical for the same --sessions and --seed).")
-    s.add_argument("--sessions", type=int, default=None, help="number of sessions (default: simulator.DEFAULT_SESSIONS)")
-    s.add_argument("--seed", type=int, default=None, help="random seed (default: simulator.DEFAULT_SEED)")
-    s.add_argument("--out", required=True, help="output folder for the *.jsonl.gz shards")
-    s.add_argument("--shards", type=int, default=None, help="number of files (default: the simulator's choice)")
+    s.add_argument("--sessions", type=int, default=None, metavar="N",
+                   help="number of sessions (default: simulator.DEFAULT_SESSIONS)")
+    s.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: simulator.DEFAULT_SEED)")
+    s.add_argument("--out", required=True, metavar="DIR", help="output folder for the *.jsonl.gz shards")
+    s.add_argument("--shards", type=int, default=None, metavar="N",
+                   help="number of files (default: the simulator's choice)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_simulate)
 
@@ -1185,7 +1432,7 @@ def make_parser() -> argparse.ArgumentParser:
                             description="Upload a built folder to a Hub dataset repository (needs a token: "
                             "`hf auth login` or HF_TOKEN, and network access).")
     p.add_argument("--repo-id", required=True, help="target dataset repository, e.g. ORG/est")
-    p.add_argument("--folder", default="est", help="built folder to upload (default: est)")
+    p.add_argument("--folder", default="est", metavar="DIR", help="built folder to upload (default: est)")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.set_defaults(func=_cmd_push)
     return parser

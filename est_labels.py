@@ -203,26 +203,37 @@ def is_substantive(text: str) -> bool:
     return bool(rest)
 
 
+def initial_utterance(user_turns: Iterable[tuple[str, str]]) -> int | None:
+    """Index of the user utterance that sets the session's initial polarity (None if there is none).
+
+    It is the first user utterance, given as (text, canonical emotion) in order, that is substantive or carries an
+    emotion other than No Emotion (an emotional "谢谢" or "喂？！" states a clear sentiment). Stops reading there, so
+    the dataset builder can call it on every session cheaply.
+
+    >>> initial_utterance([("你好", "No Emotion"), ("嗯", "No Emotion"), ("我要查话费", "No Emotion")])
+    2
+    """
+    for index, (text, emotion) in enumerate(user_turns):
+        if emotion != NO_EMOTION or is_substantive(text):
+            return index
+    return None
+
+
 def derive_transitions(user_turns: Iterable[tuple[str, str]]) -> list[str | None]:
     """Transitions for a session's user utterances, given as (text, canonical emotion) in order.
 
-    The initial polarity is that of the first user utterance that is substantive or carries an emotion other than
-    No Emotion (an emotional "谢谢" or "喂？！" states a clear sentiment). That utterance and every user utterance
-    before it get None; each later one gets "<initial> to <current>".
+    The initial polarity is that of the `initial_utterance`. That utterance and every user utterance before it get
+    None; each later one gets "<initial> to <current>".
 
     >>> derive_transitions([("你好", "No Emotion"), ("网络又断了", "Anger"), ("好吧谢谢", "Gratitude")])
     [None, None, 'Negative to Positive']
     """
-    out: list[str | None] = []
-    initial: str | None = None
-    for text, emotion in user_turns:
-        if initial is not None:
-            out.append(f"{initial} to {polarity(emotion)}")
-            continue
-        out.append(None)
-        if emotion != NO_EMOTION or is_substantive(text):
-            initial = polarity(emotion)
-    return out
+    user_turns = list(user_turns)
+    start = initial_utterance(user_turns)
+    if start is None:
+        return [None] * len(user_turns)
+    initial = polarity(user_turns[start][1])
+    return [None] * (start + 1) + [f"{initial} to {polarity(emotion)}" for _, emotion in user_turns[start + 1 :]]
 
 
 def count_turns(roles: Iterable[str]) -> int:

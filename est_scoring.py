@@ -111,6 +111,13 @@ def _first_value(values: Any, position: int) -> Any:
     return value.as_py() if isinstance(value, pa.Scalar) else value
 
 
+def _dictionary_ids(chunk: pa.DictionaryArray, labels: Sequence[str]) -> np.ndarray:
+    """Label ids of a dictionary-encoded string chunk; -1 where the value is not a label."""
+    dictionary = chunk.dictionary
+    lookup = pc.fill_null(pc.index_in(dictionary, value_set=pa.array(labels, type=dictionary.type)), -1)
+    return lookup.to_numpy(zero_copy_only=False).astype(np.int32)[chunk.indices.to_numpy(zero_copy_only=False)]
+
+
 def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray:
     """Integer ids (est_labels order) of a sequence of `task` label names or ClassLabel ids.
 
@@ -140,19 +147,24 @@ def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray
             position = int(np.flatnonzero(pc.is_null(array).to_numpy(zero_copy_only=False))[0])
             raise ValueError(f"{where}: missing value (None) at position {position}")
         kind = array.type
-        if pa.types.is_dictionary(kind):
-            array = array.cast(kind.value_type)
-            kind = array.type
-        if any(check(kind) for check in _STRING_TYPES):
+        if pa.types.is_dictionary(kind) and any(check(kind.value_type) for check in _STRING_TYPES):
+            # categorical input: look up the few distinct names once, then map the integer codes
+            chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+            found = np.concatenate([_dictionary_ids(chunk, labels) for chunk in chunks])
+        elif any(check(kind) for check in _STRING_TYPES):
             found = pc.index_in(array, value_set=pa.array(labels, type=kind))
-            if found.null_count:
-                unknown = np.flatnonzero(pc.is_null(found).to_numpy(zero_copy_only=False))
+            found = (pc.fill_null(found, -1) if found.null_count else found).to_numpy(zero_copy_only=False)
+        else:
+            found = None
+        if found is not None:
+            unknown = np.flatnonzero(found < 0)
+            if len(unknown):
                 position = int(unknown[0])
                 raise ValueError(
                     f"{where}: unknown {task.value} label {_first_value(array, position)!r} at position {position} "
                     f"({len(unknown)} value(s) in all; expected one of: {', '.join(labels)})"
                 )
-            return found.to_numpy(zero_copy_only=False)  # int32; ids are small
+            return found  # int32; ids are small
         if pa.types.is_integer(kind):
             ids = array.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         else:
@@ -231,6 +243,8 @@ class _CellLayout:
 
 def _sum_by(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Sum `counts[..., cell]` over the cells of each group (group[cell] in 0..n_groups-1), for any leading axes."""
+    if counts.ndim == 1:
+        return np.bincount(group, weights=counts, minlength=n_groups)
     order = np.argsort(group, kind="stable")
     groups, starts = np.unique(group[order], return_index=True)
     out = np.zeros(counts.shape[:-1] + (n_groups,))
@@ -238,7 +252,9 @@ def _sum_by(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     return out
 
 
-def _metrics_from_cells(layout: _CellLayout, cells: np.ndarray, counts: np.ndarray) -> dict[str, Any]:
+def _metrics_from_cells(
+    layout: _CellLayout, cells: np.ndarray, counts: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[Task, np.ndarray]]:
     """All headline metrics (arrays over the leading axes of `counts[..., cell]`) plus the per-task confusions."""
     out: dict[str, Any] = {}
     confusions = {}
@@ -361,6 +377,10 @@ def score(
         ValueError: naming the offending value and its position (unknown label, None, id out of range, mixed
             names and ids, empty input, length mismatch, unknown task).
     """
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a non-negative number of replicates, got {bootstrap!r}")
+    if session_ids is not None and not bootstrap:
+        raise ValueError("session_ids only matter for the bootstrap; pass bootstrap=<number of replicates> too")
     tasks = _tasks_of(references, predictions)
     jobs = [(task, side, mapping[task.value]) for task in tasks
             for side, mapping in (("references", references), ("predictions", predictions))]
@@ -405,8 +425,6 @@ def score(
         for task in tasks:
             out[f"{task.value}_confusion_matrix"] = confusions[task].astype(np.int64).tolist()
     if bootstrap:
-        if int(bootstrap) != bootstrap or bootstrap < 0:
-            raise ValueError(f"bootstrap must be a non-negative number of replicates, got {bootstrap!r}")
         rng = np.random.default_rng(seed)
         blocks = [
             _metrics_from_cells(layout, cells, block)[0]
@@ -417,6 +435,4 @@ def score(
         for key, values in replicates.items():
             low, high = np.nanpercentile(values, [tail, 100 - tail])
             out[f"{key}_ci"] = [float(low), float(high)]
-    elif session_ids is not None:
-        raise ValueError("session_ids only matter for the bootstrap; pass bootstrap=<number of replicates> too")
     return out

@@ -66,28 +66,37 @@ def load_track(est_dir: str | Path, track: str, split: str) -> pd.DataFrame:
     return load_split(est_dir, track_config(track), split)
 
 
-def load_references(est_dir: str | Path, track: str, split: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Gold labels (id + the three task columns, label names) of a track's split.
+def gold_file_candidates(est_dir: str | Path, split: str) -> list[Path]:
+    """Where the builder puts the gold of a blind split: `<out>-gold/` (its default) or `est-gold/` next to `est/`."""
+    est_dir = Path(est_dir).resolve()
+    return [est_dir.with_name(est_dir.name + "-gold") / f"{split}.parquet", est_dir.parent / "est-gold" / f"{split}.parquet"]
+
+
+def load_references(est_dir: str | Path, track: str, split: str, frame: pd.DataFrame | None = None,
+                    gold: str | Path | None = None) -> pd.DataFrame:
+    """Gold labels (id + the three task columns, label names) of a track's split, aligned with `frame`'s rows.
 
     Labels come from the split itself; when it is a blind test split (labels -1) they come from the gold file the
-    builder writes next to the data, `<parent of est_dir>/est-gold/test.parquet`.
+    builder wrote (`gold`, or found by `gold_file_candidates`).
     """
     frame = load_track(est_dir, track, split) if frame is None else frame
-    if frame[list(TASK_NAMES)].notna().all().all():
+    if gold is None and frame[list(TASK_NAMES)].notna().all().all():
         return frame[list(PREDICTION_COLUMNS)].reset_index(drop=True)
-    gold_path = Path(est_dir).resolve().parent / "est-gold" / f"{split}.parquet"
-    if not gold_path.exists():
+    candidates = [Path(gold)] if gold is not None else gold_file_candidates(est_dir, split)
+    gold_path = next((path for path in candidates if path.exists()), None)
+    if gold_path is None:
         raise FileNotFoundError(
-            f"the {split} split in {est_dir} is blind (labels -1) and no gold file was found at {gold_path}"
+            f"the {split} split in {est_dir} is blind (labels -1) and no gold file was found at "
+            + " or ".join(str(path) for path in candidates)
         )
-    gold = pd.read_parquet(gold_path)
+    table = pd.read_parquet(gold_path)
     if track == "balanced":
-        gold = gold[gold["balanced"]]
-    gold = gold.set_index("id")
-    missing = [i for i in frame["id"] if i not in gold.index]
+        table = table[table["balanced"]]
+    table = table.set_index("id")
+    missing = [i for i in frame["id"] if i not in table.index]
     if missing:
         raise ValueError(f"{gold_path}: {len(missing)} ids of the {split} split have no gold row, e.g. {missing[0]!r}")
-    return gold.loc[frame["id"], list(TASK_NAMES)].reset_index()
+    return table.loc[frame["id"], list(TASK_NAMES)].reset_index()
 
 
 def predictions_frame(ids: Sequence[str], predictions: Mapping[str, Sequence[str]]) -> pd.DataFrame:

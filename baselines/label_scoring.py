@@ -6,8 +6,9 @@ makes the score the probability of exactly that label, so "Neutral" does not win
 answer). The best candidate is taken, so an answer outside the label set is impossible. In joint mode the three
 fields are filled left to right, each conditioned on the labels already chosen (label-level constrained decoding).
 
-Speed: the shared prefix is run once per example (left-padded batch, KV cache), the cache is repeated for the
-candidates, and only the candidate tokens are run on top of it: per task, one prefix pass plus one short pass.
+Speed: the prompt is run once per batch (left-padded, KV cache, logits of the last position only); for each field
+the answer so far is run on top of that cache, the cache is repeated for the candidates, and only the candidate
+tokens are run: one prompt pass, then two short passes per field.
 
 Tokenisation mirrors TRL's prompt-completion preprocessing (`SFTTrainer`): the tokenizer is called on the prefix and
 on prefix + completion with its default special tokens, and the completion starts where the two token sequences
@@ -18,7 +19,9 @@ diverge, so the scored tokens are the ones the loss was computed on during train
 
 from __future__ import annotations
 
+import copy
 import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -53,48 +56,87 @@ def _model_device(model) -> torch.device:
     return next(model.parameters()).device
 
 
+@dataclass
+class EncodedPrompts:
+    """The KV cache of a batch of prompts (all but each prompt's last token, left-padded), reused by every field."""
+
+    ids: list[list[int]]  # each prompt's token ids
+    cache: object  # transformers Cache over ids[i][:-1]
+    mask: torch.Tensor  # (B, width) attention mask of the cached tokens
+    lengths: torch.Tensor  # (B,) number of cached (real) tokens per row
+
+
 @torch.no_grad()
-def candidate_logprobs(model, tokenizer, prefixes: Sequence[str], candidates: Sequence[str]) -> torch.Tensor:
-    """log P(candidate | prefix) for every prefix and candidate (already including its terminator): (B, C) tensor."""
+def encode_prompts(model, tokenizer, prompts: Sequence[str]) -> EncodedPrompts:
+    """Run the prompts through the model once. The last prompt token is held back (it is run with the answer), so a
+    tokenizer that merges it with the answer's first characters cannot invalidate the cache."""
+    if tokenizer.pad_token_id is None:
+        raise ValueError("the tokenizer has no pad token: set tokenizer.pad_token (e.g. to the eos token)")
+    ids = tokenizer(list(prompts))["input_ids"]
+    for i, row in enumerate(ids):
+        if len(row) < 2:
+            raise ValueError(f"prompt {i} is shorter than two tokens: {prompts[i]!r}")
+    device = _model_device(model)
+    input_ids, mask = _left_pad([row[:-1] for row in ids], tokenizer.pad_token_id, device)
+    # Explicit positions: with left padding each row must count from its first real token, exactly as unpadded.
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+    return EncodedPrompts(ids=ids, cache=out.past_key_values, mask=mask, lengths=mask.sum(-1))
+
+
+@torch.no_grad()
+def continuation_logprobs(model, tokenizer, prompts: EncodedPrompts, prefixes: Sequence[str],
+                          candidates: Sequence[str]) -> torch.Tensor:
+    """log P(candidate | prefix) for every prefix and candidate: a (B, C) tensor.
+
+    `prefixes[i]` must start with the i-th encoded prompt (it is the prompt + the answer so far). Only the new
+    tokens run through the model: the part all candidates share (once per row), then the candidates (cache repeated).
+    """
     device = _model_device(model)
     pad_id = tokenizer.pad_token_id
-    if pad_id is None:
-        raise ValueError("the tokenizer has no pad token: set tokenizer.pad_token (e.g. to the eos token)")
     n_cand = len(candidates)
-    prefix_ids = tokenizer(list(prefixes))["input_ids"]
     full_ids = tokenizer([p + c for p in prefixes for c in candidates])["input_ids"]
     shared, continuations = [], []
-    for i, p_ids in enumerate(prefix_ids):
+    for i, prompt_ids in enumerate(prompts.ids):
+        start = len(prompt_ids) - 1
         rows = full_ids[i * n_cand : (i + 1) * n_cand]
-        # Shared part = longest token prefix common to the prompt and all its candidate completions.
-        cut = min(common_prefix_length(p_ids, f) for f in rows)
-        if cut == 0:
-            raise ValueError(f"prefix {i} shares no token with its completions; cannot score (prefix: {prefixes[i]!r})")
-        shared.append(p_ids[:cut])
-        continuations.extend(f[cut:] for f in rows)
-    if any(len(c) == 0 for c in continuations):
-        raise ValueError("a candidate tokenised to nothing after its prefix; candidates must be non-empty")
+        if any(row[:start] != prompt_ids[:start] for row in rows):
+            raise ValueError(f"row {i}: the prefix does not start with its encoded prompt ({prefixes[i][:80]!r}...)")
+        # New tokens common to all candidates (the answer so far) vs the candidate-specific rest.
+        common = min(common_prefix_length(rows[0][start:], row[start:]) for row in rows)
+        if common == 0 or any(len(row) == start + common for row in rows):
+            raise ValueError(f"row {i}: candidates must be distinct, non-empty continuations of the prefix")
+        shared.append(rows[0][start : start + common])
+        continuations.extend(row[start + common :] for row in rows)
 
-    input_ids, attention = _left_pad(shared, pad_id, device)
-    # Explicit positions: with left padding each row must count from its first real token, exactly as unpadded.
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
-    first_logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).repeat_interleave(n_cand, dim=0)
+    cache = copy.deepcopy(prompts.cache)  # the prompt cache stays reusable for the next field
+    shared_ids, shared_mask = _right_pad(shared, pad_id, device)
+    mask = torch.cat([prompts.mask, shared_mask], dim=1)
+    positions = prompts.lengths.unsqueeze(1) + torch.arange(shared_ids.shape[1], device=device)
+    out = model(input_ids=shared_ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                use_cache=True)
+    last = shared_mask.sum(-1) - 1  # each row's last real shared token predicts the first candidate token
+    first_logprobs = torch.log_softmax(out.logits[torch.arange(len(shared), device=device), last].float(), dim=-1)
+    first_logprobs = first_logprobs.repeat_interleave(n_cand, dim=0)
 
     cont_ids, cont_mask = _right_pad(continuations, pad_id, device)
     scores = first_logprobs.gather(1, cont_ids[:, :1]).squeeze(1)
     if cont_ids.shape[1] > 1:
-        cache = out.past_key_values
         cache.batch_repeat_interleave(n_cand)
         step_ids = cont_ids[:, :-1]
-        mask = torch.cat([attention.repeat_interleave(n_cand, dim=0), cont_mask[:, :-1]], dim=1)
-        start = attention.sum(-1, keepdim=True).repeat_interleave(n_cand, dim=0)
+        step_mask = torch.cat([mask.repeat_interleave(n_cand, dim=0), cont_mask[:, :-1]], dim=1)
+        start = (prompts.lengths + shared_mask.sum(-1)).repeat_interleave(n_cand).unsqueeze(1)
         step_positions = start + torch.arange(step_ids.shape[1], device=device)
-        step = model(input_ids=step_ids, attention_mask=mask, position_ids=step_positions, past_key_values=cache)
+        step = model(input_ids=step_ids, attention_mask=step_mask, position_ids=step_positions, past_key_values=cache)
         logprobs = torch.log_softmax(step.logits.float(), dim=-1)
         token_logprobs = logprobs.gather(2, cont_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
         scores = scores + (token_logprobs * cont_mask[:, 1:]).sum(-1)
     return scores.view(len(prefixes), n_cand).cpu()
+
+
+def candidate_logprobs(model, tokenizer, prefixes: Sequence[str], candidates: Sequence[str]) -> torch.Tensor:
+    """log P(candidate | prefix) for every prefix and candidate (already including its terminator): (B, C) tensor."""
+    return continuation_logprobs(model, tokenizer, encode_prompts(model, tokenizer, prefixes), prefixes, candidates)
 
 
 def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
@@ -107,13 +149,19 @@ def predict_batch(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
     max_context_chars: int | None = 600,
 ) -> dict[str, list[str]]:
-    """Labels for a batch of utterances: {task name: [label, ...]}, every label from est_labels."""
+    """Labels for a batch of utterances: {task name: [label, ...]}, every label from est_labels.
+
+    The prompt is run once per task group; each field then costs one short pass for the answer so far and one for
+    the candidates."""
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
-        prefixes = [build_prompt(c, t, tasks, language, max_context_chars) for c, t in zip(contexts, texts)]
+        prompts = [build_prompt(c, t, tasks, language, max_context_chars) for c, t in zip(contexts, texts)]
+        encoded = encode_prompts(model, tokenizer, prompts)
+        prefixes = prompts
         for task, terminator in zip(tasks, _terminators(tokenizer, tasks)):
             prefixes = [p + field_prefix(task, language) for p in prefixes]
-            scores = candidate_logprobs(model, tokenizer, prefixes, [label + terminator for label in task.labels])
+            candidates = [label + terminator for label in task.labels]
+            scores = continuation_logprobs(model, tokenizer, encoded, prefixes, candidates)
             chosen = [task.labels[i] for i in scores.argmax(-1).tolist()]
             predictions[task.value] = chosen
             prefixes = [p + label + "\n" for p, label in zip(prefixes, chosen)]

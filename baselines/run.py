@@ -78,6 +78,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
     parser.add_argument("--est-dir", default="est", help="built dataset folder (default: ./est)")
     parser.add_argument("--split", choices=["validation", "test"], default="test", help="split to predict and score")
+    parser.add_argument("--gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
     parser.add_argument("--results", help="also write the scores (est_scoring.score output) to this JSON file")
     lora = parser.add_argument_group("lora")
     lora.add_argument("--model", help="base causal LM (Hub id or local folder); required for lora")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
         frame, table = run_classical(args.baseline, args.est_dir, args.track, args.split)
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}", file=sys.stderr)
-    references = load_references(args.est_dir, args.track, args.split, frame)
+    references = load_references(args.est_dir, args.track, args.split, frame, gold=args.gold)
     scores = est_scoring.score(
         {task.value: references[task.value].tolist() for task in TASKS},
         {task.value: table[task.value].tolist() for task in TASKS},

@@ -39,26 +39,28 @@ TARGET_SECONDS, TARGET_RSS = 60.0, 3 * 1024**3
 
 
 def raw_corpus(sessions: int, seed: int | None) -> tuple[Path, str]:
-    """A cached raw corpus of `sessions` sessions (simulator if importable, else the tests' stand-in)."""
+    """A cached raw corpus of `sessions` sessions: the simulator's (same cache as the build's default corpus), or
+    the tests' stand-in generator if the simulator is missing."""
     try:
         import simulator
-
-        seed = simulator.DEFAULT_SEED if seed is None else seed
-        kind, write = "simulator", lambda out: simulator.write_corpus(out, sessions, seed, progress=True)
     except ImportError:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from raw_fixtures import write_standin_corpus
+        simulator = None
+    if simulator is not None:
+        seed = simulator.DEFAULT_SEED if seed is None else seed
+        print(f"Simulated corpus: {sessions:,} sessions, seed {seed} (generated once into the cache, not timed)")
+        return est_dataset.simulated_corpus_dir(sessions, seed), f"simulator, {sessions:,} sessions, seed {seed}"
+    sys.path.insert(0, str(ROOT / "tests"))
+    from raw_fixtures import write_standin_corpus
 
-        seed = 0 if seed is None else seed
-        kind, write = "stand-in", lambda out: write_standin_corpus(out, sessions, seed, shards=8, mean_user_turns=17)
-    target = est_dataset.cache_root() / "raw" / f"bench-{kind}-n{sessions}-seed{seed}"
+    seed = 0 if seed is None else seed
+    target = est_dataset.cache_root() / "raw" / f"bench-standin-n{sessions}-seed{seed}"
     if not target.is_dir():
-        print(f"Generating {sessions:,} {kind} sessions into {target} (not timed) ...", flush=True)
+        print(f"Generating {sessions:,} stand-in sessions into {target} (not timed) ...", flush=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        write(tmp)
+        write_standin_corpus(tmp, sessions, seed, shards=8, mean_user_turns=17)
         os.replace(tmp, target)
-    return target, f"{kind}, {sessions:,} sessions, seed {seed}"
+    return target, f"tests' stand-in generator, {sessions:,} sessions, seed {seed}"
 
 
 def run_build(raw: Path, out: Path, context_turns: int, workers: int | None) -> dict:

@@ -26,7 +26,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "leaderboard"))
 
 from est_leaderboard.board import SCORE_HEADERS  # noqa: E402
-from est_leaderboard.gold import load_gold  # noqa: E402
 from est_leaderboard.scoring import score_submission  # noqa: E402
 from est_leaderboard.service import Leaderboard  # noqa: E402
 from est_leaderboard.settings import Settings  # noqa: E402

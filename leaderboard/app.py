@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             gold = leaderboard.gold(track)
         except (GoldError, RuntimeError) as err:
-            raise SystemExit(f"error: cannot load the gold labels of the {track} track: {err}") from None
+            raise SystemExit(f"error: cannot load the gold labels of the {track} track: {err}\n"
+                             "Build the dataset first (python est_dataset.py build --blind-test) or set EST_LB_GOLD "
+                             "(a gold parquet file or a built est/ folder) or EST_LB_GOLD_REPO.") from None
         logging.info("gold of the %s track: %d rows (%d public) from %s", track, len(gold), gold.public.sum(),
                      gold.source)
     demo = build_app(leaderboard)

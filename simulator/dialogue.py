@@ -2,18 +2,20 @@
 
 Flows (`flows.py`) call `agent(...)` with the outcome of each agent reply (which moves the latent state) and
 `user(act, content)`; the user's label is drawn by `emotions.emitted_emotion` and the text is realised here:
-the act's content plus, when an emotion shows, a cue of random strength from `phrases.CUES`.
+the act's content plus, when an emotion shows, a cue of random strength from the category's cue bank
+(`phrases.cues_for`).
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 
 from est_labels import CATEGORY_NAMES
 
 from . import emotions
 from .labels import ANGER, ANXIETY, DISAPPOINTMENT, NO_EMOTION, WORRY
-from .phrases import PREFIXES, QUESTION_SUFFIXES, SLOTS, SUFFIXES, cues_for
+from .phrases import CUE_STRENGTHS, PREFIXES, QUESTION_SUFFIXES, SLOTS, SUFFIXES, cues_for
 from .topics import Topic
 
 # How strongly an emotion is cued in the text (see phrases.py): P(explicit), P(moderate), P(implicit), P(none).
@@ -22,7 +24,7 @@ from .topics import Topic
 CUE_STRENGTH_WEIGHTS = (0.2, 0.32, 0.28, 0.2)
 # Probability that a comma-joined neutral utterance is transcribed as two consecutive user utterances.
 SPLIT_PROBABILITY = 0.12
-_CUE_THRESHOLDS = tuple(sum(CUE_STRENGTH_WEIGHTS[: i + 1]) for i in range(3))
+_CUE_THRESHOLDS = tuple(sum(CUE_STRENGTH_WEIGHTS[: i + 1]) for i in range(len(CUE_STRENGTHS) - 1))
 # Acts whose content can carry an emotion on its own (not back-channels, ID numbers or goodbyes).
 _CONTENT_ACTS = frozenset({"detail", "push", "followup"})
 # Insult needs abusive words and Gratitude thanks; the other emotions can be read from the situation alone.
@@ -96,11 +98,12 @@ class Dialogue:
 
     def _user_emotional(self, act: str, content: str, emotion: str) -> None:
         rng = self.rng
-        r = rng.random()
-        if r >= _CUE_THRESHOLDS[2] and act in _CONTENT_ACTS and emotion in _SITUATIONAL_EMOTIONS:
-            self._append_user(self._dress(content, act), emotion)
-            return
-        strength = "explicit" if r < _CUE_THRESHOLDS[0] else "moderate" if r < _CUE_THRESHOLDS[1] else "implicit"
+        strength = CUE_STRENGTHS[bisect.bisect_right(_CUE_THRESHOLDS, rng.random())]
+        if strength == "none":
+            if act in _CONTENT_ACTS and emotion in _SITUATIONAL_EMOTIONS:
+                self._append_user(self._dress(content, act), emotion)
+                return
+            strength = "implicit"
         if strength == "implicit" and act in _NO_IMPLICIT_ACTS:
             strength = "moderate"
         cue = rng.choice(_CUES[self.category][emotion][strength])

@@ -4,7 +4,7 @@ Each session has a latent emotional state (one of est_labels.EMOTIONS; No Emotio
 category-dependent distribution (`INITIAL`), and moves after every agent reply according to how that reply went
 (`TRANSITIONS[outcome]`: a fix calms the user and may make them grateful, a refusal or "please wait" makes them
 worried, disappointed, angry...). Whether a user utterance *shows* the latent state depends on what the utterance
-does (`EXPRESSIVENESS`): reading out an ID number rarely carries emotion, pushing back after a refusal usually
+does (`EXPRESSIVENESS`): reading out an ID number never carries emotion, pushing back after a refusal usually
 does. The emitted label is the latent state when shown, No Emotion otherwise - so labels follow the dialogue, and
 calm-looking utterances of an upset user are honestly labelled No Emotion, as in the paper (96.3% No Emotion).
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 import bisect
 import random
 
+from est_labels import CATEGORY_NAMES, EMOTIONS
+
 from .labels import ANGER, ANXIETY, DISAPPOINTMENT, GRATITUDE, INSULT, NO_EMOTION, WORRY
 
 # Outcomes of an agent reply, from the user's point of view.
@@ -25,10 +27,10 @@ OUTCOMES = (NEUTRAL, EMPATHY, GOOD, WAIT, BAD)
 
 # Where a session's latent state starts, per service category.
 INITIAL: dict[str, dict[str, float]] = {
-    "business_consultation": {NO_EMOTION: 0.85, WORRY: 0.14, ANXIETY: 0.002, DISAPPOINTMENT: 0.008},
+    "business_consultation": {NO_EMOTION: 0.855, WORRY: 0.135, ANXIETY: 0.002, DISAPPOINTMENT: 0.008},
     "business_processing": {NO_EMOTION: 0.835, WORRY: 0.15, ANXIETY: 0.005, DISAPPOINTMENT: 0.01},
-    "complaint_suggestion": {NO_EMOTION: 0.555, WORRY: 0.18, DISAPPOINTMENT: 0.18, ANGER: 0.05, INSULT: 0.035},
-    "fault_report_tech_support": {NO_EMOTION: 0.648, WORRY: 0.31, ANXIETY: 0.012, ANGER: 0.01, DISAPPOINTMENT: 0.02},
+    "complaint_suggestion": {NO_EMOTION: 0.569, WORRY: 0.18, DISAPPOINTMENT: 0.18, ANGER: 0.045, INSULT: 0.026},
+    "fault_report_tech_support": {NO_EMOTION: 0.65, WORRY: 0.31, ANXIETY: 0.01, ANGER: 0.01, DISAPPOINTMENT: 0.02},
     # A return visit may open with thanks ("已经好了，谢谢你们"): the paper's rare "Positive to *" sessions.
     "care_follow_up": {NO_EMOTION: 0.89, WORRY: 0.06, DISAPPOINTMENT: 0.015, ANGER: 0.005, GRATITUDE: 0.03},
 }
@@ -37,11 +39,11 @@ INITIAL: dict[str, dict[str, float]] = {
 TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
     NEUTRAL: {
         NO_EMOTION: {NO_EMOTION: 0.9965, WORRY: 0.003, ANXIETY: 0.0005},
-        WORRY: {WORRY: 0.902, NO_EMOTION: 0.09, ANXIETY: 0.008},
+        WORRY: {WORRY: 0.87, NO_EMOTION: 0.122, ANXIETY: 0.008},
         ANXIETY: {ANXIETY: 0.85, NO_EMOTION: 0.1, WORRY: 0.03, ANGER: 0.02},
-        ANGER: {ANGER: 0.85, NO_EMOTION: 0.08, DISAPPOINTMENT: 0.065, INSULT: 0.005},
+        ANGER: {ANGER: 0.82, NO_EMOTION: 0.11, DISAPPOINTMENT: 0.065, INSULT: 0.005},
         INSULT: {INSULT: 0.6, ANGER: 0.35, NO_EMOTION: 0.05},
-        DISAPPOINTMENT: {DISAPPOINTMENT: 0.85, NO_EMOTION: 0.12, ANGER: 0.03},
+        DISAPPOINTMENT: {DISAPPOINTMENT: 0.83, NO_EMOTION: 0.14, ANGER: 0.03},
         GRATITUDE: {GRATITUDE: 0.85, NO_EMOTION: 0.15},
     },
     EMPATHY: {
@@ -64,7 +66,7 @@ TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
     },
     WAIT: {
         NO_EMOTION: {NO_EMOTION: 0.9, WORRY: 0.075, ANXIETY: 0.005, DISAPPOINTMENT: 0.02},
-        WORRY: {WORRY: 0.775, ANXIETY: 0.025, NO_EMOTION: 0.2},
+        WORRY: {WORRY: 0.78, ANXIETY: 0.02, NO_EMOTION: 0.2},
         ANXIETY: {ANXIETY: 0.75, ANGER: 0.04, WORRY: 0.09, NO_EMOTION: 0.12},
         ANGER: {ANGER: 0.7, DISAPPOINTMENT: 0.2, NO_EMOTION: 0.1},
         INSULT: {INSULT: 0.3, ANGER: 0.7},
@@ -72,10 +74,10 @@ TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
         GRATITUDE: {NO_EMOTION: 0.6, GRATITUDE: 0.4},
     },
     BAD: {
-        NO_EMOTION: {NO_EMOTION: 0.795, DISAPPOINTMENT: 0.075, WORRY: 0.115, ANGER: 0.01, ANXIETY: 0.005},
-        WORRY: {WORRY: 0.655, ANXIETY: 0.025, DISAPPOINTMENT: 0.17, ANGER: 0.03, NO_EMOTION: 0.12},
+        NO_EMOTION: {NO_EMOTION: 0.809, DISAPPOINTMENT: 0.062, WORRY: 0.115, ANGER: 0.01, ANXIETY: 0.004},
+        WORRY: {WORRY: 0.665, ANXIETY: 0.025, DISAPPOINTMENT: 0.16, ANGER: 0.03, NO_EMOTION: 0.12},
         ANXIETY: {ANXIETY: 0.6, ANGER: 0.1, DISAPPOINTMENT: 0.15, NO_EMOTION: 0.15},
-        ANGER: {ANGER: 0.65, INSULT: 0.1, DISAPPOINTMENT: 0.2, NO_EMOTION: 0.05},
+        ANGER: {ANGER: 0.67, INSULT: 0.08, DISAPPOINTMENT: 0.2, NO_EMOTION: 0.05},
         INSULT: {INSULT: 0.5, ANGER: 0.5},
         DISAPPOINTMENT: {DISAPPOINTMENT: 0.7, ANGER: 0.1, INSULT: 0.005, NO_EMOTION: 0.195},
         GRATITUDE: {NO_EMOTION: 0.6, DISAPPOINTMENT: 0.4},
@@ -85,7 +87,7 @@ TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
 # What the user's utterance does -> probability that a non-calm latent state shows in it.
 # Gratitude shows almost only when reacting to help or when saying goodbye.
 EXPRESSIVENESS: dict[str, float] = {
-    "greet": 0.0, "ack": 0.0, "identity": 0.0, "answer": 0.06, "request": 0.55, "visit_reply": 0.55,
+    "greet": 0.0, "ack": 0.0, "identity": 0.0, "answer": 0.06, "request": 0.8, "visit_reply": 0.6,
     "detail": 0.4, "followup": 0.2, "react": 0.4, "push": 0.6, "close": 0.45,
 }
 GRATITUDE_EXPRESSIVENESS: dict[str, float] = {
@@ -111,6 +113,9 @@ class _Sampler:
     def sample(self, rng: random.Random) -> str:
         return self.values[bisect.bisect_right(self.cumulative, rng.random())]
 
+
+assert set(INITIAL) == set(CATEGORY_NAMES), "INITIAL must cover the est_labels categories"
+assert all(set(table) == set(EMOTIONS) for table in TRANSITIONS.values()), "every state needs a transition row"
 
 _INITIAL = {category: _Sampler(w) for category, w in INITIAL.items()}
 _TRANSITIONS = {outcome: {state: _Sampler(w) for state, w in table.items()} for outcome, table in TRANSITIONS.items()}

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import random
 
+from est_labels import CATEGORY_NAMES
+
 from . import phrases as P
 from .dialogue import Dialogue
 from .emotions import BAD, EMPATHY, GOOD, NEUTRAL, WAIT
-from .topics import GENERIC_FOLLOWUPS, TOPICS_BY_CATEGORY, Topic
+from .topics import FOLLOWUPS_BY_CATEGORY, TOPICS_BY_CATEGORY, Topic
 
 # Category mix of the calls (the paper does not publish it; inbound service calls dominate).
 CATEGORY_WEIGHTS: dict[str, float] = {
@@ -25,7 +27,7 @@ CATEGORY_WEIGHTS: dict[str, float] = {
     "fault_report_tech_support": 0.2,
     "care_follow_up": 0.14,
 }
-# Mean number of follow-up questions per category: the main lever on session length (Table 2: 13.78 turns).
+# (min, max) follow-up questions per category: the main lever on session length (Table 2: 13.78 turns).
 FOLLOWUPS: dict[str, tuple[int, int]] = {
     "business_consultation": (4, 10),
     "business_processing": (4, 9),
@@ -34,11 +36,12 @@ FOLLOWUPS: dict[str, tuple[int, int]] = {
     "care_follow_up": (2, 7),
 }
 # Probability that the caller raises a second matter of the same category ("还有一个问题").
+assert set(CATEGORY_WEIGHTS) == set(FOLLOWUPS) == set(CATEGORY_NAMES), "tables must cover est_labels categories"
 SECOND_ISSUE = 0.45
 SECOND_ISSUE_OPENERS = ("还有一个问题", "对了，还有个事", "另外我还想问一下", "哦对了", "还有啊")
 
 REACT_GOOD = ("好的", "哦，那就好", "好，那我再试试", "行，明白了", "哦这样啊", "好的好的", "嗯，可以", "那行",
-              "好了好了，能用了", "哦，知道了")
+              "哦，知道了", "好，那就这么办")
 REACT_NEUTRAL = ("嗯，好的", "哦，那行", "那好吧", "那我等着", "好，我知道了", "嗯", "那就这样吧")
 DEMANDS = ("那你们能不能快一点", "那你帮我催一下", "你再帮我想想办法", "那你给我个准话", "有没有别的办法",
            "能不能找个能解决的人", "那我要等到什么时候")
@@ -153,7 +156,7 @@ def negotiation(d: Dialogue, outcome: str) -> str:
 def followups(d: Dialogue) -> None:
     rng, topic = d.rng, d.topic
     low, high = FOLLOWUPS[d.category]
-    pool = topic.followups + GENERIC_FOLLOWUPS
+    pool = topic.followups + FOLLOWUPS_BY_CATEGORY[d.category]
     for question, answers in rng.sample(pool, min(len(pool), rng.randint(low, high))):
         d.user("followup", question.format_map(d.slots) if "{" in question else question)
         explain(d, d.pick(answers), NEUTRAL)

@@ -3,12 +3,14 @@
 Style follows transcribed China Mobile customer-care calls (CMCC paper, Tables 6-8): spoken, loosely punctuated,
 phone and ID numbers already desensitised to the token [num]. Topic-specific content lives in `topics.py`.
 
-Emotion cues come in three strengths (see `CUE_STRENGTHS`):
+Emotion cues come in four strengths (`CUE_STRENGTHS`; their odds are `dialogue.CUE_STRENGTH_WEIGHTS`):
 - explicit: the emotion is named or unmistakable (我很担心, 太感谢了);
-- moderate: the emotion is clear to a reader but carried by the situation (不会又扣我钱吧);
+- moderate: the emotion is clear to a reader but carried by the situation (不会又扣我钱吧); some moderate cues are
+  shared by neighbouring emotions (URGENT, LET_DOWN, UNEASY);
 - implicit: phrases SHARED between several emotions, or between an emotion and No Emotion (算了, 行吧, 好的谢谢,
   那怎么办呢). Their label is decided by the user's latent state, which the dialogue context reveals (what the
-  agent just said, how the user spoke before) - the realistic ambiguity the benchmark is meant to measure.
+  agent just said, how the user spoke before) - the realistic ambiguity the benchmark is meant to measure;
+- none: no cue at all, only the content (used by `dialogue.py` for push-backs and follow-ups).
 """
 
 from __future__ import annotations

@@ -15,20 +15,23 @@ from typing import Iterable
 
 import est_labels
 
+WORRY, ANGER, INSULT, DISAPPOINTMENT, ANXIETY, GRATITUDE, NO_EMOTION = est_labels.EMOTIONS
 _OPENINGS = ("你好", "喂，你好", "在吗？", "嗯", "您好客服")
 _USER = {
-    "No Emotion": ("我想查一下这个月的话费", "宽带套餐怎么办理", "帮我看看流量还剩多少", "号码是[num]", "我再确认一下地址"),
-    "Worry": ("我怕这个月又要多扣钱", "会不会影响我明天用网啊", "担心信息被泄露了"),
-    "Anger": ("你们这服务太差了！", "说了多少遍了还没修好！"),
-    "Insult": ("你们都是骗子，垃圾公司",),
-    "Disappointment": ("唉，还是没解决", "本来以为这次能好的"),
-    "Anxiety": ("我急着用，能不能快点", "马上要开会了，网络赶紧弄好"),
-    "Gratitude": ("好的，谢谢你", "太感谢了，解决了"),
+    NO_EMOTION: (
+        "我想查一下这个月的话费", "宽带套餐怎么办理", "帮我看看流量还剩多少", "号码是[num]", "我再确认一下地址",
+    ),
+    WORRY: ("我怕这个月又要多扣钱", "会不会影响我明天用网啊", "担心信息被泄露了"),
+    ANGER: ("你们这服务太差了！", "说了多少遍了还没修好！"),
+    INSULT: ("你们都是骗子，垃圾公司",),
+    DISAPPOINTMENT: ("唉，还是没解决", "本来以为这次能好的"),
+    ANXIETY: ("我急着用，能不能快点", "马上要开会了，网络赶紧弄好"),
+    GRATITUDE: ("好的，谢谢你", "太感谢了，解决了"),
 }
 _AGENT = ("您好，请问有什么可以帮您？", "好的，我帮您查询一下", "非常抱歉给您带来不便", "请您稍等", "还有其他问题吗？")
 # roughly Table 3's annotation mix: mostly No Emotion, then Worry, Gratitude, Disappointment, ...
-_WEIGHTS = {"No Emotion": 0.90, "Worry": 0.035, "Anger": 0.006, "Insult": 0.002, "Disappointment": 0.02,
-            "Anxiety": 0.005, "Gratitude": 0.032}
+_WEIGHTS = {NO_EMOTION: 0.90, WORRY: 0.035, ANGER: 0.006, INSULT: 0.002, DISAPPOINTMENT: 0.02,
+            ANXIETY: 0.005, GRATITUDE: 0.032}
 
 
 def standin_sessions(n_sessions: int, seed: int, *, mean_user_turns: int = 6) -> Iterable[dict]:
@@ -40,7 +43,7 @@ def standin_sessions(n_sessions: int, seed: int, *, mean_user_turns: int = 6) ->
         if rng.random() < 0.5:
             turns.append({"role": "agent", "text": rng.choice(_AGENT)})
         if rng.random() < 0.4:
-            turns.append({"role": "user", "text": rng.choice(_OPENINGS), "emotion": "No Emotion"})
+            turns.append({"role": "user", "text": rng.choice(_OPENINGS), "emotion": NO_EMOTION})
         for _ in range(max(1, int(rng.expovariate(1 / mean_user_turns)))):
             emotion = rng.choices(emotions, weights)[0]
             turns.append({"role": "user", "text": rng.choice(_USER[emotion]), "emotion": emotion})

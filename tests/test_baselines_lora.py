@@ -10,7 +10,14 @@ import torch
 import pytest
 
 from baselines.data import load_track, predictions_frame, write_predictions
-from baselines.label_scoring import candidate_logprobs, generate_labels, parse_answer, predict_batch
+from baselines.label_scoring import (
+    candidate_logprobs,
+    continuation_logprobs,
+    encode_prompts,
+    generate_labels,
+    parse_answer,
+    predict_batch,
+)
 from baselines.lora_finetune import EstArguments, build_trainer, make_parser, save_prompt_settings
 from baselines.predict import load_for_prediction, predict_frame
 from baselines.prompts import build_prompt, field_prefix
@@ -160,19 +167,30 @@ def test_batched_and_single_predictions_agree(trained, est_dir):
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
 
-def test_scores_are_the_sequence_log_likelihood(trained):
-    """Cross-check the cached scoring against a plain forward pass over prefix + candidate."""
-    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
-    prefix = build_prompt("客服：您好\n用户：网又断了", "怎么还没修好", TASKS) + field_prefix(Task.EMOTION)
-    candidates = ["Anger\n", "No Emotion\n"]
-    scores = candidate_logprobs(model, tokenizer, [prefix], candidates)[0]
+def _plain_logprob(model, tokenizer, prefix, candidate):
+    """log P(candidate | prefix) from one unpadded forward pass over prefix + candidate, no cache."""
     prefix_len = len(tokenizer(prefix)["input_ids"])
-    for score, candidate in zip(scores.tolist(), candidates):
-        ids = torch.tensor([tokenizer(prefix + candidate)["input_ids"]])
-        with torch.no_grad():
-            logprobs = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
-        expected = logprobs[torch.arange(prefix_len - 1, ids.shape[1] - 1), ids[0, prefix_len:]].sum().item()
-        assert score == pytest.approx(expected, abs=1e-4)
+    ids = torch.tensor([tokenizer(prefix + candidate)["input_ids"]])
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+    return logprobs[torch.arange(prefix_len - 1, ids.shape[1] - 1), ids[0, prefix_len:]].sum().item()
+
+
+def test_scores_are_the_sequence_log_likelihood(trained):
+    """Cross-check the cached, padded scoring against plain forward passes over prefix + candidate."""
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    prompts = [build_prompt("客服：您好\n用户：网又断了", "怎么还没修好", TASKS), build_prompt("", "谢谢", TASKS)]
+    # answers so far of different lengths: the batch is padded in the middle (after the prompt cache)
+    prefixes = [prompts[0] + field_prefix(Task.EMOTION) + "Disappointment\n" + field_prefix(Task.TRANSITION),
+                prompts[1] + field_prefix(Task.EMOTION)]
+    candidates = ["Anger\n", "No Emotion\n", "Neutral to Negative</s>"]
+    encoded = encode_prompts(model, tokenizer, prompts)
+    for scores in (continuation_logprobs(model, tokenizer, encoded, prefixes, candidates),
+                   candidate_logprobs(model, tokenizer, prefixes, candidates)):
+        for row, prefix in enumerate(prefixes):
+            for column, candidate in enumerate(candidates):
+                expected = _plain_logprob(model, tokenizer, prefix, candidate)
+                assert scores[row, column].item() == pytest.approx(expected, abs=1e-4)
 
 
 def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_path):
@@ -180,16 +198,15 @@ def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_pat
     from est_leaderboard.validation import validate_submission
 
     model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
-    for track in ("balanced",):  # the full track is the same code on more rows
-        frame = load_track(est_dir, track, "test")
-        table = predict_frame(model, tokenizer, frame, batch_size=4, progress=False)
-        for task in TASKS:
-            assert set(table[task.value]) <= set(task.labels)
-        for suffix in (".csv", ".jsonl"):
-            path = write_predictions(table, tmp_path / f"{track}{suffix}")
-            accepted = validate_submission(path, load_gold(est_dir, track))
-            assert len(accepted) == len(frame)
-            assert sorted(accepted["id"]) == sorted(frame["id"])
+    frame = load_track(est_dir, "balanced", "test")
+    table = predict_frame(model, tokenizer, frame, batch_size=4, progress=False)
+    for task in TASKS:
+        assert set(table[task.value]) <= set(task.labels)
+    for suffix in (".csv", ".jsonl"):
+        path = write_predictions(table, tmp_path / f"balanced{suffix}")
+        accepted = validate_submission(path, load_gold(est_dir, "balanced"))
+        assert len(accepted) == len(frame)
+        assert sorted(accepted["id"]) == sorted(frame["id"])
 
 
 def test_predict_cli_end_to_end(trained, est_dir, tmp_path):
@@ -217,3 +234,23 @@ def test_generate_then_parse_reports_invalid_answers_as_none(trained, est_dir):
 def test_prediction_table_rejects_invalid_labels():
     with pytest.raises(ValueError, match=r"row 1 \(id 'b/1'\): invalid emotion label 'Happy'"):
         predictions_frame(["a/1", "b/1"], {"emotion": ["Worry", "Happy"]})
+
+
+def test_training_resumes_from_the_latest_checkpoint(est_dir, base_dir, tmp_path):
+    import json
+
+    from baselines.lora_finetune import train
+
+    out = tmp_path / "run"
+    steps = ["--save_strategy", "steps", "--save_steps", "2", "--logging_steps", "1"]
+    model, tokenizer = _load_base(base_dir)
+    train(*_training_args(est_dir, out, "--max_steps", "4", *steps), model=model, tokenizer=tokenizer)
+    first = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())["log_history"]
+
+    model, tokenizer = _load_base(base_dir)  # a fresh process would start from the base weights too
+    train(*_training_args(est_dir, out, "--max_steps", "6", "--resume_from_checkpoint", "true", *steps),
+          model=model, tokenizer=tokenizer)
+    resumed = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())["log_history"]
+    assert [e["step"] for e in resumed if "loss" in e] == [1, 2, 3, 4, 5, 6]
+    assert [e for e in resumed if e["step"] <= 4 and "loss" in e] == [e for e in first if "loss" in e]
+    assert (out / "adapter_model.safetensors").exists() and (out / "est_prompt.json").exists()

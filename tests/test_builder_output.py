@@ -10,7 +10,6 @@ import types
 from pathlib import Path
 
 import datasets
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -28,7 +27,7 @@ SPLITS = est_dataset.SPLITS
 def read_split(folder: Path, config: str, split: str):
     files = sorted((folder / config).glob(f"{split}-*-of-*.parquet"))
     assert files, f"no {config}/{split} shards"
-    return datasets.concatenate_datasets([datasets.Dataset.from_parquet(str(f)) for f in files]) if len(files) > 1 else datasets.Dataset.from_parquet(str(files[0]))
+    return datasets.concatenate_datasets([datasets.Dataset.from_parquet(str(f)) for f in files])
 
 
 def card_yaml(folder: Path) -> dict:
@@ -185,6 +184,12 @@ def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind
         assert f"| Emotion | {emotion} | {seen:,} | {used:,} |" in readme
 
 
+def test_blind_test_gold_must_stay_outside_the_public_folder(small_raw_dir, tmp_path):
+    with pytest.raises(FileExistsError, match="outside the public folder"):
+        est_dataset.build(small_raw_dir, tmp_path / "est", blind_test=True, gold_out=tmp_path / "est" / "gold")
+    assert not (tmp_path / "est").exists()
+
+
 # --- the card --------------------------------------------------------------------------------------------------------
 def test_card_metadata(small_est):
     meta = card_yaml(small_est)
@@ -300,6 +305,15 @@ def test_push_offline_fails_clearly(small_est, tmp_path):
     result = run_cli("push", "--repo-id", "org/est", "--folder", str(small_est), env=env)
     assert result.returncode == 1
     assert "offline" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_push_without_network_fails_clearly(small_est, tmp_path):
+    # online mode, but the Hub endpoint is a closed local port: the upload cannot connect
+    env = {**clean_env(tmp_path), "HF_TOKEN": "hf_not_a_real_token", "HF_HUB_OFFLINE": "0",
+           "HF_ENDPOINT": "http://127.0.0.1:9"}
+    result = run_cli("push", "--repo-id", "org/est", "--folder", str(small_est), env=env)
+    assert result.returncode == 1
+    assert "cannot reach the Hub" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_push_refuses_an_unbuilt_folder(tmp_path):

@@ -244,3 +244,77 @@ def test_blank_lines_and_bom_are_tolerated(tmp_path):
     line = json.dumps(session("s", user("查话费", NO_EMOTION)), ensure_ascii=False)
     (raw / "x.jsonl").write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n\n   \n")
     assert est_dataset.read_raw(raw).sessions.num_rows == 1
+
+
+def test_derived_labels_match_est_labels_on_a_whole_corpus(small_raw_dir):
+    """Every session of the small corpus: transitions == est_labels.derive_transitions, satisfaction from emotion."""
+    corpus = est_dataset.read_raw(small_raw_dir)
+    turns = corpus.turns.to_pydict()
+    by_session: dict[int, list[int]] = {}
+    for row, (session_index, user_turn) in enumerate(zip(turns["session"], turns["is_user"])):
+        if user_turn:
+            by_session.setdefault(session_index, []).append(row)
+    assert len(by_session) == corpus.sessions.num_rows
+    derived = 0
+    for rows in by_session.values():
+        pairs = [(turns["text"][r], EMOTIONS[turns["emotion"][r]]) for r in rows]
+        expected = est_labels.derive_transitions(pairs)
+        got = [est_labels.TRANSITIONS[turns["transition"][r]] if turns["transition"][r] >= 0 else None for r in rows]
+        assert got == expected
+        derived += sum(t is not None for t in expected)
+        assert [est_labels.SATISFACTION[turns["satisfaction"][r]] for r in rows] == [
+            est_labels.satisfaction_of(e) for _, e in pairs
+        ]
+    assert corpus.report.transitions_derived == derived > 0
+
+
+def _both_paths(path, keep=False):
+    data = est_dataset._read_bytes(path, [])
+    fast = est_dataset._parse_arrow(path, data, keep)
+    slow = est_dataset._parse_lines(path, est_dataset._decode_lines(path, data, []), keep, [])
+    return fast, slow
+
+
+def test_fast_and_line_by_line_paths_agree(small_raw_dir, tmp_path):
+    """The pyarrow fast path and the line-by-line path give identical columns and report counts."""
+    emotion_alias = next(iter(est_labels.EMOTION_ALIASES))
+    wrong = est_labels.satisfaction_of(GRATITUDE)
+    handwritten = write_jsonl(
+        tmp_path / "hand.jsonl",
+        [
+            session(case, *turns, **({"category": est_labels.CATEGORY_NAMES[0]} if i % 2 else {}))
+            for i, (case, (turns, _)) in enumerate(sorted(DERIVATION_CASES.items()))
+        ]
+        + [
+            session("agent-only", agent(), agent()),
+            session("given", user("我想办宽带", emotion_alias, extra=1), user("太慢了", ANGER, transition=transition(POSITIVE, NEGATIVE), satisfaction=wrong)),
+            session("after-skip", user("查话费", NO_EMOTION, transition="", satisfaction=None)),
+        ],
+    )
+    files = [*sorted(small_raw_dir.iterdir()), handwritten]
+    for path in files:
+        fast, slow = _both_paths(path, keep=True)
+        assert fast is not None, f"{path.name}: the fast path refused a valid file"
+        (fast_columns, fast_problems, fast_report), (slow_columns, slow_problems, slow_report) = fast, slow
+        assert fast_problems == slow_problems == []
+        assert fast_report == slow_report
+        for name in ("sessions", "turns"):
+            assert fast_columns[name].equals(slow_columns[name]), (path.name, name)
+    assert slow_report.sessions_skipped_no_user_turn == 1 and slow_report.satisfaction_disagreements_kept == 1
+    # without --keep-given-satisfaction the fast path hands the file to the line-by-line path (which reports)
+    assert _both_paths(handwritten, keep=False)[0] is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"session_id": "a", "turns": [{"role": "user", "text": " ", "emotion": "Worry"}]}\n',
+     b'{"session_id": "a", "turns": [{"role": "user", "text": "\\u3000", "emotion": "Worry"}]}\n',
+     b'{"session_id": "a", "turns": [{"role": "user", "text": "x", "emotion": ""}]}\n',
+     b'{"session_id": "a", "turns": [{"role": "bot", "text": "x"}]}\n',
+     b'{"session_id": "a", "turns": [{"role": "user", "text": "x", "emotion": "Worry"}]}\n\n'],
+    ids=["space_text", "ideographic_space_text", "empty_emotion", "unknown_role", "blank_line"],
+)
+def test_fast_path_hands_suspicious_files_to_the_line_by_line_path(tmp_path, content):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(content)
+    assert est_dataset._parse_arrow(path, content, False) is None

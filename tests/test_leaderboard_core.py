@@ -236,3 +236,21 @@ def test_settings_from_env(tmp_path):
     assert space.gold_repo == "u/est-gold" and space.reveal_private and space.daily_limit == 3
     with pytest.raises(ValueError, match="EST_LB_DAILY_LIMIT"):
         Settings.from_env({"EST_LB_DAILY_LIMIT": "many"})
+
+
+def test_detail_figures_show_per_class_f1_and_confusion(gold_file, gold_frame, tmp_path):
+    from est_leaderboard.plots import confusion_figure, per_class_f1_figure
+
+    board = Leaderboard(make_settings(tmp_path, gold_file))
+    path = write_predictions(tmp_path / "p.csv", gold_frame, 0.3, seed=9, tasks=("emotion", "satisfaction"))
+    stored = board.submit(path, submitter="a", model_name="M", description="", track="full").submission
+    submission, detail = board.detail(stored.id)
+    bars = per_class_f1_figure(detail, submission.tasks)
+    assert len(bars.axes) == 2  # one panel per scored task; transition was left out
+    widths = [patch.get_width() for patch in bars.axes[0].patches]
+    assert widths == pytest.approx([detail["emotion_per_class"][label]["f1"] for label in Task.EMOTION.labels])
+    matrices = confusion_figure(detail, submission.tasks)
+    shown = matrices.axes[1].images[0].get_array()
+    counts = np.asarray(detail["satisfaction_confusion_matrix"], dtype=float)
+    assert np.allclose(shown, counts / counts.sum(axis=1, keepdims=True))
+    assert counts.sum() == int(board.gold("full").public.sum())  # the public half only

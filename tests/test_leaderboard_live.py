@@ -5,9 +5,10 @@ end-to-end run in headless Chromium (Playwright)."""
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
+import io
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -163,9 +164,17 @@ def test_gold_and_data_dir_unreachable_by_any_route(live):
         event_id = json.loads(response.read())["event_id"]
     code, stream = http_get(f"{server.url}/gradio_api/call/submit/{event_id}")
     assert b"event: error" in stream and b"Accepted" not in stream
-    # the only file the app hands out (the template) holds ids and no labels
-    board_before = SubmissionStore(data_dir).list()
-    assert [s.model_name for s in board_before] == ["probe"]
+    assert [s.model_name for s in SubmissionStore(data_dir).list()] == ["probe"]
+    # the only files the app hands out, the two templates, hold the track's ids and no labels
+    templates = [c["props"]["value"] for c in json.loads(config)["components"] if c.get("type") == "downloadbutton"]
+    assert len(templates) == 2
+    for template in templates:
+        track = template["orig_name"].split("-")[1]
+        code, body = http_get(server.url + "/gradio_api/file=" + template["path"])
+        assert code == 200
+        frame = pd.read_csv(io.BytesIO(body), keep_default_na=False)
+        assert frame["id"].tolist() == list(load_gold(gold_file, track).ids)
+        assert (frame[list(TASK_NAMES)] == "").all().all()
 
 
 def test_twenty_four_parallel_submissions_all_stored_and_ranked(live):
@@ -198,6 +207,10 @@ def test_twenty_four_parallel_submissions_all_stored_and_ranked(live):
     frame = board_frame(table)
     assert frame["Model"].tolist() == sorted(expected, key=lambda m: -expected[m])  # ranks right
     assert frame[ALL_A].tolist() == pytest.approx([round(expected[m], 4) for m in frame["Model"]], abs=1e-9)
+    best = next(s for s in stored if s.model_name == frame["Model"].iloc[0])
+    summary, f1_plot, confusion_plot = clients[1].predict(best.id, api_name="/detail")
+    assert summary.startswith(f"#{best.id} {best.model_name} by ") and "public-half scores" in summary
+    assert f1_plot and confusion_plot  # both figures rendered
 
 
 def test_server_killed_mid_submission_leaves_db_consistent(tmp_path):
@@ -238,8 +251,6 @@ def test_server_killed_mid_submission_leaves_db_consistent(tmp_path):
     assert set(acknowledged) <= {s.model_name for s in stored}  # nothing acknowledged was lost
     for submission in stored:  # no row without its complete raw file
         archived = store.archive_path(submission.file_sha256, ".csv")
-        import hashlib
-
         assert hashlib.sha256(archived.read_bytes()).hexdigest() == submission.file_sha256
     restarted = AppServer(env, tmp_path / "server.log").start()
     try:
@@ -335,8 +346,51 @@ def test_browser_login_upload_see_row_then_bad_file_error(live):
             page.locator("#submission-file input[type=file]").set_input_files(str(bad))
             expect(page.locator("#submission-file")).to_contain_text(bad.name)
             page.locator("#submit-button").click()
-            expect(status).to_have_value(re.compile(r"^Rejected\..*'Happy'", re.S), timeout=30_000)
+            expect(status).to_have_value(re.compile(r"^Rejected\. browser-bad\.csv: 1 problem found.*'Happy'", re.S),
+                                         timeout=30_000)
         finally:
             browser.close()
     stored = [s.model_name for s in SubmissionStore(live["data_dir"]).list("balanced")]
     assert stored == [model]  # the good file stored once, the bad one not at all
+
+
+def test_space_mode_uses_hugging_face_login_instead_of_dev_identity(tmp_path, monkeypatch):
+    """With SPACE_ID set (as on a Space) the page carries gr.LoginButton (OAuth) and no dev-identity endpoint. The
+    OAuth round trip itself needs huggingface.co (and gradio[oauth]) and is not testable offline, so Gradio's
+    attaching of the OAuth routes is stubbed here."""
+    import gradio as gr
+    import gradio.routes
+
+    monkeypatch.setattr(gradio.routes, "attach_oauth", lambda app: None)
+    from est_leaderboard.service import Leaderboard
+    from est_leaderboard.settings import Settings
+    from est_leaderboard.ui import build_app
+
+    synthetic_gold(n_sessions=10, turns_per_session=3).to_parquet(tmp_path / "test.parquet")
+    base = {"EST_LB_GOLD": str(tmp_path / "test.parquet"), "EST_LB_DATA_DIR": str(tmp_path / "data"),
+            "EST_LB_SEED_BASELINES": str(tmp_path / "seed.json")}
+    space = build_app(Leaderboard(Settings.from_env({**base, "SPACE_ID": "someone/est-leaderboard"})))
+    local = build_app(Leaderboard(Settings.from_env(base)))
+    assert space.expects_oauth and not local.expects_oauth
+    space_api = {fn.api_name for fn in space.fns.values() if fn.api_visibility == "public"}
+    local_api = {fn.api_name for fn in local.fns.values() if fn.api_visibility == "public"}
+    assert local_api == {"dev_login", "board", "submit", "detail"}
+    assert space_api - {"_check_login_status"} == {"board", "submit", "detail"}  # that one is gr.LoginButton's own
+    # on a Space the submitter comes from the OAuth session: Gradio injects the profile (None when signed out)
+    from gradio.helpers import special_args
+
+    submit = next(fn for fn in space.fns.values() if fn.api_name == "submit")
+    form = [None, "model", "", "full", "full", "", [ALL_A], "public"]
+    assert len(submit.inputs) == len(form)
+    injected, *_ = special_args(submit.fn, inputs=list(form), request=None)
+    assert injected == [*form, None]
+    status, _ = submit.fn(*injected)
+    assert status == "Refused: choose a prediction file first"
+    signed_out, _ = submit.fn(str(tmp_path / "test.parquet"), "m", "", "full", "full", "", [ALL_A], "public", None)
+    assert signed_out == "Refused: log in first"
+    predictions = tmp_path / "p.csv"
+    noisy_predictions(pd.read_parquet(tmp_path / "test.parquet"), 0.2).to_csv(predictions, index=False)
+    profile = gr.OAuthProfile({"name": "Alice", "preferred_username": "alice", "profile": "", "picture": ""})
+    accepted, _ = submit.fn(str(predictions), "m", "", "full", "full", "", [ALL_A], "public", profile)
+    assert accepted.startswith("Accepted")
+    assert [s.submitter for s in SubmissionStore(tmp_path / "data").list()] == ["alice"]

@@ -194,8 +194,9 @@ def test_extra_and_renamed_columns(gold, gold_frame, tmp_path):
     preds["confidence"] = 0.5
     message = rejection(write_csv(tmp_path / "p.csv", preds), gold)
     assert "'Transition' looks like a renamed 'transition'" in message
+    assert "'sat_label' looks like a renamed 'satisfaction'" in message
     assert "unexpected column 'confidence'" in message
-    assert "problems" in message.splitlines()[0]  # all of them in one message
+    assert message.splitlines()[0] == "p.csv: 3 problems found, nothing was stored:"  # all of them, one message
 
 
 def test_duplicate_header(gold, gold_frame, tmp_path):

@@ -217,6 +217,15 @@ def test_bad_input_names_value_and_position(refs, preds, message):
         _emotion(refs, preds)
 
 
+def test_categorical_input_checks_only_the_values_used():
+    # a category that no row uses is harmless; a used one that is not a label is reported where it occurs
+    unused = pd.Series(pd.Categorical([W, A, W], categories=[W, A, "Happy"]))
+    assert _emotion(unused, [W, A, A])["emotion_accuracy"] == pytest.approx(2 / 3)
+    chunked = pa.chunked_array([pa.array([W, A]).dictionary_encode(), pa.array([A, "Happy"]).dictionary_encode()])
+    with pytest.raises(ValueError, match=r"references: unknown emotion label 'Happy' at position 3"):
+        _emotion(chunked, [W, A, A, A])
+
+
 def test_unknown_label_error_counts_all_bad_values():
     with pytest.raises(ValueError, match=r"'x' at position 0 \(3 value\(s\) in all"):
         _emotion([W, A, W, A], ["x", "y", W, "z"])
@@ -247,8 +256,9 @@ def test_bad_bootstrap_arguments():
         _emotion([W, A], [W, A], bootstrap=10, session_ids=["s", None])
     with pytest.raises(ValueError, match=r"session_ids only matter for the bootstrap"):
         _emotion([W, A], [W, A], session_ids=["s", "t"])
-    with pytest.raises(ValueError, match=r"bootstrap must be a non-negative number"):
-        _emotion([W, A], [W, A], bootstrap=-5)
+    for bad in (-5, 2.5, True, "100"):
+        with pytest.raises(ValueError, match=r"bootstrap must be a non-negative number"):
+            _emotion([W, A], [W, A], bootstrap=bad)
 
 
 # --- bootstrap --------------------------------------------------------------------------------------------------

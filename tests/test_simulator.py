@@ -129,8 +129,9 @@ def test_simulate_subcommand_writes_the_same_bytes_as_the_api(tmp_path):
 
 # --- calibration (mid-size run; the bench checks the paper-scale tolerances at N=90,000) ------------------------
 def test_calibration_on_a_mid_size_run(mid_stats):
-    # Sampling noise at 5,000 sessions (Insult: ~15 utterances) needs wider bands than the issue's 90k ones.
-    rows = calibration(mid_stats, scale=3.0)
+    # 5,000 sessions need wider bands than the issue's 90k ones: x3, and at least 4 Poisson sigmas of the expected
+    # count for the rare emotions (Insult: ~15 expected utterances; they also come in bursts within a session).
+    rows = calibration(mid_stats, scale=3.0, noise_sigmas=4.0)
     failing = [f"{r.statistic}: {r.measured:.5f} vs paper {r.paper:.5f} ({r.tolerance})" for r in rows if not r.ok]
     assert not failing, failing
     assert {r.statistic for r in rows} >= {f"share {e}" for e in EMOTIONS} | {"turns per session"}
@@ -222,3 +223,23 @@ def test_texts_are_varied(mid_corpus):
         assert len(set(texts)) >= min(40, len(texts) // 2), (emotion, len(set(texts)))
         if emotion != NO_EMOTION:
             assert top_share < 0.1, (emotion, Counter(texts).most_common(3))
+
+
+def test_emotion_follows_how_the_agent_reply_went(mid_corpus):
+    """Right after a refusal users are far more often negative than right after a fix (the Markov chain's driver)."""
+    def lines(kind):
+        return tuple(line for ts in topics.TOPICS_BY_CATEGORY.values() for t in ts for line in getattr(t, kind)
+                     if "{" not in line)
+
+    bad, good = lines("bad"), lines("good")
+    after = {"bad": Counter(), "good": Counter()}
+    for s in mid_corpus:
+        for previous, turn in zip(s["turns"], s["turns"][1:]):
+            if previous["role"] == "agent" and turn["role"] == "user":
+                kind = "bad" if previous["text"].endswith(bad) else "good" if previous["text"].endswith(good) else None
+                if kind:
+                    after[kind][polarity(turn["emotion"])] += 1
+    rate = {k: c["Negative"] / sum(c.values()) for k, c in after.items()}
+    assert sum(after["bad"].values()) > 500 and sum(after["good"].values()) > 500
+    assert rate["bad"] > 3 * rate["good"], rate
+    assert after["good"]["Positive"] > after["bad"]["Positive"], after

@@ -132,6 +132,7 @@ def load_gold(source: str | Path, track: str) -> Gold:
     index = pd.Index(ids, dtype=object)  # Python strings: fast hash lookups of submitted ids
     if not index.is_unique:
         raise GoldError(f"{source}: duplicate ids in the gold, e.g. {index[index.duplicated()][0]!r}")
+    index.get_indexer(ids[:1])  # build the id hash table now, at start-up, rather than on the first upload
     session_ids = frame["session_id"].astype(str).to_numpy(dtype=object)
     sessions = pd.unique(session_ids)
     public_of = {s: is_public_session(s) for s in sessions}

@@ -19,7 +19,7 @@ from .scoring import score_submission
 from .seeds import SeedRow, baseline_rows, paper_rows
 from .settings import TRACKS, Settings
 from .storage import DailyLimitReached, Submission, SubmissionStore, utc_now
-from .validation import SubmissionError, check_submission
+from .validation import check_submission
 
 logger = logging.getLogger(__name__)
 

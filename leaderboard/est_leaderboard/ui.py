@@ -154,8 +154,18 @@ def build_app(leaderboard: Leaderboard) -> gr.Blocks:
         demo.load(board, board_inputs, table, api_name="board")  # registered first: it owns the name "board"
         for trigger in (track.change, half.change, columns.change, search.submit, refresh.click, board_tab.select):
             trigger(board, board_inputs, table, api_visibility="private")
-        send.click(submit, [user, upload, model_name, description, submit_track, *board_inputs], [status, table],
-                   api_name="submit", concurrency_limit=settings.submit_concurrency,
-                   concurrency_id="submit")
+        form = [upload, model_name, description, submit_track, *board_inputs]
+        if settings.on_space:
+            # The submitter is read from the OAuth session on every submission (Gradio injects the profile).
+            def submit_signed_in(file, model_name: str, description: str, submit_track: str, board_track: str,
+                                 search: str, columns: list[str], half: str, profile: gr.OAuthProfile | None):
+                return submit(profile.username if profile is not None else "", file, model_name, description,
+                              submit_track, board_track, search, columns, half)
+
+            handler, inputs = submit_signed_in, form
+        else:
+            handler, inputs = submit, [user, *form]
+        send.click(handler, inputs, [status, table], api_name="submit",
+                   concurrency_limit=settings.submit_concurrency, concurrency_id="submit")
         show.click(detail, submission_id, [summary, f1_plot, confusion_plot], api_name="detail")
     return demo

@@ -45,7 +45,8 @@ class SubmissionError(ValueError):
     def __init__(self, problems: list[str], file_name: str = "the file"):
         self.problems = list(problems)
         shown = self.problems[:MAX_PROBLEMS]
-        lines = [f"{file_name} was rejected ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):"]
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        lines = [f"{file_name}: {count} found, nothing was stored:"]
         lines += [f"  - {p}" for p in shown]
         if len(self.problems) > len(shown):
             lines.append(f"  - ... and {len(self.problems) - len(shown)} more problems")
@@ -229,6 +230,20 @@ def _parse_jsonl(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.D
 
 # --- checking --------------------------------------------------------------------------------------------------
 
+_NAME_NOISE = re.compile(r"^(?:pred(?:icted|iction)?|label|gold|y)_+|_+(?:pred(?:icted|iction)?|labels?|ids?|name)$")
+
+
+def _renamed_from(column: str, candidates: list[str]) -> str | None:
+    """The expected column that `column` most likely renames ("Emotion", "pred_emotion", "sat_label"), if any."""
+    key = re.sub(r"[\s\-.]+", "_", column.strip().lower())
+    key = _NAME_NOISE.sub("", _NAME_NOISE.sub("", key))
+    for candidate in candidates:
+        if key == candidate or (len(key) >= 3 and candidate.startswith(key)):
+            return candidate
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _check_columns(columns: list[str], problems: list[str]) -> list[str]:
     """Return the task columns present; record missing, extra and renamed columns."""
     present = [c for c in TASK_COLUMNS if c in columns]
@@ -237,10 +252,9 @@ def _check_columns(columns: list[str], problems: list[str]) -> list[str]:
     for column in columns:
         if column in COLUMNS:
             continue
-        close = difflib.get_close_matches(column.strip().lower(), [c for c in COLUMNS if c not in columns], n=1,
-                                          cutoff=0.6)
-        if close:
-            problems.append(f"column {column!r} looks like a renamed {close[0]!r}; expected exactly: {', '.join(COLUMNS)}")
+        original = _renamed_from(column, [c for c in COLUMNS if c not in columns])
+        if original:
+            problems.append(f"column {column!r} looks like a renamed {original!r}; expected exactly: {', '.join(COLUMNS)}")
         else:
             problems.append(f"unexpected column {column!r}; expected: {', '.join(COLUMNS)} (task columns may be left out)")
     if not present:

@@ -1,0 +1,169 @@
+"""Speed of the baselines: label scoring vs generate-then-parse on a tiny causal LM, and the TF-IDF baseline's time.
+
+    python bench/bench_baselines.py                       # builds the embedded default into a temp folder first
+    python bench/bench_baselines.py --est-dir est         # an already built dataset
+
+Part 1 (target: TF-IDF trains and predicts on the balanced split of the embedded default in <= 60 s): fits the
+majority and TF-IDF baselines on the joint-balanced train split and predicts its test split; prints seconds and
+macro-F1. Building the dataset (when --est-dir is not given) is not part of the time.
+
+Part 2 (target: label scoring >= 3x the throughput of generate-then-parse, 0 invalid labels): a tiny Llama-style model
+(baselines/tiny.py) is first fully fine-tuned for --train-steps steps on the balanced train split, so it has learnt
+the answer format and its generations end with end-of-sequence like a real fine-tuned model's. Then the same
+--utterances test utterances are labelled, in batches of each of --batch-sizes, by (a) scoring every candidate label
+(baselines/label_scoring.py) and (b) greedy generation + parsing. Prints utterances/s of each (best of
+--repeats), the ratio, the invalid-label rate of each, and how often the two agree where generation gave a valid label.
+Both run with --threads torch threads (default 1: fastest for a model this small, and stable on a shared machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import est_scoring  # noqa: E402
+from baselines.classical import MajorityBaseline, TfidfBaseline  # noqa: E402
+from baselines.data import load_track  # noqa: E402
+from est_labels import TASKS  # noqa: E402
+
+TFIDF_TARGET_SECONDS = 60.0
+SPEEDUP_TARGET = 3.0
+
+
+def build_default(folder: Path) -> Path:
+    import est_dataset
+
+    raw = est_dataset.default_corpus_dir(progress=False)
+    out = folder / "est"
+    est_dataset.build(raw, out, progress=False)
+    return out
+
+
+def bench_classical(est_dir: Path) -> None:
+    train = load_track(est_dir, "balanced", "train")
+    test = load_track(est_dir, "balanced", "test")
+    print(f"\n## Part 1: classical baselines, balanced track ({len(train):,} train / {len(test):,} test utterances)")
+    print("| baseline | train+predict (s) | emotion F1 | transition F1 | satisfaction F1 |")
+    print("|---|---|---|---|---|")
+    for baseline in (MajorityBaseline(), TfidfBaseline()):
+        started = time.perf_counter()
+        predictions = baseline.fit(train).predict(test)
+        seconds = time.perf_counter() - started
+        scores = est_scoring.score({t.value: test[t.value].tolist() for t in TASKS}, predictions)
+        f1 = " | ".join(f"{scores[f'{t.value}_macro_f1']:.4f}" for t in TASKS)
+        print(f"| {baseline.name} | {seconds:.1f} | {f1} |")
+        if baseline.name == "tfidf":
+            verdict = "OK" if seconds <= TFIDF_TARGET_SECONDS else "MISSED"
+            print(f"\nTF-IDF train+predict: {seconds:.1f} s (target <= {TFIDF_TARGET_SECONDS:.0f} s): {verdict}")
+
+
+def train_tiny_model(est_dir: Path, steps: int, work: Path):
+    from baselines.lora_finetune import build_trainer, make_parser
+    from baselines.tiny import char_tokenizer, tiny_llama
+
+    train = load_track(est_dir, "balanced", "train")
+    tokenizer = char_tokenizer(list(train["context"]) + list(train["text"]))
+    model = tiny_llama(tokenizer, hidden_size=64, layers=2)
+    est_args, training_args, model_args = make_parser().parse_args_and_config([
+        "--est_dir", str(est_dir), "--output_dir", str(work / "tiny"), "--learning_rate", "3e-3",
+        "--per_device_train_batch_size", "8", "--max_steps", str(steps), "--save_strategy", "no",
+        "--logging_steps", str(max(1, steps // 5)), "--gradient_checkpointing", "false", "--report_to", "none",
+        "--max_context_chars", "200", "--disable_tqdm", "true",
+    ])
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    started = time.perf_counter()
+    trainer.train()
+    losses = [round(entry["loss"], 3) for entry in trainer.state.log_history if "loss" in entry]
+    print(f"tiny model: {sum(p.numel() for p in model.parameters()):,} parameters, fully fine-tuned for {steps} "
+          f"steps in {time.perf_counter() - started:.0f} s; training loss {losses}")
+    return model.eval(), tokenizer
+
+
+def best_time(function, repeats: int):
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def bench_scoring(est_dir: Path, args, work: Path) -> None:
+    import torch
+
+    from baselines.label_scoring import generate_labels, predict_batch
+
+    torch.set_num_threads(args.threads)
+    print(f"\n## Part 2: label scoring vs generate-then-parse (tiny model, {args.threads} torch thread(s))")
+    model, tokenizer = train_tiny_model(est_dir, args.train_steps, work)
+    test = load_track(est_dir, "balanced", "test").head(args.utterances)
+    contexts, texts = test["context"].fillna("").tolist(), test["text"].tolist()
+    settings = dict(mode="joint", language="zh", max_context_chars=200)
+    n, total = len(texts), len(texts) * len(TASKS)
+    print(f"\n{n} test utterances, joint prompt, greedy generation, best of {args.repeats} runs:\n")
+    print("| batch size | scoring utt/s | generation utt/s | ratio | scoring invalid | generation invalid | agreement |")
+    print("|---|---|---|---|---|---|---|")
+    ratios = {}
+    for batch_size in args.batch_sizes:
+        batches = [slice(i, i + batch_size) for i in range(0, n, batch_size)]
+
+        def run(method):
+            merged: dict[str, list] = {t.value: [] for t in TASKS}
+            for batch in batches:
+                for task, labels in method(model, tokenizer, contexts[batch], texts[batch], **settings).items():
+                    merged[task].extend(labels)
+            return merged
+
+        run(predict_batch), run(generate_labels)  # warm-up
+        scoring_seconds, scored = best_time(lambda: run(predict_batch), args.repeats)
+        generation_seconds, generated = best_time(lambda: run(generate_labels), args.repeats)
+        scored_invalid = sum(label not in t.labels for t in TASKS for label in scored[t.value])
+        generated_invalid = sum(label is None for t in TASKS for label in generated[t.value])
+        valid = total - generated_invalid
+        agree = sum(a == b for t in TASKS for a, b in zip(scored[t.value], generated[t.value]) if b is not None)
+        ratios[batch_size] = generation_seconds / scoring_seconds
+        print(f"| {batch_size} | {n / scoring_seconds:.1f} | {n / generation_seconds:.1f} | "
+              f"{ratios[batch_size]:.2f}x | {scored_invalid}/{total} ({scored_invalid / total:.1%}) | "
+              f"{generated_invalid}/{total} ({generated_invalid / total:.1%}) | "
+              f"{agree}/{valid} ({agree / max(valid, 1):.1%}) |")
+    print("\nratio = scoring throughput / generation throughput (target >= 3x, 0 invalid labels); agreement = same "
+          "label where generation gave a valid one")
+    for batch_size, ratio in ratios.items():
+        verdict = "OK" if ratio >= SPEEDUP_TARGET else "MISSED"
+        print(f"batch size {batch_size}: {ratio:.2f}x: {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--est-dir", type=Path, help="built dataset (default: build the embedded default in /tmp)")
+    parser.add_argument("--utterances", type=int, default=64, help="test utterances labelled in part 2")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16], help="batch sizes compared")
+    parser.add_argument("--train-steps", type=int, default=300, help="full fine-tuning steps of the tiny model")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for part 2")
+    parser.add_argument("--skip-classical", action="store_true")
+    parser.add_argument("--skip-scoring", action="store_true")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    with tempfile.TemporaryDirectory(prefix="bench-baselines-") as scratch:
+        work = Path(scratch)
+        est_dir = args.est_dir
+        if est_dir is None:
+            started = time.perf_counter()
+            est_dir = build_default(work)
+            print(f"built the embedded default into {est_dir} in {time.perf_counter() - started:.0f} s (not timed)")
+        if not args.skip_classical:
+            bench_classical(est_dir)
+        if not args.skip_scoring:
+            bench_scoring(est_dir, args, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Classical baselines, the one-command runner, prompts and the data helpers of baselines/ (CPU, seconds)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import est_scoring
+from baselines import run
+from baselines.classical import MajorityBaseline, TfidfBaseline
+from baselines.data import load_references, load_split, load_track, predictions_frame, write_predictions
+from baselines.label_scoring import parse_answer
+from baselines.prompts import LANGUAGES, build_completion, build_prompt, tasks_of, template, truncate_context
+from est_labels import TASKS, Task
+
+SIMULATED_SESSIONS = 2000  # enough for every label to occur in the balanced test split, built in a few seconds
+
+
+@pytest.fixture(scope="module")
+def simulated_est(tmp_path_factory):
+    """A simulated corpus (the project's simulator, i.e. the embedded default's generator) built with est_dataset."""
+    import est_dataset
+    import simulator
+
+    root = tmp_path_factory.mktemp("simulated")
+    simulator.write_corpus(root / "raw", SIMULATED_SESSIONS, simulator.DEFAULT_SEED, progress=False)
+    est_dataset.build(root / "raw", root / "est", progress=False)
+    return root / "est"
+
+
+def _scores(est_dir, baseline, track, tmp_path, capsys, *extra):
+    results = tmp_path / f"{baseline}-{track}.json"
+    run.main([baseline, "--track", track, "--est-dir", str(est_dir), "--output", str(tmp_path / f"{baseline}.csv"),
+              "--results", str(results), *extra])
+    capsys.readouterr()
+    return json.loads(results.read_text(encoding="utf-8"))["scores"]
+
+
+@pytest.mark.parametrize("track", ["balanced"])  # the full track: same code, ~30x the rows (see the README figures)
+def test_tfidf_beats_majority_on_macro_f1(simulated_est, track, tmp_path, capsys):
+    majority = _scores(simulated_est, "majority", track, tmp_path, capsys)
+    tfidf = _scores(simulated_est, "tfidf", track, tmp_path, capsys)
+    for task in TASKS:
+        key = f"{task.value}_macro_f1"
+        assert tfidf[key] > majority[key] + 0.1, (key, tfidf[key], majority[key])
+
+
+def test_majority_predicts_the_most_frequent_training_label():
+    labels = {"emotion": ["Worry", "Anger", "Anger", "Gratitude"],
+              "transition": ["Neutral to Negative"] * 3 + ["Negative to Positive"],
+              "satisfaction": ["Dissatisfied", "Satisfied", "Satisfied", "Satisfied"]}
+    train = pd.DataFrame({"context": [""] * 4, "text": ["a", "b", "c", "d"], **labels})
+    predicted = MajorityBaseline().fit(train).predict(train.head(3))
+    assert predicted == {"emotion": ["Anger"] * 3, "transition": ["Neutral to Negative"] * 3,
+                         "satisfaction": ["Satisfied"] * 3}
+
+
+def test_tfidf_uses_the_utterance_and_the_context():
+    # The utterance alone cannot separate the two classes below; the context can.
+    rows = []
+    for i in range(40):
+        rows.append({"context": "用户：网络断了三天了", "text": "嗯" + "。" * (i % 3), "emotion": "Anger",
+                     "transition": "Negative to Negative", "satisfaction": "Dissatisfied"})
+        rows.append({"context": "用户：谢谢你帮我修好", "text": "嗯" + "。" * (i % 3), "emotion": "Gratitude",
+                     "transition": "Positive to Positive", "satisfaction": "Satisfied"})
+    frame = pd.DataFrame(rows)
+    predicted = TfidfBaseline().fit(frame).predict(frame)
+    assert predicted["emotion"] == frame["emotion"].tolist()
+
+
+def test_blind_training_labels_are_refused():
+    frame = pd.DataFrame({"context": [""], "text": ["x"], "emotion": [None], "transition": ["Neutral to Neutral"],
+                          "satisfaction": ["Neutral"]})
+    with pytest.raises(ValueError, match="row 0 has no emotion label"):
+        MajorityBaseline().fit(frame)
+
+
+def test_run_writes_an_accepted_file_and_prints_the_metric_table(small_est, tmp_path, capsys):
+    from est_leaderboard.gold import load_gold
+    from est_leaderboard.validation import validate_submission
+
+    output = tmp_path / "majority.jsonl"
+    scores = run.main(["majority", "--track", "balanced", "--est-dir", str(small_est), "--output", str(output)])
+    printed = capsys.readouterr().out
+    accepted = validate_submission(output, load_gold(small_est, "balanced"))
+    test = load_track(small_est, "balanced", "test")
+    assert sorted(accepted["id"]) == sorted(test["id"])
+    # the printed table holds the scores of the written file against the gold
+    expected = est_scoring.score({t.value: test[t.value].tolist() for t in TASKS},
+                                 {t.value: accepted.set_index("id").loc[test["id"], t.value].tolist() for t in TASKS})
+    assert scores == expected
+    assert f"| {expected['all_accuracy']:.4f} |" in printed
+    assert f"{expected['emotion_macro_f1']:.4f}" in printed
+
+
+def test_run_scores_a_blind_test_split_against_its_gold_file(small_est, small_est_blind, tmp_path, capsys):
+    assert load_track(small_est_blind, "balanced", "test")["emotion"].isna().all()  # labels really are hidden
+    open_scores = _scores(small_est, "majority", "balanced", tmp_path, capsys)
+    blind_scores = _scores(small_est_blind, "majority", "balanced", tmp_path, capsys)
+    assert blind_scores == open_scores
+
+
+def test_blind_split_without_gold_file_is_a_clear_error(small_est_blind, tmp_path):
+    with pytest.raises(FileNotFoundError, match="blind .* no gold file was found at .*nowhere.parquet"):
+        load_references(small_est_blind, "balanced", "test", gold=tmp_path / "nowhere.parquet")
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no 'train' shards for config 'joint-balanced'.*est_dataset.py build"):
+        load_track(tmp_path / "est", "balanced", "train")
+
+
+def test_out_of_range_label_id_names_the_row(tmp_path):
+    folder = tmp_path / "est" / "joint"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["a/1", "a/3"], "context": ["", ""], "text": ["x", "y"],
+                             "emotion": [0, len(Task.EMOTION.labels)]}), folder / "train-00000-of-00001.parquet")
+    with pytest.raises(ValueError, match=r"row 1 \(id 'a/3'\) has emotion id 7"):
+        load_split(tmp_path / "est", "joint", "train")
+
+
+def test_prediction_files_are_written_whole_or_not_at_all(tmp_path):
+    table = predictions_frame(["a/1"], {"emotion": ["Worry"], "transition": ["Neutral to Negative"],
+                                        "satisfaction": ["Dissatisfied"]})
+    path = write_predictions(table, tmp_path / "p.jsonl")
+    assert json.loads(path.read_text(encoding="utf-8")) == {"id": "a/1", "emotion": "Worry",
+                                                            "transition": "Neutral to Negative",
+                                                            "satisfaction": "Dissatisfied"}
+    with pytest.raises(ValueError, match="must end in .csv or .jsonl"):
+        write_predictions(table, tmp_path / "p.txt")
+
+    class Broken(pd.DataFrame):
+        def to_csv(self, *args, **kwargs):
+            raise RuntimeError("disk full")
+
+    (tmp_path / "q.csv").write_text("previous", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        write_predictions(Broken(table), tmp_path / "q.csv")
+    assert (tmp_path / "q.csv").read_text(encoding="utf-8") == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jsonl", "q.csv"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("mode", ["joint", "per-task"])
+def test_prompts_state_the_candidates_and_round_trip_the_answer(language, mode):
+    gold = {"emotion": "Disappointment", "transition": "Negative to Neutral", "satisfaction": "Neutral"}
+    for tasks in tasks_of(mode):
+        prompt = build_prompt("客服：您好\n用户：还是没解决", "唉", tasks, language)
+        t = template(language)
+        for task in TASKS:
+            candidates_line = t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(task.labels))
+            assert (candidates_line + "\n" in prompt) == (task in tasks)
+        assert "还是没解决" in prompt and prompt.endswith("\n")
+        answer = build_completion(gold, tasks, language)
+        assert parse_answer(answer, tasks, language) == {task.value: gold[task.value] for task in tasks}
+
+
+def test_context_truncation_keeps_the_most_recent_lines():
+    context = "客服：第一句\n用户：第二句话\n客服：第三句"
+    assert truncate_context(context, None) == context
+    assert truncate_context(context, len(context)) == context
+    assert truncate_context(context, 14) == "用户：第二句话\n客服：第三句"
+    assert truncate_context(context, 8) == "客服：第三句"
+    assert truncate_context(context, 3) == "第三句"  # one line longer than the budget: its end is kept
