@@ -30,7 +30,7 @@ import tempfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import datasets
 import numpy as np
@@ -75,9 +75,9 @@ MAX_LISTED_PROBLEMS = 50  # the error report lists this many problems, then give
 
 # Measured by `python bench/bench_build.py` (stated in the card; re-measure when the context design changes).
 PAPER_SCALE_SIZE = (
-    "210 MB of Parquet for every config with k = 4 (the `context` columns take 128 MB of it), where full-history "
-    "contexts would need 1.21 GB of raw text in the `emotion` config alone (simulated corpus: 90,000 sessions, "
-    "1,593,616 user utterances)."
+    "214 MB of Parquet for every config with k = 4 (the `context` columns take 130 MB of it), where full-history "
+    "contexts would need 1.24 GB of raw text in the `emotion` config alone (simulated corpus: 90,000 sessions, "
+    "1,618,714 user utterances)."
 )
 
 LABEL_COLUMNS: tuple[str, ...] = est_labels.TASK_NAMES  # emotion, transition, satisfaction
@@ -119,8 +119,7 @@ _PAPER_TABLE3_ROWS: dict[str, tuple[tuple[str, int, int], ...]] = {
         ("Neutral", 1_533_561, 10_892),
     ),
 }
-# task -> est_labels label -> (Annotation, Used in experiment), in est_labels order. The balanced subset keeps
-# used/annotated of each emotion.
+# task -> est_labels label -> (Annotation, Used in experiment), in est_labels order.
 PAPER_TABLE3: dict[str, dict[str, tuple[int, int]]] = {
     task.value: dict(
         sorted(
@@ -131,7 +130,9 @@ PAPER_TABLE3: dict[str, dict[str, tuple[int, int]]] = {
     for task, rows in ((Task(t), r) for t, r in _PAPER_TABLE3_ROWS.items())
 }
 assert all(list(PAPER_TABLE3[t.value]) == list(t.labels) for t in Task), "Table 3 must cover every est_labels label"
-BALANCED_RATES: dict[str, float] = {e: used / annotated for e, (annotated, used) in PAPER_TABLE3["emotion"].items()}
+# The paper's utterances with all three labels, the pool its "Used in experiment" column was drawn from: every
+# utterance with a transition (the sum of Table 3's transition Annotation column, 1,500,827).
+PAPER_ELIGIBLE: int = sum(annotated for annotated, _ in PAPER_TABLE3["transition"].values())
 
 
 def split_of(session_id: str) -> str:
@@ -703,9 +704,50 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def balanced_counts(candidates: dict[str, int]) -> dict[str, int]:
-    """How many utterances of each emotion the balanced subset keeps: round(rate x candidates), half up."""
-    return {e: math.floor(BALANCED_RATES[e] * n + 0.5) for e, n in candidates.items()}
+def _round_half_up(numerator: int, denominator: int) -> int:
+    """round(numerator / denominator), halves up, in exact integer arithmetic (no float ties)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def balanced_targets(available: Mapping[str, int]) -> dict[str, int]:
+    """Size of the balanced subset per emotion: the paper's "Used in experiment" column scaled to this corpus.
+
+    `available[e]` = this corpus's eligible utterances (all three labels, i.e. with a transition) of emotion e, for
+    every emotion of est_labels. With N = sum(available) and P = `PAPER_ELIGIBLE` (the paper's eligible utterances):
+
+        target(e) = min(available(e), round(used(e) x N / P))
+
+    Why not the paper's per-emotion rate used/annotated (e.g. Worry 13,696 / 30,486) applied to eligible
+    utterances: the paper's Annotation column counts EVERY utterance, eligible or not, so that rate, applied to the
+    eligible ones only, falls short by the share of ineligible utterances. Every session has at least one (the
+    utterance that sets its initial polarity), so at 90,000 sessions >= 90,000 of ~1.59M utterances (>= 5.7%) are
+    ineligible and the subset would miss the column by >= 5.7% on average - more for emotions that often open a
+    session. Scaling the column by N / P gives each emotion the paper's share of the eligible pool instead; at paper
+    scale (N ~= P) it reproduces the column itself.
+    """
+    if set(available) != set(EMOTIONS):
+        raise ValueError(f"balanced_targets needs a count for every emotion {list(EMOTIONS)}, got {list(available)}")
+    eligible = sum(available.values())
+    return {
+        e: min(available[e], _round_half_up(PAPER_TABLE3["emotion"][e][1] * eligible, PAPER_ELIGIBLE))
+        for e in EMOTIONS
+    }
+
+
+def balanced_counts(candidates: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """How many utterances of each emotion the balanced subset keeps in each split.
+
+    `candidates[split][e]` = eligible utterances of emotion e in that split. Each emotion is kept at one rate in
+    every split, r(e) = target(e) / available(e) (`balanced_targets`, available = the sum over the splits), so every
+    split keeps the same share: round(r(e) x candidates), halves up. With three splits the roundings move an
+    emotion's total by at most one utterance from target(e), and never past the candidates (r(e) <= 1).
+    """
+    available = {e: sum(split[e] for split in candidates.values()) for e in EMOTIONS}
+    targets = balanced_targets(available)
+    return {
+        name: {e: _round_half_up(targets[e] * split[e], available[e]) if available[e] else 0 for e in EMOTIONS}
+        for name, split in candidates.items()
+    }
 
 
 class EstTables:
@@ -749,20 +791,23 @@ class EstTables:
                 **{k: pc.cast(user[k], pa.int64()) for k in LABEL_COLUMNS},
             }
         )
-        # balanced subset: inside each split, for each emotion, the round(rate x n) candidates with the smallest key
+        # balanced subset: inside each split, for each emotion, the `balanced_counts` candidates with the smallest key
         turn_key = _splitmix64(user["turn"].to_numpy().astype(np.uint64) + np.uint64(BALANCED_SEED))
         key = _splitmix64(session_hash[session] ^ turn_key)
         split = self.session_split[session]
+        candidate_rows = {
+            (split_name, emotion_name): np.flatnonzero((split == s) & (self.emotion == e) & self.has_transition)
+            for s, split_name in enumerate(SPLITS)
+            for e, emotion_name in enumerate(EMOTIONS)
+        }
+        self.balanced_candidates: dict[str, dict[str, int]] = {
+            split_name: {e: len(candidate_rows[split_name, e]) for e in EMOTIONS} for split_name in SPLITS
+        }
+        self.balanced_counts = balanced_counts(self.balanced_candidates)
         self.balanced = np.zeros(len(user_at), dtype=bool)
-        self.balanced_candidates: dict[str, dict[str, int]] = {}
-        for s, split_name in enumerate(SPLITS):
-            counts = {}
-            for e, emotion_name in enumerate(EMOTIONS):
-                rows = np.flatnonzero((split == s) & (self.emotion == e) & self.has_transition)
-                counts[emotion_name] = len(rows)
-                keep = balanced_counts({emotion_name: len(rows)})[emotion_name]
-                self.balanced[rows[np.argsort(key[rows], kind="stable")[:keep]]] = True
-            self.balanced_candidates[split_name] = counts
+        for (split_name, emotion_name), rows in candidate_rows.items():
+            keep = self.balanced_counts[split_name][emotion_name]
+            self.balanced[rows[np.argsort(key[rows], kind="stable")[:keep]]] = True
 
     def _context(self, turns: pa.Table, session_of_turn: np.ndarray, user_at: np.ndarray) -> pa.Array:
         """'客服：…'/'用户：…' lines of the previous k turns of the same session, oldest first."""
@@ -904,6 +949,21 @@ def _table3_markdown(stats: dict) -> str:
             paper_annotated, paper_used = PAPER_TABLE3[task.value][label]
             rows.append((task.title, label, _fmt(annotated), _fmt(used), _fmt(paper_annotated), _fmt(paper_used)))
     header = ("Task", "Label", "This build: all", "This build: balanced", "Paper: Annotation", "Paper: Used")
+    return _markdown_table(header, rows)
+
+
+def _balanced_markdown(eligible: int) -> str:
+    """The balanced rule's figures: the paper's column, its share of the paper's eligible pool and this build's
+    uncapped target round(used x N / P) (N = this build's eligible utterances; no label counts, so blind-safe)."""
+    rows = [
+        (e, _fmt(a), _fmt(u), f"{u / PAPER_ELIGIBLE:.6f}", _fmt(_round_half_up(u * eligible, PAPER_ELIGIBLE)))
+        for e, (a, u) in PAPER_TABLE3["emotion"].items()
+    ]
+    rows.append(("**Total**", _fmt(sum(a for a, _ in PAPER_TABLE3["emotion"].values())),
+                 _fmt(sum(u for _, u in PAPER_TABLE3["emotion"].values())), "",
+                 _fmt(sum(_round_half_up(u * eligible, PAPER_ELIGIBLE) for _, u in PAPER_TABLE3["emotion"].values()))))
+    header = ("Emotion", "Paper: Annotation", "Paper: Used in experiment", f"Used / P (P = {PAPER_ELIGIBLE:,})",
+              f"This build: round(Used × N / P), N = {eligible:,}")
     return _markdown_table(header, rows)
 
 
@@ -1067,10 +1127,7 @@ def render_card(
         ),
         "alias_table": _markdown_table(("Kind", "Alias", "Canonical label"), alias_rows),
         "filler_words": "、".join(est_labels.FILLER_WORDS),
-        "balanced_rates": _markdown_table(
-            ("Emotion", "Paper: Annotation", "Paper: Used in experiment", "Kept rate"),
-            [(e, _fmt(a), _fmt(u), f"{u / a:.6f}") for e, (a, u) in PAPER_TABLE3["emotion"].items()],
-        ),
+        "balanced_rates": _balanced_markdown(sum(rows["joint"][split] for split in SPLITS)),
         "balanced_seed": str(BALANCED_SEED),
         "paper_scale_size": PAPER_SCALE_SIZE,
         "table2": _table2_markdown(stats),

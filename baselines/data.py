@@ -29,7 +29,7 @@ def split_files(est_dir: str | Path, config: str, split: str) -> list[Path]:
     folder = Path(est_dir) / config
     files = sorted(folder.glob(f"{split}-*.parquet"))
     if not files:
-        hint = "" if Path(est_dir).is_dir() else " (the folder does not exist: build it with `python est_dataset.py build`)"
+        hint = "" if Path(est_dir).is_dir() else " (no such folder: build it with `python est_dataset.py build`)"
         raise FileNotFoundError(f"no '{split}' shards for config '{config}' in {folder}{hint}")
     return files
 
@@ -69,7 +69,8 @@ def load_track(est_dir: str | Path, track: str, split: str) -> pd.DataFrame:
 def gold_file_candidates(est_dir: str | Path, split: str) -> list[Path]:
     """Where the builder puts the gold of a blind split: `<out>-gold/` (its default) or `est-gold/` next to `est/`."""
     est_dir = Path(est_dir).resolve()
-    return [est_dir.with_name(est_dir.name + "-gold") / f"{split}.parquet", est_dir.parent / "est-gold" / f"{split}.parquet"]
+    name = f"{split}.parquet"
+    return [est_dir.with_name(est_dir.name + "-gold") / name, est_dir.parent / "est-gold" / name]
 
 
 def load_references(est_dir: str | Path, track: str, split: str, frame: pd.DataFrame | None = None,

@@ -2,24 +2,24 @@
 
 For a prefix (prompt + answer so far) and a task, the model scores `label + terminator` for each candidate label
 (the terminator is the newline before the next answer line, or end-of-sequence after the last one: including it
-makes the score the probability of exactly that label, so "Neutral" does not win just for being a prefix of a longer
-answer). The best candidate is taken, so an answer outside the label set is impossible. In joint mode the three
+makes the score the probability of exactly that label, not of any answer that starts with it). The best candidate is taken, so an answer outside the label set is impossible. In joint mode the three
 fields are filled left to right, each conditioned on the labels already chosen (label-level constrained decoding).
 
-Speed: the prompt is run once per batch (left-padded, KV cache, logits of the last position only); for each field
-the answer so far is run on top of that cache, the cache is repeated for the candidates, and only the candidate
-tokens are run: one prompt pass, then two short passes per field.
+Speed and memory: the prompt is run once per batch (left-padded, KV cache, logits of the last position only); each
+field is then one pass over the answer so far and all candidates side by side, with a tree-shaped attention mask on
+top of the prompt cache (the cache is not repeated per candidate). Needs an attention implementation that accepts a
+custom 4D mask (`sdpa`, the default, or `eager`; not flash-attention).
 
-Tokenisation mirrors TRL's prompt-completion preprocessing (`SFTTrainer`): the tokenizer is called on the prefix and
-on prefix + completion with its default special tokens, and the completion starts where the two token sequences
-diverge, so the scored tokens are the ones the loss was computed on during training.
+Tokenisation mirrors TRL's prompt-completion preprocessing (`SFTTrainer`): the tokenizer is called on the prompt and
+on prompt + answer with its default special tokens, so the scored tokens are the ones the loss was computed on in
+training. The prompt's last token is re-run with the answer, so a tokenizer that merges across the boundary is
+handled; a prompt whose tokens change further back raises a ValueError naming the row.
 
 `generate_labels` (generate, then parse the text) is kept only as the comparison point of bench/bench_baselines.py.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -27,7 +27,7 @@ from typing import Sequence
 import torch
 from trl.data_utils import common_prefix_length
 
-from baselines.prompts import build_prompt, field_prefix, tasks_of, template
+from baselines.prompts import build_prompt, field_prefix, tasks_of
 from est_labels import Task, normalize_label
 
 
@@ -89,11 +89,13 @@ def continuation_logprobs(model, tokenizer, prompts: EncodedPrompts, prefixes: S
                           candidates: Sequence[str]) -> torch.Tensor:
     """log P(candidate | prefix) for every prefix and candidate: a (B, C) tensor.
 
-    `prefixes[i]` must start with the i-th encoded prompt (it is the prompt + the answer so far). Only the new
-    tokens run through the model: the part all candidates share (once per row), then the candidates (cache repeated).
+    `prefixes[i]` must start with the i-th encoded prompt (it is the prompt + the answer so far). One forward pass
+    per call, on top of the prompt cache: each row holds the new tokens all candidates share (the answer so far),
+    then every candidate's tokens side by side, with an attention mask that lets a candidate see the prompt, the
+    shared part and its own earlier tokens only (a tree of continuations). The prompt cache is never copied per
+    candidate, so memory stays that of one prompt per row.
     """
     device = _model_device(model)
-    pad_id = tokenizer.pad_token_id
     n_cand = len(candidates)
     full_ids = tokenizer([p + c for p in prefixes for c in candidates])["input_ids"]
     shared, continuations = [], []
@@ -107,31 +109,47 @@ def continuation_logprobs(model, tokenizer, prompts: EncodedPrompts, prefixes: S
         if common == 0 or any(len(row) == start + common for row in rows):
             raise ValueError(f"row {i}: candidates must be distinct, non-empty continuations of the prefix")
         shared.append(rows[0][start : start + common])
-        continuations.extend(row[start + common :] for row in rows)
+        continuations.append([row[start + common :] for row in rows])
 
-    cache = copy.deepcopy(prompts.cache)  # the prompt cache stays reusable for the next field
-    shared_ids, shared_mask = _right_pad(shared, pad_id, device)
-    mask = torch.cat([prompts.mask, shared_mask], dim=1)
-    positions = prompts.lengths.unsqueeze(1) + torch.arange(shared_ids.shape[1], device=device)
-    out = model(input_ids=shared_ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                use_cache=True)
-    last = shared_mask.sum(-1) - 1  # each row's last real shared token predicts the first candidate token
-    first_logprobs = torch.log_softmax(out.logits[torch.arange(len(shared), device=device), last].float(), dim=-1)
-    first_logprobs = first_logprobs.repeat_interleave(n_cand, dim=0)
+    batch, cached = len(shared), prompts.mask.shape[1]
+    width = max(len(s) + sum(len(c) for c in conts) for s, conts in zip(shared, continuations))
+    input_ids = torch.full((batch, width), tokenizer.pad_token_id, dtype=torch.long)
+    positions = torch.zeros((batch, width), dtype=torch.long)
+    allowed = torch.zeros((batch, width, cached + width), dtype=torch.bool)
+    allowed[:, :, :cached] = prompts.mask.bool().cpu().unsqueeze(1)  # every query sees the real prompt tokens
+    rows_, predictors, targets, columns = [], [], [], []
+    for i, (shared_ids, conts) in enumerate(zip(shared, continuations)):
+        first = int(prompts.lengths[i])  # position of the first new token
+        n_shared = len(shared_ids)
+        input_ids[i, :n_shared] = torch.tensor(shared_ids)
+        positions[i, :n_shared] = torch.arange(first, first + n_shared)
+        allowed[i, :n_shared, cached : cached + n_shared] = torch.ones(n_shared, n_shared, dtype=torch.bool).tril()
+        offset = n_shared
+        for column, cont in enumerate(conts):
+            n = len(cont)
+            input_ids[i, offset : offset + n] = torch.tensor(cont)
+            positions[i, offset : offset + n] = torch.arange(first + n_shared, first + n_shared + n)
+            allowed[i, offset : offset + n, cached : cached + n_shared] = True
+            allowed[i, offset : offset + n, cached + offset : cached + offset + n] = torch.ones(n, n).bool().tril()
+            # token t of the candidate is predicted by the token before it: the last shared one for t = 0
+            predictors += [n_shared - 1] + list(range(offset, offset + n - 1))
+            targets += cont
+            rows_ += [i] * n
+            columns += [column] * n
+            offset += n
 
-    cont_ids, cont_mask = _right_pad(continuations, pad_id, device)
-    scores = first_logprobs.gather(1, cont_ids[:, :1]).squeeze(1)
-    if cont_ids.shape[1] > 1:
-        cache.batch_repeat_interleave(n_cand)
-        step_ids = cont_ids[:, :-1]
-        step_mask = torch.cat([mask.repeat_interleave(n_cand, dim=0), cont_mask[:, :-1]], dim=1)
-        start = (prompts.lengths + shared_mask.sum(-1)).repeat_interleave(n_cand).unsqueeze(1)
-        step_positions = start + torch.arange(step_ids.shape[1], device=device)
-        step = model(input_ids=step_ids, attention_mask=step_mask, position_ids=step_positions, past_key_values=cache)
-        logprobs = torch.log_softmax(step.logits.float(), dim=-1)
-        token_logprobs = logprobs.gather(2, cont_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-        scores = scores + (token_logprobs * cont_mask[:, 1:]).sum(-1)
-    return scores.view(len(prefixes), n_cand).cpu()
+    dtype = next(model.parameters()).dtype
+    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min).unsqueeze(1)
+    out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                past_key_values=prompts.cache, use_cache=True)
+    # drop the new tokens again: the prompt cache is reused for the next field
+    prompts.cache.crop(-(prompts.cache.get_seq_length() - cached))
+    rows_t, predictors_t = torch.tensor(rows_, device=device), torch.tensor(predictors, device=device)
+    logprobs = torch.log_softmax(out.logits[rows_t, predictors_t].float(), dim=-1)
+    token_logprobs = logprobs.gather(1, torch.tensor(targets, device=device).unsqueeze(1)).squeeze(1)
+    scores = torch.zeros(batch * n_cand, device=device)
+    scores.index_add_(0, rows_t * n_cand + torch.tensor(columns, device=device), token_logprobs)
+    return scores.view(batch, n_cand).cpu()
 
 
 def candidate_logprobs(model, tokenizer, prefixes: Sequence[str], candidates: Sequence[str]) -> torch.Tensor:
@@ -151,8 +169,7 @@ def predict_batch(
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances: {task name: [label, ...]}, every label from est_labels.
 
-    The prompt is run once per task group; each field then costs one short pass for the answer so far and one for
-    the candidates."""
+    The prompt is run once per task group; each field then costs one pass over the answer so far + its candidates."""
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
         prompts = [build_prompt(c, t, tasks, language, max_context_chars) for c, t in zip(contexts, texts)]
@@ -209,4 +226,4 @@ def generate_labels(
     return predictions
 
 
-__all__ = ["candidate_logprobs", "predict_batch", "generate_labels", "parse_answer", "template"]
+__all__ = ["encode_prompts", "continuation_logprobs", "candidate_logprobs", "predict_batch", "generate_labels", "parse_answer"]

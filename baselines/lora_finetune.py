@@ -1,4 +1,4 @@
-"""LoRA fine-tuning of a causal LM for EST as generative classification (the paper's section 4.1, Fig. 2).
+r"""LoRA fine-tuning of a causal LM for EST as generative classification (the paper's section 4.1, Fig. 2).
 
 One model learns the three tasks: the prompt states every task's candidate labels, the dialogue context and the
 user's utterance (baselines/prompts.py); the completion is the label line(s). Training uses TRL's `SFTTrainer` on a
@@ -50,7 +50,8 @@ class EstArguments:
     )
     prompt_mode: str = field(
         default="joint",
-        metadata={"help": "joint: one prompt -> all three labels; per-task: one prompt per task.", "choices": list(MODES)},
+        metadata={"help": "joint: one prompt -> all three labels; per-task: one prompt per task.",
+                  "choices": list(MODES)},
     )
     prompt_language: str = field(
         default="zh", metadata={"help": "Language of the prompt template.", "choices": list(LANGUAGES)}
@@ -126,7 +127,8 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
 
 
 def save_prompt_settings(est_args: EstArguments, output_dir: str | Path) -> None:
-    settings = {k: v for k, v in asdict(est_args).items() if k in ("prompt_mode", "prompt_language", "max_context_chars")}
+    keys = ("prompt_mode", "prompt_language", "max_context_chars")
+    settings = {key: value for key, value in asdict(est_args).items() if key in keys}
     path = Path(output_dir) / PROMPT_SETTINGS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
@@ -166,7 +168,10 @@ def main(argv: list[str] | None = None) -> Path:
     est_args, training_args, model_args = make_parser().parse_args_and_config(argv)
     if not model_args.model_name_or_path:
         raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
-    output_dir = train(est_args, training_args, model_args)
+    try:
+        output_dir = train(est_args, training_args, model_args)
+    except FileNotFoundError as error:  # e.g. no built dataset: one clear line, no traceback
+        raise SystemExit(f"error: {error}") from error
     print(f"saved to {output_dir}")
     return output_dir
 

@@ -1,4 +1,4 @@
-"""Write a leaderboard-ready prediction file with a (LoRA-)fine-tuned causal LM.
+r"""Write a leaderboard-ready prediction file with a (LoRA-)fine-tuned causal LM.
 
     python baselines/predict.py --model_path baselines/outputs/llama3-8b-lora --est_dir est \
         --track balanced --split test --output predictions/llama3-8b-balanced.csv
@@ -65,7 +65,8 @@ def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str]
                  mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
                  progress: bool = True) -> dict[str, list[str]]:
     """Labels for every row, in input order. Batches group rows of similar length to waste little on padding."""
-    order = sorted(range(len(texts)), key=lambda i: -(min(len(contexts[i]), max_context_chars or 10**9) + len(texts[i])))
+    budget = max_context_chars or 10**9
+    order = sorted(range(len(texts)), key=lambda i: -(min(len(contexts[i]), budget) + len(texts[i])))
     predictions: dict[str, list[str | None]] = {}
     batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc="predicting", unit="batch", disable=not progress):
@@ -105,6 +106,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
+    try:
+        return _predict(args)
+    except (FileNotFoundError, ValueError) as error:  # bad input: one clear line, no traceback
+        raise SystemExit(f"error: {error}") from error
+
+
+def _predict(args: argparse.Namespace) -> Path:
     model, tokenizer, settings = load_for_prediction(args.model_path, base_model=args.base_model, merge=args.merge,
                                                      dtype=args.dtype)
     frame = load_track(args.est_dir, args.track, args.split)

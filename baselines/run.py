@@ -1,4 +1,4 @@
-"""From a built EST dataset to a scored, leaderboard-ready prediction file, in one command.
+r"""From a built EST dataset to a scored, leaderboard-ready prediction file, in one command.
 
     python baselines/run.py majority --track balanced --output predictions/majority-balanced.csv
     python baselines/run.py tfidf    --track full     --output predictions/tfidf-full.csv --est-dir est
@@ -30,7 +30,7 @@ DEFAULT_RECIPE = Path(__file__).resolve().parent / "configs" / "paper.yaml"
 
 def metric_table(scores: dict) -> str:
     """The scores as a Markdown table in the layout of the paper's Table 4 (ALL_A, then A/P/R/F1 per task)."""
-    header = ["ALL_A"] + [f"{task.value[:4].title()} {m}" for task in TASKS for m in ("A", "P", "R", "F1")] + ["EM"]
+    header = ["ALL_A"] + [f"{task.value[:3].title()} {m}" for task in TASKS for m in ("A", "P", "R", "F1")] + ["EM"]
     values = [scores.get("all_accuracy")]
     for task in TASKS:
         values += [scores.get(f"{task.value}_{m}") for m in ("accuracy", "macro_precision", "macro_recall", "macro_f1")]
@@ -95,6 +95,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
 
 def main(argv: list[str] | None = None) -> dict:
     args, extra = parse_args(argv)
+    try:
+        return _run(args, extra)
+    except (FileNotFoundError, ValueError) as error:  # bad input: one clear line, no traceback
+        raise SystemExit(f"error: {error}") from error
+
+
+def _run(args, extra: list[str]) -> dict:
     if args.baseline == "lora":
         frame, table = run_lora(args, extra)
     else:

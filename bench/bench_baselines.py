@@ -108,7 +108,8 @@ def bench_scoring(est_dir: Path, args, work: Path) -> None:
     settings = dict(mode="joint", language="zh", max_context_chars=200)
     n, total = len(texts), len(texts) * len(TASKS)
     print(f"\n{n} test utterances, joint prompt, greedy generation, best of {args.repeats} runs:\n")
-    print("| batch size | scoring utt/s | generation utt/s | ratio | scoring invalid | generation invalid | agreement |")
+    print("| batch size | scoring utt/s | generation utt/s | ratio | scoring invalid | generation invalid "
+          "| agreement |")
     print("|---|---|---|---|---|---|---|")
     ratios = {}
     for batch_size in args.batch_sizes:

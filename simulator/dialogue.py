@@ -3,7 +3,9 @@
 Flows (`flows.py`) call `agent(...)` with the outcome of each agent reply (which moves the latent state) and
 `user(act, content)`; the user's label is drawn by `emotions.emitted_emotion` and the text is realised here:
 the act's content plus, when an emotion shows, a cue of random strength from the category's cue bank
-(`phrases.cues_for`).
+(`phrases.cues_for`). Until the session's initial utterance (the first substantive or emotional user utterance,
+`est_labels.initial_utterance`) is out, the emotion rarely shows; an upset caller states the matter and voices the
+feeling in the next utterance (`emotions.delayed_cue`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import bisect
 import random
 
-from est_labels import CATEGORY_NAMES
+from est_labels import CATEGORY_NAMES, is_substantive
 
 from . import emotions
 from .labels import ANGER, ANXIETY, DISAPPOINTMENT, NO_EMOTION, WORRY
-from .phrases import CUE_STRENGTHS, PREFIXES, QUESTION_SUFFIXES, SLOTS, SUFFIXES, cues_for
+from .phrases import CUE_STRENGTHS, PREFIXES, QUESTION_SUFFIXES, REMARK_LEADS, SLOTS, SUFFIXES, cues_for
 from .topics import Topic
 
 # How strongly an emotion is cued in the text (see phrases.py): P(explicit), P(moderate), P(implicit), P(none).
@@ -33,6 +35,8 @@ _SITUATIONAL_EMOTIONS = frozenset({WORRY, ANXIETY, ANGER, DISAPPOINTMENT})
 _CUE_ALONE_ACTS = frozenset({"react", "push", "close"})
 # Acts whose utterance is shaped like a statement or question, dressed with spoken particles.
 _DRESSED_ACTS = frozenset({"request", "detail", "answer", "followup", "push", "visit_reply"})
+# Acts that can open a session with its matter, after which a hidden emotion may follow as a separate utterance.
+_OPENING_ACTS = frozenset({"request", "visit_reply"})
 # Shared implicit cues ("那怎么办呢", "算了") are reactions: they do not open a request or answer a question.
 _NO_IMPLICIT_ACTS = frozenset({"request", "answer", "identity", "visit_reply"})
 _CUES = {category: cues_for(category) for category in CATEGORY_NAMES}
@@ -48,6 +52,7 @@ class Dialogue:
         self.slots = {name: rng.choice(values) for name, values in SLOTS.items()}
         self.state = emotions.initial_state(rng, category)
         self.turns: list[dict] = []
+        self.opened = False  # has the session's initial utterance (est_labels.initial_utterance) been said?
 
     # --- helpers ----------------------------------------------------------------------------------------------
     def pick(self, options) -> str:
@@ -64,15 +69,22 @@ class Dialogue:
 
     def user(self, act: str, content: str) -> str:
         """Append the user's utterance(s) for `act`; return the emotion shown."""
-        emotion = emotions.emitted_emotion(self.rng, self.state, act)
-        if emotion == NO_EMOTION:
-            self._user_neutral(act, content)
-        else:
+        opening = not self.opened
+        emotion = emotions.emitted_emotion(self.rng, self.state, act, opening=opening)
+        if emotion != NO_EMOTION:
             self._user_emotional(act, content, emotion)
+        elif opening and act in _OPENING_ACTS and emotions.delayed_cue(self.rng, self.state):
+            # the matter first (the initial utterance, calm), then the feeling it hid as the next utterance
+            emotion = self.state
+            self._user_emotional(act, content, emotion, delayed=True)
+        else:
+            self._user_neutral(act, content)
         return emotion
 
     def _append_user(self, text: str, emotion: str) -> None:
         self.turns.append({"role": "user", "text": text, "emotion": emotion})
+        if not self.opened:
+            self.opened = emotion != NO_EMOTION or is_substantive(text)
 
     def _dress(self, text: str, act: str) -> str:
         """Spoken-style particles around a content clause."""
@@ -96,9 +108,12 @@ class Dialogue:
         else:
             self._append_user(text, NO_EMOTION)
 
-    def _user_emotional(self, act: str, content: str, emotion: str) -> None:
+    def _user_emotional(self, act: str, content: str, emotion: str, delayed: bool = False) -> None:
+        """`delayed`: the content as a calm utterance, then the cue alone as the next one."""
         rng = self.rng
         strength = CUE_STRENGTHS[bisect.bisect_right(_CUE_THRESHOLDS, rng.random())]
+        if strength == "none" and delayed:
+            strength = "implicit"  # a cue said on its own needs words
         if strength == "none":
             if act in _CONTENT_ACTS and emotion in _SITUATIONAL_EMOTIONS:
                 self._append_user(self._dress(content, act), emotion)
@@ -107,9 +122,9 @@ class Dialogue:
         if strength == "implicit" and act in _NO_IMPLICIT_ACTS:
             strength = "moderate"
         cue = rng.choice(_CUES[self.category][emotion][strength])
-        form = rng.random()
+        form = 1.0 if delayed else rng.random()
         if act in _CUE_ALONE_ACTS and form < 0.3:
-            self._append_user(cue + rng.choice(("", "。", "！", "…")), emotion)
+            self._append_user(self._remark(cue, strength), emotion)
         elif form < 0.6:
             text = self._dress(content, act)
             self._append_user(text + ("" if text[-1] in "，。？！…" else "，") + cue, emotion)
@@ -118,4 +133,10 @@ class Dialogue:
         else:
             # The content and the emotional remark as two consecutive utterances; only the remark carries it.
             self._append_user(self._dress(content, act), NO_EMOTION)
-            self._append_user(cue, emotion)
+            self._append_user(self._remark(cue, strength), emotion)
+
+    def _remark(self, cue: str, strength: str) -> str:
+        """A cue said as an utterance of its own; clear cues sometimes get a spoken lead-in ("哎呀，", "说真的，")."""
+        rng = self.rng
+        lead = rng.choice(REMARK_LEADS) if strength != "implicit" and rng.random() < 0.35 else ""
+        return lead + cue + rng.choice(("", "。", "！", "…"))

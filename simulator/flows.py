@@ -29,7 +29,7 @@ CATEGORY_WEIGHTS: dict[str, float] = {
 }
 # (min, max) follow-up questions per category: the main lever on session length (Table 2: 13.78 turns).
 FOLLOWUPS: dict[str, tuple[int, int]] = {
-    "business_consultation": (4, 10),
+    "business_consultation": (4, 11),
     "business_processing": (4, 9),
     "complaint_suggestion": (3, 8),
     "fault_report_tech_support": (3, 8),

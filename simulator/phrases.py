@@ -119,9 +119,10 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     INSULT: {
         "explicit": ("你们就是一帮骗子", "垃圾运营商", "你脑子有问题吧", "你们这群吸血鬼", "什么垃圾东西",
-                     "一群废物"),
+                     "一群废物", "你们就是强盗", "垃圾客服", "一帮饭桶", "你是猪吗", "你有病吧"),
         "moderate": ("你听不懂人话是吧", "骗子公司", "你们就会骗钱", "跟你说话真是浪费时间，你是机器人吧",
-                     "你们脑子进水了吧"),
+                     "你们脑子进水了吧", "你会不会说人话", "你们良心被狗吃了吧", "你们这种公司早该倒闭了",
+                     "你们这些人就是混饭吃的", "你是不是傻"),
         "implicit": HOSTILE,
     },
     DISAPPOINTMENT: {
@@ -168,3 +169,5 @@ def cues_for(category: str) -> dict[str, dict[str, tuple[str, ...]]]:
 PREFIXES = ("", "", "", "", "", "", "嗯，", "那个，", "就是，", "哎，", "喂，", "呃，", "就是那个，")
 SUFFIXES = ("", "", "", "", "啊", "吧", "呢", "哈", "。", "。")
 QUESTION_SUFFIXES = ("", "", "？", "？", "啊", "呢")
+# Lead-ins of an emotional remark said on its own (explicit and moderate cues only: "哎呀，行吧" would read oddly).
+REMARK_LEADS = ("哎，", "哎呀，", "说真的，", "我说，", "真是的，", "唉，")

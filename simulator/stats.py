@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from est_labels import EMOTIONS, NO_EMOTION, TRANSITIONS, count_turns, derive_transitions
+from est_labels import EMOTIONS, NO_EMOTION, TRANSITIONS, count_turns, derive_transitions, initial_utterance
 
 
 def read_sessions(paths: Iterable[str | Path]) -> Iterator[dict]:
@@ -31,11 +31,13 @@ class CorpusStats:
     emotions: Counter = None
     transitions: Counter = None
     categories: Counter = None
+    eligible: Counter = None  # emotions of the utterances that have a transition (all three labels)
+    initial: Counter = None  # emotions of the sessions' initial utterances (est_labels.initial_utterance)
 
     def __post_init__(self):
-        self.emotions = Counter() if self.emotions is None else self.emotions
-        self.transitions = Counter() if self.transitions is None else self.transitions
-        self.categories = Counter() if self.categories is None else self.categories
+        for name in ("emotions", "transitions", "categories", "eligible", "initial"):
+            if getattr(self, name) is None:
+                setattr(self, name, Counter())
 
     def add(self, session: dict) -> None:
         turns = session["turns"]
@@ -44,7 +46,12 @@ class CorpusStats:
         self.turns += count_turns(t["role"] for t in turns)
         self.user_utterances += len(user)
         self.emotions.update(emotion for _, emotion in user)
-        self.transitions.update(t for t in derive_transitions(user) if t is not None)
+        transitions = derive_transitions(user)
+        self.transitions.update(t for t in transitions if t is not None)
+        self.eligible.update(emotion for (_, emotion), t in zip(user, transitions) if t is not None)
+        start = initial_utterance(user)
+        if start is not None:
+            self.initial[user[start][1]] += 1
         self.categories[session.get("category", "")] += 1
 
     @classmethod
@@ -109,6 +116,23 @@ def calibration(stats: CorpusStats, scale: float = 1.0, noise_sigmas: float | No
                 tol = max(tol, noise_sigmas / (paper * stats.user_utterances) ** 0.5 / scale)
             rel(f"share {emotion}", measured, paper, tol)
     return rows
+
+
+def availability(stats: CorpusStats) -> list[tuple[str, int, int, int, int, int]]:
+    """Per emotion: (emotion, utterances, initial utterances, eligible = with a transition, the paper's "Used in
+    experiment" count, the builder's scaled balanced target round(Used x N / P) before its cap by eligibility).
+
+    The builder's balanced subset (`est_dataset.balanced_targets`) meets the paper's column only where eligible >=
+    the scaled target; an emotion that opens sessions loses those utterances (they set the initial polarity).
+    """
+    from est_dataset import PAPER_ELIGIBLE, PAPER_TABLE3, _round_half_up
+
+    n_eligible = sum(stats.eligible.values())
+    return [
+        (e, stats.emotions[e], stats.initial[e], stats.eligible[e], PAPER_TABLE3["emotion"][e][1],
+         _round_half_up(PAPER_TABLE3["emotion"][e][1] * n_eligible, PAPER_ELIGIBLE))
+        for e in EMOTIONS
+    ]
 
 
 def transition_comparison(stats: CorpusStats) -> list[tuple[str, float, float]]:

@@ -112,6 +112,9 @@ def test_blind_split_without_gold_file_is_a_clear_error(small_est_blind, tmp_pat
 def test_missing_dataset_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no 'train' shards for config 'joint-balanced'.*est_dataset.py build"):
         load_track(tmp_path / "est", "balanced", "train")
+    with pytest.raises(SystemExit, match=r"^error: no 'train' shards .*est_dataset.py build"):
+        run.main(["tfidf", "--track", "balanced", "--est-dir", str(tmp_path / "est"), "--output", str(tmp_path / "p.csv")])
+    assert not (tmp_path / "p.csv").exists()
 
 
 def test_out_of_range_label_id_names_the_row(tmp_path):

@@ -18,7 +18,7 @@ from baselines.label_scoring import (
     parse_answer,
     predict_batch,
 )
-from baselines.lora_finetune import EstArguments, build_trainer, make_parser, save_prompt_settings
+from baselines.lora_finetune import build_trainer, make_parser, save_prompt_settings
 from baselines.predict import load_for_prediction, predict_frame
 from baselines.prompts import build_prompt, field_prefix
 from baselines.tiny import save_tiny_model
@@ -73,7 +73,8 @@ def trained(tmp_path_factory, est_dir, base_dir):
     def probe_loss():
         trainer.model.eval()
         with torch.no_grad():
-            return trainer.model(**{k: v for k, v in probe.items() if k in ("input_ids", "attention_mask", "labels")}).loss.item()
+            inputs = {k: v for k, v in probe.items() if k in ("input_ids", "attention_mask", "labels")}
+            return trainer.model(**inputs).loss.item()
 
     before_loss = probe_loss()
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
@@ -185,8 +186,9 @@ def test_scores_are_the_sequence_log_likelihood(trained):
                 prompts[1] + field_prefix(Task.EMOTION)]
     candidates = ["Anger\n", "No Emotion\n", "Neutral to Negative</s>"]
     encoded = encode_prompts(model, tokenizer, prompts)
-    for scores in (continuation_logprobs(model, tokenizer, encoded, prefixes, candidates),
-                   candidate_logprobs(model, tokenizer, prefixes, candidates)):
+    first_use = continuation_logprobs(model, tokenizer, encoded, prefixes, candidates)
+    reuse = continuation_logprobs(model, tokenizer, encoded, prefixes, candidates)  # the prompt cache is reusable
+    for scores in (first_use, reuse, candidate_logprobs(model, tokenizer, prefixes, candidates)):
         for row, prefix in enumerate(prefixes):
             for column, candidate in enumerate(candidates):
                 expected = _plain_logprob(model, tokenizer, prefix, candidate)
@@ -252,5 +254,6 @@ def test_training_resumes_from_the_latest_checkpoint(est_dir, base_dir, tmp_path
           model=model, tokenizer=tokenizer)
     resumed = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())["log_history"]
     assert [e["step"] for e in resumed if "loss" in e] == [1, 2, 3, 4, 5, 6]
+    # steps 1-4 are the first run's records (a fresh 6-step run would log other learning rates: linear decay to 6)
     assert [e for e in resumed if e["step"] <= 4 and "loss" in e] == [e for e in first if "loss" in e]
     assert (out / "adapter_model.safetensors").exists() and (out / "est_prompt.json").exists()

@@ -225,6 +225,12 @@ def test_card_body(small_est):
         count = sum(read_split(small_est, "emotion", s)["emotion"].count(est_labels.EMOTIONS.index(emotion)) for s in SPLITS)
         balanced = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(est_labels.EMOTIONS.index(emotion)) for s in SPLITS)
         assert f"| Emotion | {emotion} | {count:,} | {balanced:,} | {annotated:,} | {used:,} |" in text
+    # the balanced rule's table: the paper's column scaled by N / P, N = this build's utterances with a transition
+    eligible = sum(read_split(small_est, "joint", s).num_rows for s in SPLITS)
+    assert f"round(Used × N / P), N = {eligible:,} |" in text and "P = 1,500,827" in text
+    for emotion, (annotated, used) in est_dataset.PAPER_TABLE3["emotion"].items():
+        scaled = int(used * eligible / 1_500_827 + 0.5)
+        assert f"| {emotion} | {annotated:,} | {used:,} | {used / 1_500_827:.6f} | {scaled:,} |" in text
 
 
 def test_card_template_rejects_unknown_placeholders(tmp_path, small_raw_dir):

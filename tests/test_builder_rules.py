@@ -190,37 +190,92 @@ def test_adding_sessions_never_moves_others(tmp_path):
 
 
 # --- balanced subset ----------------------------------------------------------------------------------------------
-def test_balanced_rates_come_from_table3():
-    for emotion, (annotated, used) in est_dataset.PAPER_TABLE3["emotion"].items():
-        assert est_dataset.BALANCED_RATES[emotion] == pytest.approx(used / annotated)
-    assert set(est_dataset.BALANCED_RATES) == set(EMOTIONS)
+def test_balanced_pool_and_column_come_from_table3():
+    # P = the paper's utterances with all three labels = the sum of Table 3's transition Annotation column
+    assert est_dataset.PAPER_ELIGIBLE == 1_589 + 162 + 54 + 1_189_094 + 45_552 + 43_106 + 201_209 + 7_326 + 12_735
+    assert est_dataset.PAPER_ELIGIBLE == 1_500_827
     # the "Used in experiment" column sums to the paper's 51,222 in each task
     for task in Task:
         assert sum(used for _, used in est_dataset.PAPER_TABLE3[task.value].values()) == 51_222
 
 
-def test_balanced_counts_arithmetic():
-    counts = est_dataset.balanced_counts({INSULT: 7, NO_EMOTION: 1_000_000, WORRY: 1000, ANGER: 0})
-    assert counts[INSULT] == 7  # rate 1: every Insult is kept
-    assert counts[NO_EMOTION] == round(1_000_000 * 10_892 / 1_533_561)
-    assert counts[WORRY] == 449  # 1000 * 13,696 / 30,486 = 449.26
-    assert counts[ANGER] == 0
-    # at paper scale the rule reproduces the column (the candidates are the annotated counts)
-    paper = {e: a for e, (a, _) in est_dataset.PAPER_TABLE3["emotion"].items()}
-    reproduced = est_dataset.balanced_counts(paper)
-    assert all(abs(reproduced[e] - u) <= 1 for e, (_, u) in est_dataset.PAPER_TABLE3["emotion"].items())
+def test_balanced_targets_reproduce_the_column_at_paper_scale():
+    # N = P and every emotion available in abundance: target = the paper's Used column exactly
+    available = {WORRY: 30_000, ANGER: 3_000, INSULT: 300, DISAPPOINTMENT: 10_100, ANXIETY: 1_900, GRATITUDE: 11_600}
+    available[NO_EMOTION] = 1_500_827 - sum(available.values())  # 1,443,927
+    targets = est_dataset.balanced_targets(available)
+    assert targets == {e: used for e, (_, used) in est_dataset.PAPER_TABLE3["emotion"].items()}
+    assert sum(targets.values()) == 51_222
+
+
+def test_balanced_targets_scale_the_column_and_cap_by_availability():
+    # N = 750,000 eligible utterances: scale N / P = 750,000 / 1,500,827 = 0.499724...
+    available = {WORRY: 20_000, ANGER: 1_000, INSULT: 100, DISAPPOINTMENT: 6_000, ANXIETY: 2_000, GRATITUDE: 5_000,
+                 NO_EMOTION: 715_900}
+    assert sum(available.values()) == 750_000
+    assert est_dataset.balanced_targets(available) == {
+        WORRY: 6_844,  # 13,696 x 0.499724 = 6,844.23
+        ANGER: 1_000,  # 2,911 x 0.499724 = 1,454.70 > 1,000 available: capped
+        INSULT: 100,  # 275 x 0.499724 = 137.42 > 100 available: capped
+        DISAPPOINTMENT: 5_006,  # 10,017 x 0.499724 = 5,005.74
+        ANXIETY: 934,  # 1,870 x 0.499724 = 934.48
+        GRATITUDE: 5_000,  # 11,561 x 0.499724 = 5,777.32 > 5,000 available: capped
+        NO_EMOTION: 5_443,  # 10,892 x 0.499724 = 5,442.999 (exact integer rounding, no float drift)
+    }
+    # an emotion the corpus lacks gets nothing; the others keep their share of the eligible pool
+    none = {e: 0 for e in EMOTIONS} | {NO_EMOTION: 1_500_827}
+    assert est_dataset.balanced_targets(none) == {e: 0 for e in EMOTIONS} | {NO_EMOTION: 10_892}
+    with pytest.raises(ValueError, match="every emotion"):
+        est_dataset.balanced_targets({WORRY: 10, NO_EMOTION: 100})
+
+
+def test_balanced_counts_keep_one_rate_per_emotion_in_every_split():
+    # the corpus of the previous test split 80/10/10 per emotion (train 600,000, validation and test 75,000 each)
+    candidates = {
+        "train": {WORRY: 16_000, ANGER: 800, INSULT: 80, DISAPPOINTMENT: 4_800, ANXIETY: 1_600, GRATITUDE: 4_000,
+                  NO_EMOTION: 572_720},
+        "validation": {WORRY: 2_000, ANGER: 100, INSULT: 10, DISAPPOINTMENT: 600, ANXIETY: 200, GRATITUDE: 500,
+                       NO_EMOTION: 71_590},
+    }
+    candidates["test"] = dict(candidates["validation"])
+    counts = est_dataset.balanced_counts(candidates)
+    assert counts == {
+        # Worry r = 6,844 / 20,000: 5,475.2 / 684.4 / 684.4; capped emotions (r = 1) keep every candidate;
+        # Disappointment r = 5,006 / 6,000: 4,004.8 / 500.6; Anxiety r = 934 / 2,000: 747.2 / 93.4;
+        # No Emotion r = 5,443 / 715,900: 4,354.4 / 544.3
+        "train": {WORRY: 5_475, ANGER: 800, INSULT: 80, DISAPPOINTMENT: 4_005, ANXIETY: 747, GRATITUDE: 4_000,
+                  NO_EMOTION: 4_354},
+        "validation": {WORRY: 684, ANGER: 100, INSULT: 10, DISAPPOINTMENT: 501, ANXIETY: 93, GRATITUDE: 500,
+                       NO_EMOTION: 544},
+        "test": {WORRY: 684, ANGER: 100, INSULT: 10, DISAPPOINTMENT: 501, ANXIETY: 93, GRATITUDE: 500,
+                 NO_EMOTION: 544},
+    }
+    # the per-split roundings move each total by at most one from the target (here 6,843 / 5,007 / 933 / 5,442)
+    available = {e: sum(split[e] for split in candidates.values()) for e in EMOTIONS}
+    targets = est_dataset.balanced_targets(available)
+    assert all(abs(sum(split[e] for split in counts.values()) - targets[e]) <= 1 for e in EMOTIONS)
+    # an emotion without candidates anywhere gets 0 in every split (no division by zero)
+    empty = {name: {e: 0 for e in EMOTIONS} | {NO_EMOTION: n} for name, n in (("train", 8), ("test", 2))}
+    assert est_dataset.balanced_counts(empty) == {"train": {e: 0 for e in EMOTIONS}, "test": {e: 0 for e in EMOTIONS}}
 
 
 def test_balanced_subset_per_split_and_emotion(small_raw_dir):
     tables = est_dataset.EstTables(est_dataset.read_raw(small_raw_dir))
     split = tables.session_split[_session_of_utterances(tables)]
+    expected = est_dataset.balanced_counts(tables.balanced_candidates)
+    assert tables.balanced_counts == expected
     for s, split_name in enumerate(est_dataset.SPLITS):
-        expected = est_dataset.balanced_counts(tables.balanced_candidates[split_name])
         for e, emotion in enumerate(EMOTIONS):
             in_group = (split == s) & (tables.emotion == e)
-            assert int((tables.balanced & in_group).sum()) == expected[emotion]
+            assert int((tables.balanced & in_group).sum()) == expected[split_name][emotion]
             assert int((in_group & tables.has_transition).sum()) == tables.balanced_candidates[split_name][emotion]
     assert not (tables.balanced & ~tables.has_transition).any()  # only utterances with all three labels
+    # totals: the scaled column, capped by what the corpus has (a 300-session corpus hits the cap for some emotions)
+    available = {e: int(((tables.emotion == i) & tables.has_transition).sum()) for i, e in enumerate(EMOTIONS)}
+    targets = est_dataset.balanced_targets(available)
+    kept = {e: int((tables.balanced & (tables.emotion == i)).sum()) for i, e in enumerate(EMOTIONS)}
+    assert all(abs(kept[e] - targets[e]) <= 1 and kept[e] <= available[e] for e in EMOTIONS), (kept, targets)
+    assert any(targets[e] == available[e] > 0 for e in EMOTIONS), "expected the cap to bind on the small corpus"
 
 
 def _session_of_utterances(tables: est_dataset.EstTables) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import re
 import subprocess
 import sys
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 
 import simulator
-from est_labels import (CATEGORY_NAMES, EMOTIONS, NO_EMOTION, ROLES, Task, is_substantive, normalize_label,
-                        polarity)
-from simulator import flows, phrases, topics
-from simulator.stats import CorpusStats, calibration, read_sessions
+from est_labels import (CATEGORY_NAMES, EMOTIONS, NO_EMOTION, ROLES, Task, initial_utterance, is_substantive,
+                        normalize_label, polarity)
+from simulator import dialogue, flows, phrases, topics
+from simulator.labels import ANGER, DISAPPOINTMENT, INSULT, WORRY
+from simulator.stats import CorpusStats, availability, calibration, read_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 MID_SIZE = 5_000  # the issue's "mid-size run" for calibration
@@ -135,6 +137,57 @@ def test_calibration_on_a_mid_size_run(mid_stats):
     failing = [f"{r.statistic}: {r.measured:.5f} vs paper {r.paper:.5f} ({r.tolerance})" for r in rows if not r.ok]
     assert not failing, failing
     assert {r.statistic for r in rows} >= {f"share {e}" for e in EMOTIONS} | {"turns per session"}
+
+
+def test_sessions_rarely_open_with_an_emotion(mid_stats):
+    """The initial utterance (no transition) carries an emotion about as rarely as utterances in general, and only
+    Worry opens sessions noticeably: the paper used nearly all its other emotional utterances, which therefore had
+    transitions (Table 3: Used ~= Annotation; Insult 275 of 275)."""
+    sessions = sum(mid_stats.initial.values())
+    assert sessions == MID_SIZE
+    emotional_openings = sessions - mid_stats.initial[NO_EMOTION]
+    base_rate = 1 - mid_stats.emotion_share(NO_EMOTION)
+    assert 0.5 * base_rate < emotional_openings / sessions < 1.5 * base_rate, (emotional_openings, base_rate)
+    for emotion in EMOTIONS:
+        if emotion not in (WORRY, NO_EMOTION):
+            assert mid_stats.eligible[emotion] >= 0.98 * mid_stats.emotions[emotion], (emotion, mid_stats.initial)
+    # Worry may open sessions: the paper used only 13,696 of its 30,486, so it has room to spare
+    ((_, _, _, available, _, target),) = [row for row in availability(mid_stats) if row[0] == WORRY]
+    assert available >= 1.5 * target, (available, target)
+
+
+def _opening(state: str, category: str, seed: int) -> list[tuple[str, str]]:
+    """(text, emotion) of the user's opening request in a session whose latent state is forced to `state`."""
+    d = dialogue.Dialogue(random.Random(seed), category, topics.TOPICS_BY_CATEGORY[category][0])
+    d.state = state
+    d.user("request", d.pick(d.topic.ask))
+    return [(t["text"], t["emotion"]) for t in d.turns]
+
+
+def test_an_upset_caller_states_the_matter_first_and_the_feeling_follows():
+    for state in (ANGER, INSULT, DISAPPOINTMENT):
+        openings = [_opening(state, "complaint_suggestion", seed) for seed in range(400)]
+        starts = [initial_utterance(u) for u in openings]
+        assert None not in starts  # the request always opens the session
+        initial = Counter(u[k][1] for u, k in zip(openings, starts))
+        assert initial[state] <= 0.03 * len(openings), (state, initial)  # the opening itself rarely shows it
+        # ... but it often comes out in the very next utterance, a cue of its own (which has a transition)
+        later = [u[k + 1 :] for u, k in zip(openings, starts) if u[k][1] == NO_EMOTION]
+        assert {emotion for rest in later for _, emotion in rest} <= {state, NO_EMOTION}
+        delayed = [text for rest in later for text, emotion in rest if emotion == state]
+        assert 0.2 * len(openings) < len(delayed) < 0.9 * len(openings), (state, len(delayed))
+        assert len(set(delayed)) > 10
+    # once the session has opened, the same request shows the state far more often
+    complaint = "complaint_suggestion"
+    d = dialogue.Dialogue(random.Random(0), complaint, topics.TOPICS_BY_CATEGORY[complaint][0])
+    d.user("request", d.pick(d.topic.ask))
+    assert d.opened
+    d.state, shown = ANGER, 0
+    for _ in range(400):
+        d.turns.clear()
+        d.user("request", d.pick(d.topic.ask))
+        shown += any(t["emotion"] == ANGER for t in d.turns)
+    assert shown > 0.5 * 400
 
 
 def test_every_category_and_every_emotion_occurs(mid_stats):
