@@ -7,8 +7,18 @@ r"""Write a leaderboard-ready prediction file with a (LoRA-)fine-tuned causal LM
 adapter_config.json is loaded, or --base_model) or a full/merged model folder. --merge folds the adapter into the
 base weights before predicting (faster inference, same predictions up to float rounding).
 
-Every label is chosen by scoring all candidate labels' log-likelihood (baselines/label_scoring.py), so an answer
-outside the label set is impossible. Rows are predicted in batches (left padding), longest prompts first.
+Either way of choosing labels (baselines/label_scoring.py, --method) makes an answer outside the label set impossible:
+
+- score (default): exact. Each field takes the candidate label with the highest sequence log-likelihood (label +
+  terminator), given the labels already chosen. Every candidate's tokens are run (tree attention, one model call per
+  field), so it is the more accurate choice, and on a GPU, where a call over a few hundred tokens costs about one
+  decoding step, it is also the cheapest in calls (prompt + 1 per field).
+- constrained: greedy decoding over a token trie of the valid answers. Forced tokens are fed in chunks and the model
+  is consulted only where valid answers branch, taking the likeliest allowed token there, which is not always the
+  first token of the likeliest whole label. Fewer tokens (about the answer's length), more calls (about one per
+  branching point): 3-5x faster than scoring on a CPU (bench/bench_baselines.py).
+
+Rows are predicted in batches (left padding), longest prompts first.
 The prompt settings used in training are read from the folder's est_prompt.json; flags override them.
 """
 
@@ -24,7 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from baselines.data import load_track, predictions_frame, write_predictions
-from baselines.label_scoring import predict_batch
+from baselines.label_scoring import METHODS
 from baselines.prompts import LANGUAGES, MODES
 
 
@@ -63,8 +73,11 @@ def load_for_prediction(model_path: str | Path, *, base_model: str | None = None
 
 def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, batch_size: int = 16,
                  mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
-                 progress: bool = True) -> dict[str, list[str]]:
+                 method: str = "score", progress: bool = True) -> dict[str, list[str]]:
     """Labels for every row, in input order. Batches group rows of similar length to waste little on padding."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
+    predict_batch = METHODS[method]
     budget = max_context_chars or 10**9
     order = sorted(range(len(texts)), key=lambda i: -(min(len(contexts[i]), budget) + len(texts[i])))
     predictions: dict[str, list[str | None]] = {}
@@ -96,6 +109,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split", choices=["train", "validation", "test"], default="test", help="split to predict")
     parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
     parser.add_argument("--batch_size", type=int, default=16, help="utterances per batch (default: 16)")
+    parser.add_argument("--method", choices=list(METHODS), default="score",
+                        help="score: exact label log-likelihoods (default); constrained: greedy decoding restricted to "
+                             "valid answers, faster on a CPU (see above)")
     parser.add_argument("--limit", type=int, help="predict only the first N rows (smoke tests)")
     parser.add_argument("--prompt_mode", choices=MODES, help="override the trained prompt mode")
     parser.add_argument("--prompt_language", choices=LANGUAGES, help="override the trained prompt language")
@@ -119,7 +135,7 @@ def _predict(args: argparse.Namespace) -> Path:
     if args.limit:
         frame = frame.head(args.limit)
     table = predict_frame(
-        model, tokenizer, frame, batch_size=args.batch_size,
+        model, tokenizer, frame, batch_size=args.batch_size, method=args.method,
         mode=args.prompt_mode or settings.get("prompt_mode", "joint"),
         language=args.prompt_language or settings.get("prompt_language", "zh"),
         max_context_chars=args.max_context_chars or settings.get("max_context_chars", 600),

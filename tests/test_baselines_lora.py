@@ -6,12 +6,17 @@ the session-wide `small_est` fixture (a small corpus built by est_dataset, see t
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import pytest
 
 from baselines.data import load_track, predictions_frame, write_predictions
 from baselines.label_scoring import (
+    answer_trie,
     candidate_logprobs,
+    constrained_decode,
+    constrained_predict_batch,
     continuation_logprobs,
     encode_prompts,
     generate_labels,
@@ -257,3 +262,92 @@ def test_training_resumes_from_the_latest_checkpoint(est_dir, base_dir, tmp_path
     # steps 1-4 are the first run's records (a fresh 6-step run would log other learning rates: linear decay to 6)
     assert [e for e in resumed if e["step"] <= 4 and "loss" in e] == [e for e in first if "loss" in e]
     assert (out / "adapter_model.safetensors").exists() and (out / "est_prompt.json").exists()
+
+
+# --- constrained decoding (trie of the valid answers) ------------------------------------------------------------
+
+def test_answer_trie_holds_exactly_the_valid_answers(trained):
+    tokenizer = trained["tokenizer"]
+    for tasks in (TASKS, (Task.TRANSITION,)):
+        trie = answer_trie(tokenizer, tasks)
+        assert sorted(trie.answers.values()) == sorted(itertools.product(*(t.labels for t in tasks)))
+        for leaf in trie.answers:
+            assert trie.children[leaf] == {}  # an answer ends at a leaf: nothing can follow it
+        assert answer_trie(tokenizer, tasks) is trie  # built once per tokenizer
+
+
+@pytest.mark.parametrize("which", ["random", "trained"])
+def test_constrained_outputs_are_always_valid(trained, est_dir, base_dir, which):
+    model = _load_base(base_dir)[0].eval() if which == "random" else trained["trainer"].model.eval()
+    if which == "random":  # make the untrained model opinionated, so unconstrained it would wander off the labels
+        with torch.no_grad():
+            model.model.norm.weight.mul_(20)
+    contexts, texts = _sample_rows(est_dir, 12)
+    for mode in ("joint", "per-task"):
+        predicted = constrained_predict_batch(model, trained["tokenizer"], contexts, texts, mode=mode)
+        for task in TASKS:
+            assert len(predicted[task.value]) == len(texts)
+            assert set(predicted[task.value]) <= set(task.labels)
+
+
+def test_constrained_batched_and_single_agree(trained, est_dir):
+    contexts, texts = _sample_rows(est_dir)
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    for mode in ("joint", "per-task"):
+        together = constrained_predict_batch(model, tokenizer, contexts, texts, mode=mode)
+        one_by_one = [constrained_predict_batch(model, tokenizer, [c], [t], mode=mode) for c, t in zip(contexts, texts)]
+        for task in TASKS:
+            assert together[task.value] == [p[task.value][0] for p in one_by_one]
+
+
+def test_constrained_picks_the_exact_argmax_when_a_label_is_decisive(trained, est_dir):
+    """If the best label (+ terminator) has probability > 1/2 given the answer so far, every token on its path is
+    the likeliest allowed token at each branching point, so greedy decoding must pick it. The trained model's logits
+    are sharpened (final norm x4: same token ranking, higher confidence) so that many decisions are decisive."""
+    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
+    norm = model.get_base_model().model.norm.weight
+    original = norm.detach().clone()
+    try:
+        with torch.no_grad():
+            norm.mul_(4)
+        contexts, texts = _sample_rows(est_dir, 16)
+        decoded = constrained_predict_batch(model, tokenizer, contexts, texts)
+        prefixes = [build_prompt(c, t, TASKS) for c, t in zip(contexts, texts)]
+        decisive = 0
+        for task, terminator in zip(TASKS, ["\n", "\n", tokenizer.eos_token]):
+            prefixes = [p + field_prefix(task) for p in prefixes]
+            scores = candidate_logprobs(model, tokenizer, prefixes, [label + terminator for label in task.labels])
+            best, best_index = scores.max(-1)
+            for row in range(len(texts)):
+                if best[row].exp() > 0.5:
+                    decisive += 1
+                    assert decoded[task.value][row] == task.labels[int(best_index[row])], (task, row)
+            # the next field is conditioned on the labels constrained decoding chose
+            prefixes = [p + label + "\n" for p, label in zip(prefixes, decoded[task.value])]
+        assert decisive >= len(texts)  # the check is not vacuous
+    finally:
+        with torch.no_grad():
+            norm.copy_(original)
+
+
+def test_constrained_decoding_rejects_a_prompt_without_the_answer_header(trained):
+    with pytest.raises(ValueError, match="prompt 1 does not end with the answer header"):
+        constrained_decode(trained["trainer"].model.eval(), trained["tokenizer"],
+                           [build_prompt("", "谢谢", TASKS), "没有答案头"], answer_trie(trained["tokenizer"], TASKS))
+
+
+@pytest.mark.parametrize("mode", ["joint", "per-task"])
+def test_predict_cli_constrained_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_path, mode):
+    from est_leaderboard.gold import load_gold
+    from est_leaderboard.validation import validate_submission
+
+    from baselines import predict
+
+    out = predict.main(["--model_path", str(trained["adapter"]), "--est_dir", str(est_dir), "--track", "balanced",
+                        "--output", str(tmp_path / "p.jsonl"), "--batch_size", "6", "--method", "constrained",
+                        "--prompt_mode", mode])
+    accepted = validate_submission(out, load_gold(est_dir, "balanced"))
+    frame = load_track(est_dir, "balanced", "test")
+    assert sorted(accepted["id"]) == sorted(frame["id"])
+    for task in TASKS:
+        assert set(accepted[task.value]) <= set(task.labels)
