@@ -1,11 +1,21 @@
-"""Choosing labels with a causal LM by scoring every candidate label's log-likelihood.
+"""Choosing labels with a causal LM so that an answer outside the label set is impossible, two ways:
+
+- `predict_batch` (exact scoring, below): every candidate label's log-likelihood, the best one per field;
+- `constrained_predict_batch` (constrained decoding, further down): greedy decoding over a token trie of the valid
+  answers, asking the model only where they branch. Fewer tokens, more calls; see baselines/README.md.
+
+`METHODS` maps predict.py's `--method` names to them (same signature).
+
+Exact scoring.
 
 For a prefix (prompt + answer so far) and a task, the model scores `label + terminator` for each candidate label
 (the terminator is the newline before the next answer line, or end-of-sequence after the last one: including it
-makes the score the probability of exactly that label, not of any answer that starts with it). The best candidate is taken, so an answer outside the label set is impossible. In joint mode the three
-fields are filled left to right, each conditioned on the labels already chosen (label-level constrained decoding).
+makes the score the probability of exactly that label, not of any answer that starts with it). The best candidate
+is taken, so an answer outside the label set is impossible. In joint mode the three fields are filled left to
+right, each conditioned on the labels already chosen (label-level constrained decoding).
 
-Speed and memory: the prompt is run once per batch (left-padded, KV cache, logits of the last position only); each
+Speed and memory: the prompt is run once per batch (the part all prompts share once for the batch, the rest
+left-padded; KV cache, logits of the last position only); each
 field is then one pass over the answer so far and all candidates side by side, with a tree-shaped attention mask on
 top of the prompt cache (the cache is not repeated per candidate). Needs an attention implementation that accepts a
 custom 4D mask (`sdpa`, the default, or `eager`; not flash-attention).
@@ -382,6 +392,6 @@ def generate_labels(
 
 
 __all__ = [
-    "encode_prompts", "continuation_logprobs", "candidate_logprobs", "predict_batch", "answer_trie", "constrained_decode",
-    "constrained_predict_batch", "METHODS", "generate_labels", "parse_answer",
+    "encode_prompts", "continuation_logprobs", "candidate_logprobs", "predict_batch", "answer_trie",
+    "constrained_decode", "constrained_predict_batch", "METHODS", "generate_labels", "parse_answer",
 ]

@@ -60,7 +60,7 @@ def run_lora(args, extra: list[str]):
     adapter = lora_finetune.main(argv)
     model, tokenizer, settings = load_for_prediction(adapter)
     frame = load_track(args.est_dir, args.track, args.split)
-    table = predict_frame(model, tokenizer, frame, batch_size=args.batch_size,
+    table = predict_frame(model, tokenizer, frame, batch_size=args.batch_size, method=args.method,
                           mode=settings.get("prompt_mode", "joint"), language=settings.get("prompt_language", "zh"),
                           max_context_chars=settings.get("max_context_chars", 600))
     return frame, table
@@ -85,6 +85,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     lora.add_argument("--config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
     lora.add_argument("--output-dir", help="where the adapter goes (default: baselines/outputs/lora-<model>-<track>)")
     lora.add_argument("--batch-size", type=int, default=16, help="prediction batch size (default: 16)")
+    lora.add_argument("--method", choices=["constrained", "score"], default="constrained",
+                      help="how predict.py chooses labels: constrained decoding (default) or exact scoring")
     args = parser.parse_args(argv)
     if args.baseline == "lora" and not args.model:
         parser.error("lora needs --model")

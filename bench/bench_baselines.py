@@ -146,7 +146,8 @@ def bench_scoring(est_dir: Path, args, work: Path) -> None:
     def agreement(a: str, b: str) -> str:  # over the decisions where both gave a valid label (last batch size)
         pairs = [(x, y) for t in TASKS for x, y in zip(outputs[a][t.value], outputs[b][t.value])
                  if x is not None and y is not None]
-        return f"{sum(x == y for x, y in pairs)}/{len(pairs)} ({sum(x == y for x, y in pairs) / max(len(pairs), 1):.1%})"
+        same = sum(x == y for x, y in pairs)
+        return f"{same}/{len(pairs)} ({same / max(len(pairs), 1):.1%})"
 
     print(f"same label: scoring vs constrained {agreement('scoring', 'constrained')}, scoring vs generation "
           f"{agreement('scoring', 'generation')}, constrained vs generation {agreement('constrained', 'generation')}")

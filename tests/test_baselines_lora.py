@@ -25,7 +25,7 @@ from baselines.label_scoring import (
 )
 from baselines.lora_finetune import build_trainer, make_parser, save_prompt_settings
 from baselines.predict import load_for_prediction, predict_frame
-from baselines.prompts import build_prompt, field_prefix
+from baselines.prompts import build_completion, build_prompt, field_prefix
 from baselines.tiny import save_tiny_model
 from est_labels import TASKS, Task
 
@@ -300,40 +300,59 @@ def test_constrained_batched_and_single_agree(trained, est_dir):
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
 
-def test_constrained_picks_the_exact_argmax_when_a_label_is_decisive(trained, est_dir):
-    """If the best label (+ terminator) has probability > 1/2 given the answer so far, every token on its path is
-    the likeliest allowed token at each branching point, so greedy decoding must pick it. The trained model's logits
-    are sharpened (final norm x4: same token ranking, higher confidence) so that many decisions are decisive."""
-    model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
-    norm = model.get_base_model().model.norm.weight
-    original = norm.detach().clone()
-    try:
-        with torch.no_grad():
-            norm.mul_(4)
-        contexts, texts = _sample_rows(est_dir, 16)
-        decoded = constrained_predict_batch(model, tokenizer, contexts, texts)
-        prefixes = [build_prompt(c, t, TASKS) for c, t in zip(contexts, texts)]
-        decisive = 0
-        for task, terminator in zip(TASKS, ["\n", "\n", tokenizer.eos_token]):
-            prefixes = [p + field_prefix(task) for p in prefixes]
-            scores = candidate_logprobs(model, tokenizer, prefixes, [label + terminator for label in task.labels])
-            best, best_index = scores.max(-1)
-            for row in range(len(texts)):
-                if best[row].exp() > 0.5:
-                    decisive += 1
-                    assert decoded[task.value][row] == task.labels[int(best_index[row])], (task, row)
-            # the next field is conditioned on the labels constrained decoding chose
-            prefixes = [p + label + "\n" for p, label in zip(prefixes, decoded[task.value])]
-        assert decisive >= len(texts)  # the check is not vacuous
-    finally:
-        with torch.no_grad():
-            norm.copy_(original)
+def _memorise(model, tokenizer, prompts, answers, steps=120):
+    """Fully fine-tune `model` on a few short prompt -> answer pairs (loss on the answers), so it becomes confident."""
+    ids = [tokenizer(p + a)["input_ids"] for p, a in zip(prompts, answers)]
+    width = max(len(row) for row in ids)
+    inputs = torch.full((len(ids), width), tokenizer.pad_token_id)
+    labels = torch.full((len(ids), width), -100)
+    for i, (row, prompt) in enumerate(zip(ids, prompts)):
+        inputs[i, : len(row)] = torch.tensor(row)
+        start = len(tokenizer(prompt)["input_ids"])
+        labels[i, start : len(row)] = torch.tensor(row[start:])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(steps):
+        model(input_ids=inputs, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return model.eval()
+
+
+def test_constrained_picks_the_exact_argmax_when_a_label_is_decisive(trained, base_dir):
+    """If the best label (+ terminator) has probability > 1/2 given the answer so far, each of its tokens is the
+    likeliest allowed token at every branching point on its path, so greedy decoding must pick that label too. A tiny
+    model memorises a few short prompts' answers (chosen to cover labels that share a first token, e.g. Anger /
+    Anxiety), so that most decisions are decisive; the check runs wherever they are."""
+    tokenizer = trained["tokenizer"]
+    n = 6
+    labels = [{task.value: task.labels[(i * (k + 2)) % len(task.labels)] for k, task in enumerate(TASKS)}
+              for i in range(n)]
+    labels[0][Task.EMOTION.value], labels[1][Task.EMOTION.value] = "Anger", "Anxiety"  # a branching after "An"
+    prompts = [f"用户：{'谢谢好的嗯'[:i + 1]}\n答案：\n" for i in range(n)]
+    answers = [build_completion(row, TASKS) + tokenizer.eos_token for row in labels]
+    model = _memorise(_load_base(base_dir)[0], tokenizer, prompts, answers)
+
+    decoded = constrained_decode(model, tokenizer, prompts, answer_trie(tokenizer, TASKS))
+    prefixes, decisive = list(prompts), 0
+    for position, (task, terminator) in enumerate(zip(TASKS, ["\n", "\n", tokenizer.eos_token])):
+        prefixes = [p + field_prefix(task) for p in prefixes]
+        scores = candidate_logprobs(model, tokenizer, prefixes, [label + terminator for label in task.labels])
+        best, best_index = scores.max(-1)
+        for row in range(n):
+            if best[row].exp() > 0.5:
+                decisive += 1
+                assert decoded[row][position] == task.labels[int(best_index[row])], (task, row)
+        # the next field is conditioned on the labels constrained decoding chose
+        prefixes = [p + labels_[position] + "\n" for p, labels_ in zip(prefixes, decoded)]
+    assert decisive >= 2 * n  # the check is not vacuous
 
 
 def test_constrained_decoding_rejects_a_prompt_without_the_answer_header(trained):
     with pytest.raises(ValueError, match="prompt 1 does not end with the answer header"):
-        constrained_decode(trained["trainer"].model.eval(), trained["tokenizer"],
-                           [build_prompt("", "谢谢", TASKS), "没有答案头"], answer_trie(trained["tokenizer"], TASKS))
+        prompts = [build_prompt("", "谢谢", TASKS), "没有答案头"]
+        constrained_decode(trained["trainer"].model.eval(), trained["tokenizer"], prompts,
+                           answer_trie(trained["tokenizer"], TASKS))
 
 
 @pytest.mark.parametrize("mode", ["joint", "per-task"])
