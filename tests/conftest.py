@@ -9,32 +9,20 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-# --- shared data fixtures (owner: dataset builder) -------------------------------------------------------------
+# --- shared data fixtures ----------------------------------------------------------------------------------------
 import pytest  # noqa: E402
 
 SMALL_SESSIONS = 300
 SMALL_SEED = 7
 
 
-def _write_small_raw(out_dir):
-    """~300 raw v1 sessions: from the project's simulator once it exists, else the builder tests' stand-in."""
-    try:
-        import simulator
-
-        if hasattr(simulator, "write_corpus"):
-            return simulator.write_corpus(out_dir, SMALL_SESSIONS, SMALL_SEED, progress=False)
-    except ImportError:
-        pass
-    from raw_fixtures import write_standin_corpus
-
-    return write_standin_corpus(out_dir, SMALL_SESSIONS, SMALL_SEED)
-
-
 @pytest.fixture(scope="session")
 def small_raw_dir(tmp_path_factory):
     """A raw format v1 folder (*.jsonl.gz) of a small corpus; `small_est` is built from it."""
+    import simulator
+
     out = tmp_path_factory.mktemp("small_raw") / "raw"
-    _write_small_raw(out)
+    simulator.write_corpus(out, SMALL_SESSIONS, SMALL_SEED, progress=False)
     return out
 
 
@@ -57,3 +45,11 @@ def small_est_blind(small_raw_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("small_est_blind") / "est"
     est_dataset.build(small_raw_dir, out, blind_test=True, progress=False)
     return out
+
+
+@pytest.fixture(scope="module")
+def gold_file(gold_frame, tmp_path_factory):
+    """A gold parquet file of the module's own `gold_frame` fixture (the leaderboard tests define one each)."""
+    path = tmp_path_factory.mktemp("gold") / "test.parquet"
+    gold_frame.to_parquet(path)
+    return path

@@ -34,13 +34,6 @@ def gold_frame() -> pd.DataFrame:
     return synthetic_gold(n_sessions=60, turns_per_session=5, seed=7)
 
 
-@pytest.fixture(scope="module")
-def gold_file(gold_frame, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("gold") / "test.parquet"
-    gold_frame.to_parquet(path)
-    return path
-
-
 def make_settings(tmp_path: Path, gold_file: Path, **env) -> Settings:
     base = {"EST_LB_DATA_DIR": str(tmp_path / "data"), "EST_LB_GOLD": str(gold_file),
             "EST_LB_SEED_BASELINES": str(tmp_path / "seed_baselines.json")}

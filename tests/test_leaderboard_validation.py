@@ -24,13 +24,6 @@ def gold_frame() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def gold_file(gold_frame, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("gold") / "test.parquet"
-    gold_frame.to_parquet(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def gold(gold_file):
     return load_gold(gold_file, "full")
 
