@@ -140,7 +140,15 @@ def split_of(session_id: str) -> str:
 
     Decided by the id alone, so adding sessions never moves others and every config agrees.
     """
-    bucket = int.from_bytes(hashlib.sha256(session_id.encode("utf-8")).digest()[:8], "big") % 100
+    return _split_of_digest(_session_digest(session_id))
+
+
+def _session_digest(session_id: str) -> bytes:
+    return hashlib.sha256(session_id.encode("utf-8")).digest()
+
+
+def _split_of_digest(digest: bytes) -> str:
+    bucket = int.from_bytes(digest[:8], "big") % 100
     return "train" if bucket < 80 else "validation" if bucket < 90 else "test"
 
 
@@ -758,12 +766,9 @@ class EstTables:
             raise ValueError(f"context_turns must be >= 0, got {context_turns}")
         self.corpus, self.context_turns, self.blind_test = corpus, context_turns, blind_test
         sessions, turns = corpus.sessions, corpus.turns
-        session_ids = sessions["session_id"].to_pylist()
-        self.session_split = np.array([SPLITS.index(split_of(s)) for s in session_ids], dtype=np.int8)
-        session_hash = np.array(
-            [int.from_bytes(hashlib.sha256(s.encode("utf-8")).digest()[8:16], "big") for s in session_ids],
-            dtype=np.uint64,
-        )
+        digests = [_session_digest(s) for s in sessions["session_id"].to_pylist()]
+        self.session_split = np.array([SPLITS.index(_split_of_digest(d)) for d in digests], dtype=np.int8)
+        session_hash = np.array([int.from_bytes(d[8:16], "big") for d in digests], dtype=np.uint64)
 
         session_of_turn = turns["session"].to_numpy()
         is_user = turns["is_user"].to_numpy(zero_copy_only=False)

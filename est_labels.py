@@ -57,6 +57,11 @@ CATEGORY_NAMES: tuple[str, ...] = tuple(CATEGORIES)
 
 ROLES: tuple[str, ...] = ("user", "agent")
 
+# Leaderboard tracks -> the built config whose test split each is scored on (the joint configs hold every utterance
+# that carries all three labels; `balanced` is the paper's experiment protocol).
+TRACK_CONFIGS: dict[str, str] = {"balanced": "joint-balanced", "full": "joint"}
+TRACKS: tuple[str, ...] = tuple(TRACK_CONFIGS)
+
 
 class Task(str, enum.Enum):
     """The three EST tasks. `Task.X.labels` is that task's ordered label list (ClassLabel names)."""

@@ -10,6 +10,4 @@ Every baseline writes the same leaderboard-ready prediction file (columns `id`, 
 See baselines/README.md.
 """
 
-TRACK_CONFIGS: dict[str, str] = {"balanced": "joint-balanced", "full": "joint"}
-"""Leaderboard track -> the built `est/` config whose rows that track is scored on (the joint configs hold every
-utterance that carries all three labels)."""
+from est_labels import TRACK_CONFIGS  # noqa: F401  (re-exported: leaderboard track -> built config)

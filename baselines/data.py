@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from baselines import TRACK_CONFIGS
+from est_dataset import SPLITS
 from est_labels import TASK_NAMES, Task
 
-SPLITS = ("train", "validation", "test")
 PREDICTION_COLUMNS = ("id", *TASK_NAMES)
 
 

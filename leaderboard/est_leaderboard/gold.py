@@ -19,11 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from est_labels import Task
+from est_labels import TRACK_CONFIGS, TRACKS, Task
 
-from .settings import TRACKS
-
-TRACK_CONFIG = {"full": "joint", "balanced": "joint-balanced"}
 _HALF_SALT = b"est-leaderboard-public-private-v1:"
 
 
@@ -94,7 +91,7 @@ def _read_gold_file(path: Path, track: str) -> pd.DataFrame:
 
 
 def _read_built_split(folder: Path, track: str) -> pd.DataFrame:
-    config_dir = folder / TRACK_CONFIG[track]
+    config_dir = folder / TRACK_CONFIGS[track]
     shards = sorted(config_dir.glob("test-*.parquet"))
     if not shards:
         raise GoldError(f"{config_dir}: no test-*.parquet shards (build the dataset first: python est_dataset.py build)")

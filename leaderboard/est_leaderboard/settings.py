@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from est_labels import TRACKS  # noqa: F401  (re-exported for the app's modules)
+
 APP_DIR = Path(__file__).resolve().parent.parent  # leaderboard/ in the repo, the Space root when deployed
 REPO_ROOT = APP_DIR.parent  # only meaningful in the repository checkout
-
-TRACKS: tuple[str, ...] = ("balanced", "full")
 
 
 def _flag(value: str | None) -> bool:
