@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import est_scoring
 from est_labels import TRACK_CONFIGS, TRACKS, Task
 
 _HALF_SALT = b"est-leaderboard-public-private-v1:"
@@ -61,21 +62,14 @@ class GoldError(ValueError):
     """The gold source is missing or malformed."""
 
 
-def _codes_from_names(values: pd.Series, task: Task, where: str) -> np.ndarray:
-    lookup = {name: i for i, name in enumerate(task.labels)}
-    codes = values.map(lookup)
-    if codes.isna().any():
-        bad = values[codes.isna()].iloc[0]
-        raise GoldError(f"{where}: unknown {task.value} label {bad!r}")
-    return codes.to_numpy(dtype=np.int8)
-
-
-def _codes_from_ids(values: pd.Series, task: Task, where: str) -> np.ndarray:
-    codes = values.to_numpy()
-    if len(codes) and (codes.min() < 0 or codes.max() >= len(task.labels)):
-        hint = " (a --blind-test build hides test labels: use its est-gold/test.parquet)" if codes.min() < 0 else ""
-        raise GoldError(f"{where}: {task.value} ids outside 0..{len(task.labels) - 1}{hint}")
-    return codes.astype(np.int8)
+def _codes(values: pd.Series, task: Task, where: str) -> np.ndarray:
+    """ClassLabel ids of a gold column of label names or ids, checked by the shared scoring core's encoder."""
+    try:
+        return est_scoring.encode(task, values, what=f"gold in {where}").astype(np.int8)
+    except ValueError as error:
+        hidden = pd.api.types.is_integer_dtype(values.dtype) and (values < 0).any()
+        hint = " (a --blind-test build hides test labels: use its est-gold/test.parquet)" if hidden else ""
+        raise GoldError(f"{error}{hint}") from None
 
 
 def _read_gold_file(path: Path, track: str) -> pd.DataFrame:
@@ -116,12 +110,7 @@ def load_gold(source: str | Path, track: str) -> Gold:
     for task in Task:
         if task.value not in frame.columns:
             continue
-        column = frame[task.value]
-        where = f"{source} ({track} track)"
-        if pd.api.types.is_integer_dtype(column.dtype):
-            labels[task.value] = _codes_from_ids(column, task, where)
-        else:
-            labels[task.value] = _codes_from_names(column.astype(object), task, where)
+        labels[task.value] = _codes(frame[task.value], task, f"{source} ({track} track)")
     if not labels:
         raise GoldError(f"{source}: no task column among {[t.value for t in Task]}")
 
