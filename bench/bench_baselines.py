@@ -20,19 +20,18 @@ Both run with --threads torch threads (default 1: fastest for a model this small
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import estbench.dataset.default_corpus
+import estbench.scoring
+from est_baselines.classical import MajorityBaseline, TfidfBaseline
+from est_baselines.data import load_track
+from estbench.schema import TASKS
 
-import est_scoring  # noqa: E402
-from baselines.classical import MajorityBaseline, TfidfBaseline  # noqa: E402
-from baselines.data import load_track  # noqa: E402
-from est_labels import TASKS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TFIDF_TARGET_SECONDS = 60.0
 SPEEDUP_TARGET = 3.0
@@ -41,7 +40,7 @@ SPEEDUP_TARGET = 3.0
 def build_default(folder: Path) -> Path:
     import est_dataset
 
-    raw = est_dataset.default_corpus_dir(progress=False)
+    raw = estbench.dataset.default_corpus.default_corpus_dir(progress=False)
     out = folder / "est"
     est_dataset.build(raw, out, progress=False)
     return out
@@ -57,7 +56,7 @@ def bench_classical(est_dir: Path) -> None:
         started = time.perf_counter()
         predictions = baseline.fit(train).predict(test)
         seconds = time.perf_counter() - started
-        scores = est_scoring.score({t.value: test[t.value].tolist() for t in TASKS}, predictions)
+        scores = estbench.scoring.score({t.value: test[t.value].tolist() for t in TASKS}, predictions)
         f1 = " | ".join(f"{scores[f'{t.value}_macro_f1']:.4f}" for t in TASKS)
         print(f"| {baseline.name} | {seconds:.1f} | {f1} |")
         if baseline.name == "tfidf":
@@ -66,8 +65,8 @@ def bench_classical(est_dir: Path) -> None:
 
 
 def train_tiny_model(est_dir: Path, steps: int, work: Path):
-    from baselines.lora_finetune import build_trainer, make_parser
-    from baselines.tiny import char_tokenizer, tiny_llama
+    from est_baselines.lora import build_trainer, make_parser
+    from est_baselines.tiny import char_tokenizer, tiny_llama
 
     train = load_track(est_dir, "balanced", "train")
     tokenizer = char_tokenizer(list(train["context"]) + list(train["text"]))
@@ -99,7 +98,11 @@ def best_time(function, repeats: int):
 def bench_scoring(est_dir: Path, args, work: Path) -> None:
     import torch
 
-    from baselines.label_scoring import constrained_predict_batch, generate_labels, predict_batch
+    from est_baselines.label_scoring import (
+        constrained_predict_batch,
+        generate_labels,
+        predict_batch,
+    )
 
     torch.set_num_threads(args.threads)
     print(f"\n## Part 2: label scoring and constrained decoding vs generate-then-parse (tiny model, "

@@ -11,7 +11,7 @@ as a user runs it, while this script samples the resident memory of the child an
 Prints, per context window k: wall time, CPU time, peak RSS, user utterances/s, the on-disk Parquet size per config,
 the share of `context` in it and the raw size full-history contexts would need instead; then the balanced subset's
 emotion counts beside the paper's Table 3 "Used in experiment" column, with the % deviation (target: each emotion
-within 2%, total ~= 51,222; `est_dataset.balanced_targets` is the rule). Targets (issue 2 section 6): <= 60 s and
+within 2%, total ~= 51,222; `estbench.dataset.tables.balanced_targets` is the rule). Targets (issue 2 section 6): <= 60 s and
 <= 3 GB peak RSS on a 2-core machine.
 """
 
@@ -31,10 +31,13 @@ import psutil
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+import estbench.dataset.default_corpus
+import estbench.dataset.tables
+import estbench.layout
+import estbench.paper
+import estbench.schema
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import est_dataset  # noqa: E402
-import est_labels  # noqa: E402
 
 TARGET_SECONDS, TARGET_RSS = 60.0, 3 * 1024**3
 
@@ -43,18 +46,17 @@ def raw_corpus(sessions: int, seed: int | None) -> tuple[Path, str]:
     """A cached raw corpus of `sessions` sessions: the simulator's (same cache as the build's default corpus), or
     the tests' stand-in generator if the simulator is missing."""
     try:
-        import simulator
+        from estbench import simulator
     except ImportError:
         simulator = None
     if simulator is not None:
         seed = simulator.DEFAULT_SEED if seed is None else seed
         print(f"Simulated corpus: {sessions:,} sessions, seed {seed} (generated once into the cache, not timed)")
-        return est_dataset.simulated_corpus_dir(sessions, seed), f"simulator, {sessions:,} sessions, seed {seed}"
-    sys.path.insert(0, str(ROOT / "tests"))
-    from raw_fixtures import write_standin_corpus
+        return estbench.dataset.default_corpus.simulated_corpus_dir(sessions, seed), f"simulator, {sessions:,} sessions, seed {seed}"
+    from estbench.testing.standin import write_standin_corpus
 
     seed = 0 if seed is None else seed
-    target = est_dataset.cache_root() / "raw" / f"bench-standin-n{sessions}-seed{seed}"
+    target = estbench.dataset.default_corpus.cache_root() / "raw" / f"bench-standin-n{sessions}-seed{seed}"
     if not target.is_dir():
         print(f"Generating {sessions:,} stand-in sessions into {target} (not timed) ...", flush=True)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,7 @@ def run_build(raw: Path, out: Path, context_turns: int, workers: int | None) -> 
 def parquet_sizes(out: Path) -> tuple[dict[str, int], int]:
     """On-disk bytes per config, and compressed bytes of the `context` column over all configs."""
     sizes, context = {}, 0
-    for config in est_dataset.CONFIG_NAMES:
+    for config in estbench.layout.CONFIG_NAMES:
         files = sorted((out / config).glob("*.parquet"))
         sizes[config] = sum(f.stat().st_size for f in files)
         for f in files:
@@ -122,17 +124,17 @@ def full_history_bytes(out: Path) -> int:
 
 def emotion_counts(out: Path, config: str) -> dict[str, int]:
     """Utterances per emotion of a joint config, all splits."""
-    counts = np.zeros(len(est_labels.EMOTIONS), np.int64)
+    counts = np.zeros(len(estbench.schema.EMOTIONS), np.int64)
     for f in (out / config).glob("*.parquet"):
         counts += np.bincount(pq.read_table(f, columns=["emotion"])["emotion"].to_numpy(), minlength=len(counts))
-    return dict(zip(est_labels.EMOTIONS, counts.tolist()))
+    return dict(zip(estbench.schema.EMOTIONS, counts.tolist()))
 
 
 def print_balanced(balanced: dict[str, int], available: dict[str, int]) -> None:
     """The balanced subset beside the paper's Table 3 "Used in experiment" column (target: each within 2%)."""
-    paper = {e: used for e, (_, used) in est_dataset.PAPER_TABLE3["emotion"].items()}
-    targets = est_dataset.balanced_targets(available)
-    n_eligible, p_eligible = sum(available.values()), est_dataset.PAPER_ELIGIBLE
+    paper = {e: used for e, (_, used) in estbench.paper.TABLE3["emotion"].items()}
+    targets = estbench.dataset.tables.balanced_targets(available)
+    n_eligible, p_eligible = sum(available.values()), estbench.paper.ELIGIBLE
     print("\n## balanced subset (joint-balanced, all splits) vs the paper's Table 3 'Used in experiment'")
     print(f"rule: min(available, round(Used x N / P)), N = {n_eligible:,} eligible utterances (joint, all splits), "
           f"P = {p_eligible:,} (paper); N / P = {n_eligible / p_eligible:.4f}")
@@ -153,8 +155,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", help="raw v1 folder to build (default: a generated paper-scale corpus)")
     parser.add_argument("--sessions", type=int, default=90_000, help="sessions to generate (default: 90000)")
     parser.add_argument("--seed", type=int, default=None, help="generation seed (default: the simulator's)")
-    parser.add_argument("--context-turns", type=int, nargs="+", default=[est_dataset.DEFAULT_CONTEXT_TURNS],
-                        help=f"context windows to build with (default: {est_dataset.DEFAULT_CONTEXT_TURNS})")
+    parser.add_argument("--context-turns", type=int, nargs="+", default=[estbench.layout.DEFAULT_CONTEXT_TURNS],
+                        help=f"context windows to build with (default: {estbench.layout.DEFAULT_CONTEXT_TURNS})")
     parser.add_argument("--workers", type=int, help="parse workers passed to the build (default: the build's choice)")
     args = parser.parse_args(argv)
 

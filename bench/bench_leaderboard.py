@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "leaderboard"))
+from est_leaderboard.board import SCORE_HEADERS
+from est_leaderboard.scoring import score_submission
+from est_leaderboard.service import Leaderboard
+from est_leaderboard.settings import Settings
+from est_leaderboard.validation import check_submission
+from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
-from est_leaderboard.board import SCORE_HEADERS  # noqa: E402
-from est_leaderboard.scoring import score_submission  # noqa: E402
-from est_leaderboard.service import Leaderboard  # noqa: E402
-from est_leaderboard.settings import Settings  # noqa: E402
-from est_leaderboard.synthetic import noisy_predictions, synthetic_gold  # noqa: E402
-from est_leaderboard.validation import check_submission  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PAPER_TEST_ROWS = 159_000
 
@@ -38,7 +36,7 @@ PAPER_TEST_ROWS = 159_000
 def make_gold(work: Path, simulate: int | None) -> Path:
     if simulate:
         import est_dataset
-        import simulator
+        from estbench import simulator
 
         raw = work / "raw"
         print(f"simulating {simulate:,} sessions and building with --blind-test ...", flush=True)
@@ -128,9 +126,9 @@ def main() -> None:
         print(f"  search 'model-99': {len(searched)} rows in {time.perf_counter() - start:.3f} s")
 
         if args.http:
-            sys.path.insert(0, str(REPO_ROOT / "tests"))
             from gradio_client import Client
-            from test_leaderboard_live import AppServer
+
+            from estbench.testing.live_server import AppServer
 
             env = {"EST_LB_GOLD": str(gold_path), "EST_LB_DATA_DIR": str(work / "data"),
                    "EST_LB_SEED_BASELINES": str(work / "s.json")}

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-from est_labels import TASK_NAMES, Task
-from est_scoring import headline_keys, score
+from estbench.schema import TASK_NAMES, Task
+from estbench.scoring import headline_keys, score
 
 PAPER_UTTERANCES = 1_590_895  # user utterances in EST (paper, Table 2)
 
@@ -100,7 +100,7 @@ def main() -> None:
           f"({type(gold['emotion'].array).__name__}), from pd.read_csv ({read_time:.2f} s for both files, not counted)")
 
     core_time, core_cpu, core = timed(lambda: score(refs, preds), args.repeats)
-    print(f"core  est_scoring.score, all {len(core)} headline numbers, incl. string->id encoding: "
+    print(f"core  estbench.scoring.score, all {len(core)} headline numbers, incl. string->id encoding: "
           f"{core_time:.3f} s wall, {core_cpu:.3f} s CPU (medians of {args.repeats} runs)")
 
     lists = ({t: refs[t].tolist() for t in TASK_NAMES}, {t: preds[t].tolist() for t in TASK_NAMES})

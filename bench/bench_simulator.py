@@ -6,7 +6,7 @@
 Prints sessions/s of `simulator.write_corpus` (generation + JSON + gzip + files, all workers), then the
 calibration table (measured vs the paper's Tables 2-3, with the issue's tolerances), how many utterances of each
 emotion are eligible for the balanced subset (have a transition) against the paper's "Used in experiment", and the
-transition distribution derived by est_labels.derive_transitions next to Table 3's annotated one. The tables are
+transition distribution derived by estbench.schema.derive_transitions next to Table 3's annotated one. The tables are
 Markdown, ready for the dataset card.
 """
 
@@ -20,10 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import simulator
 from est_dataset import PAPER_ELIGIBLE
-from est_labels import NO_EMOTION
-from simulator.stats import CorpusStats, availability, calibration, read_sessions, transition_comparison
+from estbench import simulator
+from estbench.schema import NO_EMOTION
+from estbench.simulator.stats import (
+    CorpusStats,
+    availability,
+    calibration,
+    read_sessions,
+    transition_comparison,
+)
 
 TRANSITION_NOTE = """\
 Why the transition columns differ: the builder DERIVES each transition from the emotions (initial polarity =
@@ -40,7 +46,7 @@ emotion rarely (the feeling follows in the next utterances)."""
 
 AVAILABILITY_NOTE = """\
 available = eligible utterances (with a transition: all three labels); the builder's balanced subset keeps
-min(available, round(Used x N / P)) of each emotion (est_dataset.balanced_targets), so it meets the paper's column
+min(available, round(Used x N / P)) of each emotion (estbench.dataset.tables.balanced_targets), so it meets the paper's column
 where available >= the scaled target."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 
 from est_leaderboard.gold import GoldError
 from est_leaderboard.service import Leaderboard
@@ -16,14 +17,26 @@ from est_leaderboard.settings import TRACKS, Settings
 from est_leaderboard.ui import build_app
 
 
+def _check_port_is_free(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is not "in use"
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise SystemExit(f"error: port {port} on {host} is in use; pick another with --port N "
+                             "(or EST_LB_PORT / GRADIO_SERVER_PORT)") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(description="Serve the EST leaderboard (Gradio).")
     parser.add_argument("--host", default=settings.host, help="interface to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=settings.port, help="port (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=settings.port,
+                        help="port (default: %(default)s; EST_LB_PORT or GRADIO_SERVER_PORT set it too)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    _check_port_is_free(args.host, args.port)
     leaderboard = Leaderboard(settings)
     for track in TRACKS:  # load the gold at start-up: a missing or broken gold fails here, not on a user's upload
         try:

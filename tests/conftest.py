@@ -1,7 +1,20 @@
-"""Shared test set-up: everything runs offline (no Hub access exists here) on data the tests build themselves."""
+"""Shared test set-up: everything runs offline (no Hub access exists here) on data the tests build themselves, with
+every cache in a temporary folder (nothing is left in ~/.cache)."""
 
+import atexit
 import os
+import shutil
+import site
+import sys
+import tempfile
 
+# Before anything imports datasets/evaluate/transformers (they read these at import time).
+_CACHE = tempfile.mkdtemp(prefix="est-tests-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+for _name in ("HF_HOME", "XDG_CACHE_HOME", "EST_CACHE_DIR", "MPLCONFIGDIR"):
+    os.environ[_name] = os.path.join(_CACHE, _name.lower())
+os.environ.pop("HF_DATASETS_CACHE", None)
+os.environ.pop("HF_MODULES_CACHE", None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -19,7 +32,7 @@ SMALL_SEED = 7
 @pytest.fixture(scope="session")
 def small_raw_dir(tmp_path_factory):
     """A raw format v1 folder (*.jsonl.gz) of a small corpus; `small_est` is built from it."""
-    import simulator
+    from estbench import simulator
 
     out = tmp_path_factory.mktemp("small_raw") / "raw"
     simulator.write_corpus(out, SMALL_SESSIONS, SMALL_SEED, progress=False)
@@ -53,3 +66,18 @@ def gold_file(gold_frame, tmp_path_factory):
     path = tmp_path_factory.mktemp("gold") / "test.parquet"
     gold_frame.to_parquet(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def isolated_python():
+    """(interpreter flags, environment) for a subprocess in which the project is NOT importable: -S skips the .pth
+    files (so the editable install's finder is never installed) and PYTHONPATH lists only the site-packages folders,
+    so third-party packages still import. An assembled Space must start with nothing but its own folder."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    folders = [p for p in [*site.getsitepackages(), site.getusersitepackages()] if os.path.isdir(p) and p != repo]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(folders)}
+    probe = [sys.executable, "-S", "-c", "import estbench"]
+    import subprocess
+
+    assert subprocess.run(probe, env=env, cwd=_CACHE, capture_output=True).returncode != 0, "estbench is importable"
+    return ("-S",), env

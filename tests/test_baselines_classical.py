@@ -9,13 +9,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import est_scoring
-from baselines import run
-from baselines.classical import MajorityBaseline, TfidfBaseline
-from baselines.data import load_references, load_split, load_track, predictions_frame, write_predictions
-from baselines.label_scoring import parse_answer
-from baselines.prompts import LANGUAGES, build_completion, build_prompt, tasks_of, template, truncate_context
-from est_labels import TASKS, Task
+import estbench.scoring
+from est_baselines import runner as run
+from est_baselines.classical import MajorityBaseline, TfidfBaseline
+from est_baselines.data import (
+    load_references,
+    load_split,
+    load_track,
+    predictions_frame,
+    write_predictions,
+)
+from est_baselines.label_scoring import parse_answer
+from est_baselines.prompts import (
+    LANGUAGES,
+    build_completion,
+    build_prompt,
+    tasks_of,
+    template,
+    truncate_context,
+)
+from estbench.schema import TASKS, Task
 
 SIMULATED_SESSIONS = 2000  # enough for every label to occur in the balanced test split, built in a few seconds
 
@@ -24,7 +37,7 @@ SIMULATED_SESSIONS = 2000  # enough for every label to occur in the balanced tes
 def simulated_est(tmp_path_factory):
     """A simulated corpus (the project's simulator, i.e. the embedded default's generator) built with est_dataset."""
     import est_dataset
-    import simulator
+    from estbench import simulator
 
     root = tmp_path_factory.mktemp("simulated")
     simulator.write_corpus(root / "raw", SIMULATED_SESSIONS, simulator.DEFAULT_SEED, progress=False)
@@ -90,7 +103,7 @@ def test_run_writes_an_accepted_file_and_prints_the_metric_table(small_est, tmp_
     test = load_track(small_est, "balanced", "test")
     assert sorted(accepted["id"]) == sorted(test["id"])
     # the printed table holds the scores of the written file against the gold
-    expected = est_scoring.score({t.value: test[t.value].tolist() for t in TASKS},
+    expected = estbench.scoring.score({t.value: test[t.value].tolist() for t in TASKS},
                                  {t.value: accepted.set_index("id").loc[test["id"], t.value].tolist() for t in TASKS})
     assert scores == expected
     assert f"| {expected['all_accuracy']:.4f} |" in printed
@@ -112,8 +125,10 @@ def test_blind_split_without_gold_file_is_a_clear_error(small_est_blind, tmp_pat
 def test_missing_dataset_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no 'train' shards for config 'joint-balanced'.*est_dataset.py build"):
         load_track(tmp_path / "est", "balanced", "train")
-    with pytest.raises(SystemExit, match=r"^error: no 'train' shards .*est_dataset.py build"):
-        run.main(["tfidf", "--track", "balanced", "--est-dir", str(tmp_path / "est"), "--output", str(tmp_path / "p.csv")])
+    with pytest.raises(SystemExit, match=r"^error: no 'train' shards for config 'joint-balanced'"):  # a folder, no shards
+        (tmp_path / "empty").mkdir()
+        run.main(["tfidf", "--track", "balanced", "--est-dir", str(tmp_path / "empty"), "--output",
+                  str(tmp_path / "p.csv")])
     assert not (tmp_path / "p.csv").exists()
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import itertools
 
-import torch
 import pytest
+import torch
 
-from baselines.data import load_track, predictions_frame, write_predictions
-from baselines.label_scoring import (
+from est_baselines.data import load_track, predictions_frame, write_predictions
+from est_baselines.label_scoring import (
     answer_trie,
     candidate_logprobs,
     constrained_decode,
@@ -23,11 +23,11 @@ from baselines.label_scoring import (
     parse_answer,
     predict_batch,
 )
-from baselines.lora_finetune import build_trainer, make_parser, save_prompt_settings
-from baselines.predict import load_for_prediction, predict_frame
-from baselines.prompts import build_completion, build_prompt, field_prefix
-from baselines.tiny import save_tiny_model
-from est_labels import TASKS, Task
+from est_baselines.lora import build_trainer, make_parser, save_prompt_settings
+from est_baselines.prediction import load_for_prediction, predict_frame
+from est_baselines.prompts import build_completion, build_prompt, field_prefix
+from est_baselines.tiny import save_tiny_model
+from estbench.schema import TASKS, Task
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -217,7 +217,7 @@ def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_pat
 
 
 def test_predict_cli_end_to_end(trained, est_dir, tmp_path):
-    from baselines import predict
+    from est_baselines import prediction as predict
 
     out = predict.main(["--model_path", str(trained["adapter"]), "--est_dir", str(est_dir), "--track", "balanced",
                         "--output", str(tmp_path / "p.csv"), "--batch_size", "5"])
@@ -246,7 +246,7 @@ def test_prediction_table_rejects_invalid_labels():
 def test_training_resumes_from_the_latest_checkpoint(est_dir, base_dir, tmp_path):
     import json
 
-    from baselines.lora_finetune import train
+    from est_baselines.lora import train
 
     out = tmp_path / "run"
     steps = ["--save_strategy", "steps", "--save_steps", "2", "--logging_steps", "1"]
@@ -300,7 +300,7 @@ def test_constrained_batched_and_single_agree(trained, est_dir):
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
 
-def _memorise(model, tokenizer, prompts, answers, steps=120):
+def _memorise(model, tokenizer, prompts, answers, steps=300):
     """Fully fine-tune `model` on a few short prompt -> answer pairs (loss on the answers), so it becomes confident."""
     ids = [tokenizer(p + a)["input_ids"] for p, a in zip(prompts, answers)]
     width = max(len(row) for row in ids)
@@ -329,7 +329,7 @@ def test_constrained_picks_the_exact_argmax_when_a_label_is_decisive(trained, ba
     labels = [{task.value: task.labels[(i * (k + 2)) % len(task.labels)] for k, task in enumerate(TASKS)}
               for i in range(n)]
     labels[0][Task.EMOTION.value], labels[1][Task.EMOTION.value] = "Anger", "Anxiety"  # a branching after "An"
-    prompts = [f"用户：{'谢谢好的嗯'[:i + 1]}\n答案：\n" for i in range(n)]
+    prompts = [f"用户：{'谢谢好的嗯呢'[:i + 1]}\n答案：\n" for i in range(n)]  # n distinct prompts
     answers = [build_completion(row, TASKS) + tokenizer.eos_token for row in labels]
     model = _memorise(_load_base(base_dir)[0], tokenizer, prompts, answers)
 
@@ -357,10 +357,9 @@ def test_constrained_decoding_rejects_a_prompt_without_the_answer_header(trained
 
 @pytest.mark.parametrize("mode", ["joint", "per-task"])
 def test_predict_cli_constrained_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_path, mode):
+    from est_baselines import prediction as predict
     from est_leaderboard.gold import load_gold
     from est_leaderboard.validation import validate_submission
-
-    from baselines import predict
 
     out = predict.main(["--model_path", str(trained["adapter"]), "--est_dir", str(est_dir), "--track", "balanced",
                         "--output", str(tmp_path / "p.jsonl"), "--batch_size", "6", "--method", "constrained",

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 import est_dataset
-import est_labels
-from raw_fixtures import write_jsonl
+import estbench.errors
+import estbench.raw
+import estbench.schema
+from estbench.testing.standin import write_jsonl
 
-NO_EMOTION = est_labels.NO_EMOTION
+NO_EMOTION = estbench.schema.NO_EMOTION
 GOOD = {"session_id": "good", "turns": [{"role": "user", "text": "查话费", "emotion": NO_EMOTION}]}
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +76,7 @@ def test_bad_line_is_reported_with_file_and_line(tmp_path, existing_build, case)
     raw.mkdir()
     (raw / "bad.jsonl").write_text(line(GOOD) + "\n" + bad_line + "\n", encoding="utf-8")
     before = snapshot(existing_build)
-    with pytest.raises(est_dataset.RawFormatError) as err:
+    with pytest.raises(estbench.raw.RawFormatError) as err:
         est_dataset.build(raw, existing_build, progress=False)
     message = str(err.value)
     assert f"bad.jsonl:2: {reason}" in message, message
@@ -87,7 +89,7 @@ def test_non_utf8_line(tmp_path, existing_build):
     raw.mkdir()
     (raw / "bad.jsonl").write_bytes(line(GOOD).encode() + b"\n" + '{"session_id": "\xff"}'.encode("latin-1") + b"\n")
     before = snapshot(existing_build)
-    with pytest.raises(est_dataset.RawFormatError, match=r"bad\.jsonl:2: not valid UTF-8"):
+    with pytest.raises(estbench.raw.RawFormatError, match=r"bad\.jsonl:2: not valid UTF-8"):
         est_dataset.build(raw, existing_build, progress=False)
     assert_untouched(existing_build, before)
 
@@ -98,7 +100,7 @@ def test_empty_file(tmp_path, existing_build, content):
     write_jsonl(raw / "a.jsonl", [GOOD])
     (raw / "empty.jsonl").write_bytes(content)
     before = snapshot(existing_build)
-    with pytest.raises(est_dataset.RawFormatError, match=r"empty\.jsonl: empty file"):
+    with pytest.raises(estbench.raw.RawFormatError, match=r"empty\.jsonl: empty file"):
         est_dataset.build(raw, existing_build, progress=False)
     assert_untouched(existing_build, before)
 
@@ -107,13 +109,13 @@ def test_corrupt_gzip_and_missing_or_empty_dir(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "broken.jsonl.gz").write_bytes(gzip.compress(b'{"a": 1}\n')[:-6])
-    with pytest.raises(est_dataset.RawFormatError, match=r"broken\.jsonl\.gz: cannot read"):
-        est_dataset.read_raw(raw)
-    with pytest.raises(est_dataset.RawFormatError, match="not a directory"):
-        est_dataset.read_raw(tmp_path / "nowhere")
+    with pytest.raises(estbench.raw.RawFormatError, match=r"broken\.jsonl\.gz: cannot read"):
+        estbench.raw.read_raw(raw)
+    with pytest.raises(estbench.raw.RawFormatError, match="not a directory"):
+        estbench.raw.read_raw(tmp_path / "nowhere")
     (tmp_path / "empty_dir").mkdir()
-    with pytest.raises(est_dataset.RawFormatError, match=r"no \*\.jsonl or \*\.jsonl\.gz files"):
-        est_dataset.read_raw(tmp_path / "empty_dir")
+    with pytest.raises(estbench.raw.RawFormatError, match=r"no \*\.jsonl or \*\.jsonl\.gz files"):
+        estbench.raw.read_raw(tmp_path / "empty_dir")
 
 
 def test_one_report_lists_every_problem_across_files(tmp_path):
@@ -122,8 +124,8 @@ def test_one_report_lists_every_problem_across_files(tmp_path):
     two_bad_turns = {"session_id": "x", "turns": [{"role": "bot", "text": "您好"}, {"role": "user", "text": "嗯", "emotion": "Joy"}]}
     (raw / "a.jsonl").write_text(line(GOOD) + "\n{oops\n" + line(two_bad_turns) + "\n")
     (raw / "b.jsonl").write_text(line({"session_id": "y"}) + "\n" + line(GOOD) + "\n")
-    with pytest.raises(est_dataset.RawFormatError) as err:
-        est_dataset.read_raw(raw)
+    with pytest.raises(estbench.raw.RawFormatError) as err:
+        estbench.raw.read_raw(raw)
     message = str(err.value)
     for expected in (
         "a.jsonl:2: malformed JSON",
@@ -137,15 +139,15 @@ def test_one_report_lists_every_problem_across_files(tmp_path):
 
 
 def test_report_is_capped_but_gives_the_total(tmp_path):
-    n_bad = est_dataset.MAX_LISTED_PROBLEMS + 17
+    n_bad = estbench.errors.MAX_LISTED_PROBLEMS + 17
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "a.jsonl").write_text("".join(with_turn(f"s{i}", emotion="Joy") + "\n" for i in range(n_bad)))
-    with pytest.raises(est_dataset.RawFormatError) as err:
-        est_dataset.read_raw(raw)
+    with pytest.raises(estbench.raw.RawFormatError) as err:
+        estbench.raw.read_raw(raw)
     message = str(err.value)
     assert err.value.total == n_bad
-    assert message.count("unknown emotion label") == est_dataset.MAX_LISTED_PROBLEMS
+    assert message.count("unknown emotion label") == estbench.errors.MAX_LISTED_PROBLEMS
     assert "... and 17 more" in message
 
 

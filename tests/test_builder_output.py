@@ -15,13 +15,20 @@ import pytest
 import yaml
 
 import est_dataset
-import est_labels
-from est_labels import Task
-from raw_fixtures import write_standin_corpus
+import estbench.dataset.card
+import estbench.dataset.default_corpus
+import estbench.dataset.hub
+import estbench.dataset.tables
+import estbench.layout
+import estbench.paper
+import estbench.raw
+import estbench.schema
+from estbench.schema import Task
+from estbench.testing.standin import write_standin_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = est_dataset.CONFIG_NAMES
-SPLITS = est_dataset.SPLITS
+CONFIGS = estbench.layout.CONFIG_NAMES
+SPLITS = estbench.layout.SPLITS
 
 
 def read_split(folder: Path, config: str, split: str):
@@ -51,7 +58,7 @@ def test_load_dataset_offline_round_trip(small_est, config, tmp_path, monkeypatc
     monkeypatch.chdir(small_est.parent)  # "from the project root": the folder is ./est
     ds = datasets.load_dataset(small_est.name, config, cache_dir=str(tmp_path / "cache"))
     assert isinstance(ds, datasets.DatasetDict) and list(ds) == list(SPLITS)
-    expected_features = est_dataset.features_for(config)
+    expected_features = estbench.layout.features_for(config)
     for split in SPLITS:
         assert ds[split].features == expected_features
         assert ds[split].to_dict() == read_split(small_est, config, split).to_dict()
@@ -64,17 +71,17 @@ def test_load_dataset_offline_round_trip(small_est, config, tmp_path, monkeypatc
 def test_default_config_is_joint(small_est, tmp_path, monkeypatch):
     monkeypatch.chdir(small_est.parent)
     ds = datasets.load_dataset(small_est.name, cache_dir=str(tmp_path / "cache"))
-    assert list(ds["train"].features)[-3:] == list(est_labels.TASK_NAMES)
+    assert list(ds["train"].features)[-3:] == list(estbench.schema.TASK_NAMES)
 
 
 def test_utterance_rows(small_est):
-    for config, labels in est_dataset.UTTERANCE_CONFIGS.items():
+    for config, labels in estbench.layout.UTTERANCE_CONFIGS.items():
         for split in SPLITS:
             table = read_split(small_est, config, split).to_dict()
-            assert list(table) == [*est_dataset.UTTERANCE_COLUMNS, *labels]
+            assert list(table) == [*estbench.layout.UTTERANCE_COLUMNS, *labels]
             for row_id, session_id, turn in zip(table["id"], table["session_id"], table["turn"]):
                 assert row_id == f"{session_id}/{turn}"
-            assert all(c in est_labels.CATEGORY_NAMES or c == "" for c in table["category"])
+            assert all(c in estbench.schema.CATEGORY_NAMES or c == "" for c in table["category"])
             for label in labels:
                 assert min(table[label], default=0) >= 0, f"{config}/{split}: {label} missing"
 
@@ -103,7 +110,7 @@ def test_splits_are_disjoint_and_identical_across_configs(small_est):
         for a, b in ((0, 1), (0, 2), (1, 2)):
             assert not per_split[SPLITS[a]] & per_split[SPLITS[b]], config
         for split, ids in per_split.items():
-            assert all(est_dataset.split_of(s) == split for s in ids)
+            assert all(estbench.layout.split_of(s) == split for s in ids)
         sessions_of[config] = per_split
     for config in CONFIGS:  # every config's sessions are a subset of the sessions config's, split by split
         for split in SPLITS:
@@ -120,7 +127,7 @@ def test_balanced_configs_share_rows_and_labels(small_est):
             single = read_split(small_est, f"{task.value}-balanced", split).to_dict()
             assert single["id"] == balanced["id"] and single[task.value] == balanced[task.value]
         for k, row_id in enumerate(balanced["id"]):
-            for column in ("context", "text", *est_labels.TASK_NAMES):
+            for column in ("context", "text", *estbench.schema.TASK_NAMES):
                 assert balanced[column][k] == joint[column][by_id[row_id]]
 
 
@@ -131,7 +138,7 @@ def test_builder_class_gives_the_same_rows(small_raw_dir, small_est, tmp_path):
         builder.download_and_prepare()
         built = builder.as_dataset()
         for split in SPLITS:
-            assert built[split].features == est_dataset.features_for(config)
+            assert built[split].features == estbench.layout.features_for(config)
             assert built[split].to_dict() == read_split(small_est, config, split).to_dict(), (config, split)
 
 
@@ -155,7 +162,7 @@ def test_rebuild_replaces_an_earlier_build(small_raw_dir, tmp_path):
 # --- blind test -------------------------------------------------------------------------------------------------------
 def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind):
     gold = pq.read_table(small_est_blind.parent / "est-gold" / "test.parquet").to_pydict()
-    assert list(gold) == ["id", "session_id", *est_labels.TASK_NAMES, "balanced"]
+    assert list(gold) == ["id", "session_id", *estbench.schema.TASK_NAMES, "balanced"]
     joint = read_split(small_est, "joint", "test")
     assert gold["id"] == joint["id"] and gold["session_id"] == joint["session_id"]
     for task in Task:
@@ -164,7 +171,7 @@ def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind
     assert [i in balanced_ids for i in gold["id"]] == gold["balanced"]
     assert any(gold["balanced"]) and not all(gold["balanced"])
 
-    for config, labels in est_dataset.UTTERANCE_CONFIGS.items():
+    for config, labels in estbench.layout.UTTERANCE_CONFIGS.items():
         hidden = read_split(small_est_blind, config, "test")
         open_ = read_split(small_est, config, "test")
         assert hidden["id"] == open_["id"] and hidden["context"] == open_["context"]
@@ -173,12 +180,12 @@ def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind
         for split in ("train", "validation"):
             assert read_split(small_est_blind, config, split).to_dict() == read_split(small_est, config, split).to_dict()
     for session in read_split(small_est_blind, "sessions", "test"):
-        assert all(t[k] == -1 for t in session["turns"] for k in est_labels.TASK_NAMES)
+        assert all(t[k] == -1 for t in session["turns"] for k in estbench.schema.TASK_NAMES)
     readme = (small_est_blind / "README.md").read_text(encoding="utf-8")
     assert "blind-test build" in readme
     # the public card's label counts leave the hidden test labels out
-    for emotion in est_labels.EMOTIONS:
-        label = est_labels.EMOTIONS.index(emotion)
+    for emotion in estbench.schema.EMOTIONS:
+        label = estbench.schema.EMOTIONS.index(emotion)
         seen = sum(read_split(small_est, "emotion", s)["emotion"].count(label) for s in ("train", "validation"))
         used = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(label) for s in ("train", "validation"))
         assert f"| Emotion | {emotion} | {seen:,} | {used:,} |" in readme
@@ -196,7 +203,7 @@ def test_card_metadata(small_est):
     assert meta["language"] == ["zh"] and meta["license"] and meta["task_categories"] and meta["size_categories"]
     configs = {c["config_name"]: c for c in meta["configs"]}
     assert set(configs) == set(CONFIGS)
-    assert [name for name, c in configs.items() if c.get("default")] == [est_dataset.DEFAULT_CONFIG]
+    assert [name for name, c in configs.items() if c.get("default")] == [estbench.layout.DEFAULT_CONFIG]
     for name, config in configs.items():
         assert [f["split"] for f in config["data_files"]] == list(SPLITS)
         for f in config["data_files"]:
@@ -205,7 +212,7 @@ def test_card_metadata(small_est):
     assert set(infos) == set(CONFIGS)
     for name, info in infos.items():
         features = datasets.Features._from_yaml_list(info["features"])
-        assert features == est_dataset.features_for(name)
+        assert features == estbench.layout.features_for(name)
         assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
             split: read_split(small_est, name, split).num_rows for split in SPLITS
         }
@@ -215,20 +222,20 @@ def test_card_body(small_est):
     text = (small_est / "README.md").read_text(encoding="utf-8")
     assert "[More Information Needed]" not in text and "{{" not in text
     assert "SIMULATED" in text and "## Simulated default corpus" in text
-    for alias in (*est_labels.EMOTION_ALIASES, *est_labels.POLARITY_ALIASES, *est_labels.SATISFACTION_ALIASES):
+    for alias in (*estbench.schema.EMOTION_ALIASES, *estbench.schema.POLARITY_ALIASES, *estbench.schema.SATISFACTION_ALIASES):
         assert f"`{alias}`" in text
-    assert "、".join(est_labels.FILLER_WORDS) in text
+    assert "、".join(estbench.schema.FILLER_WORDS) in text
     # Table 2 and 3 figures of this build are in the card, beside the paper's
     users = sum(read_split(small_est, "emotion", s).num_rows for s in SPLITS)
     assert f"| Total user utterances | {users:,} | 1,590,895 |" in text
-    for emotion, (annotated, used) in est_dataset.PAPER_TABLE3["emotion"].items():
-        count = sum(read_split(small_est, "emotion", s)["emotion"].count(est_labels.EMOTIONS.index(emotion)) for s in SPLITS)
-        balanced = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(est_labels.EMOTIONS.index(emotion)) for s in SPLITS)
+    for emotion, (annotated, used) in estbench.paper.TABLE3["emotion"].items():
+        count = sum(read_split(small_est, "emotion", s)["emotion"].count(estbench.schema.EMOTIONS.index(emotion)) for s in SPLITS)
+        balanced = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(estbench.schema.EMOTIONS.index(emotion)) for s in SPLITS)
         assert f"| Emotion | {emotion} | {count:,} | {balanced:,} | {annotated:,} | {used:,} |" in text
     # the balanced rule's table: the paper's column scaled by N / P, N = this build's utterances with a transition
     eligible = sum(read_split(small_est, "joint", s).num_rows for s in SPLITS)
     assert f"round(Used × N / P), N = {eligible:,} |" in text and "P = 1,500,827" in text
-    for emotion, (annotated, used) in est_dataset.PAPER_TABLE3["emotion"].items():
+    for emotion, (annotated, used) in estbench.paper.TABLE3["emotion"].items():
         scaled = int(used * eligible / 1_500_827 + 0.5)
         assert f"| {emotion} | {annotated:,} | {used:,} | {used / 1_500_827:.6f} | {scaled:,} |" in text
 
@@ -236,10 +243,10 @@ def test_card_body(small_est):
 def test_card_template_rejects_unknown_placeholders(tmp_path, small_raw_dir):
     template = tmp_path / "card.md"
     template.write_text("# x {{ no_such_value }}")
-    tables = est_dataset.EstTables(est_dataset.read_raw(small_raw_dir))
+    tables = estbench.dataset.tables.EstTables(estbench.raw.read_raw(small_raw_dir))
     with pytest.raises(ValueError, match="no_such_value"):
-        est_dataset.render_card(
-            est_dataset.corpus_statistics(tables), {}, tables.corpus.report, source="x", context_turns=1,
+        estbench.dataset.card.render_card(
+            estbench.dataset.card.corpus_statistics(tables), {}, tables.corpus.report, source="x", context_turns=1,
             blind_test=False, yaml_header="a: 1", template=template,
         )
 
@@ -256,17 +263,17 @@ def test_default_corpus_is_generated_once_into_the_cache(tmp_path, monkeypatch):
     source.parent.mkdir()
     source.write_text("# fake")
     fake = types.SimpleNamespace(write_corpus=write_corpus, DEFAULT_SESSIONS=40, DEFAULT_SEED=5, __file__=str(source))
-    monkeypatch.setitem(sys.modules, "simulator", fake)
+    monkeypatch.setattr(estbench.dataset.default_corpus, "simulator", fake)
     monkeypatch.setenv("EST_CACHE_DIR", str(tmp_path / "cache"))
     summary = est_dataset.build(None, tmp_path / "est", progress=False)
     assert calls == [(40, 5)]
     assert summary.report.sessions_read == 40
-    cached = est_dataset.default_corpus_dir(progress=False)
+    cached = estbench.dataset.default_corpus.default_corpus_dir(progress=False)
     assert calls == [(40, 5)] and cached.parent == tmp_path / "cache" / "raw"
     assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no temporary folder left
     assert "simulated" in (tmp_path / "est" / "README.md").read_text(encoding="utf-8")
     source.write_text("# fake, changed")  # a changed simulator never serves the stale corpus
-    assert est_dataset.default_corpus_dir(progress=False) != cached and len(calls) == 2
+    assert estbench.dataset.default_corpus.default_corpus_dir(progress=False) != cached and len(calls) == 2
 
 
 # --- CLI and push -----------------------------------------------------------------------------------------------------
@@ -324,14 +331,11 @@ def test_push_without_network_fails_clearly(small_est, tmp_path):
 
 def test_push_refuses_an_unbuilt_folder(tmp_path):
     with pytest.raises(RuntimeError, match="not a built EST folder"):
-        est_dataset.push(tmp_path, "org/est")
+        estbench.dataset.hub.push(tmp_path, "org/est")
 
 
 def test_cli_simulate_writes_a_buildable_corpus(tmp_path, capsys):
-    simulator = pytest.importorskip("simulator")
-    if not hasattr(simulator, "write_corpus"):
-        pytest.skip("simulator.write_corpus not available yet")
     assert est_dataset.main(["simulate", "--sessions", "12", "--seed", "3", "--out", str(tmp_path / "raw"), "--no-progress"]) == 0
     assert "12 simulated sessions" in capsys.readouterr().out
-    corpus = est_dataset.read_raw(tmp_path / "raw")
+    corpus = estbench.raw.read_raw(tmp_path / "raw")
     assert corpus.report.sessions_read == 12

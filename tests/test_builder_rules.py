@@ -8,10 +8,16 @@ from collections import Counter
 import numpy as np
 import pytest
 
-import est_dataset
-import est_labels
-from est_labels import EMOTIONS, POLARITIES, Task
-from raw_fixtures import write_jsonl
+import estbench.dataset.tables
+import estbench.layout
+import estbench.paper
+import estbench.raw
+import estbench.raw.fast_path
+import estbench.raw.line_path
+import estbench.raw.reader
+import estbench.schema
+from estbench.schema import EMOTIONS, POLARITIES, Task
+from estbench.testing.standin import write_jsonl
 
 WORRY, ANGER, INSULT, DISAPPOINTMENT, ANXIETY, GRATITUDE, NO_EMOTION = EMOTIONS
 POSITIVE, NEUTRAL, NEGATIVE = POLARITIES
@@ -19,7 +25,7 @@ POSITIVE, NEUTRAL, NEGATIVE = POLARITIES
 
 def transition(initial: str, current: str) -> str:
     name = f"{initial} to {current}"
-    assert name in est_labels.TRANSITIONS
+    assert name in estbench.schema.TRANSITIONS
     return name
 
 
@@ -35,12 +41,12 @@ def session(session_id, *turns, **extra):
     return {"session_id": session_id, "turns": list(turns), **extra}
 
 
-def read(tmp_path, sessions, **kwargs) -> est_dataset.Corpus:
+def read(tmp_path, sessions, **kwargs) -> estbench.raw.Corpus:
     write_jsonl(tmp_path / "raw" / "part-0.jsonl", sessions)
-    return est_dataset.read_raw(tmp_path / "raw", **kwargs)
+    return estbench.raw.read_raw(tmp_path / "raw", **kwargs)
 
 
-def user_labels(corpus: est_dataset.Corpus, session_id: str, task: str) -> list[str | None]:
+def user_labels(corpus: estbench.raw.Corpus, session_id: str, task: str) -> list[str | None]:
     """The labels (names, None for -1) of one session's user turns, in order."""
     index = corpus.sessions["session_id"].to_pylist().index(session_id)
     turns = corpus.turns.to_pydict()
@@ -73,7 +79,7 @@ DERIVATION_CASES = {
         [None, transition(POSITIVE, NEUTRAL), transition(POSITIVE, NEGATIVE)],
     ),
     "one_user_turn": ([agent("您好"), user("我要投诉", ANGER), agent("好的")], [None]),
-    "emotional_filler_sets_initial": (  # an emotional greeting states a sentiment (est_labels.derive_transitions)
+    "emotional_filler_sets_initial": (  # an emotional greeting states a sentiment (estbench.schema.derive_transitions)
         [user("喂？！", ANXIETY), user("我要查话费", NO_EMOTION)],
         [None, transition(NEGATIVE, NEUTRAL)],
     ),
@@ -87,7 +93,7 @@ def test_transition_derivation(tmp_path, case):
     assert user_labels(corpus, case, "transition") == expected
     # satisfaction is derived from the emotion on every user turn
     emotions = user_labels(corpus, case, "emotion")
-    assert user_labels(corpus, case, "satisfaction") == [est_labels.satisfaction_of(e) for e in emotions]
+    assert user_labels(corpus, case, "satisfaction") == [estbench.schema.satisfaction_of(e) for e in emotions]
 
 
 def test_given_transition_is_kept_and_missing_ones_derived(tmp_path):
@@ -102,10 +108,10 @@ def test_given_transition_is_kept_and_missing_ones_derived(tmp_path):
 
 
 def test_aliases_are_accepted(tmp_path):
-    emotion_alias, emotion = next(iter(est_labels.EMOTION_ALIASES.items()))
-    chinese_alias = next(a for a, e in est_labels.EMOTION_ALIASES.items() if e == ANGER and not a.isascii())
-    sat_alias, sat = next((a, s) for a, s in est_labels.SATISFACTION_ALIASES.items() if s == est_labels.satisfaction_of(ANGER))
-    pol_alias = {v: k for k, v in est_labels.POLARITY_ALIASES.items()}
+    emotion_alias, emotion = next(iter(estbench.schema.EMOTION_ALIASES.items()))
+    chinese_alias = next(a for a, e in estbench.schema.EMOTION_ALIASES.items() if e == ANGER and not a.isascii())
+    sat_alias, sat = next((a, s) for a, s in estbench.schema.SATISFACTION_ALIASES.items() if s == estbench.schema.satisfaction_of(ANGER))
+    pol_alias = {v: k for k, v in estbench.schema.POLARITY_ALIASES.items()}
     arrow = f"{pol_alias[NEUTRAL]}->{pol_alias[NEGATIVE]}"
     corpus = read(
         tmp_path,
@@ -117,13 +123,13 @@ def test_aliases_are_accepted(tmp_path):
 
 
 def test_satisfaction_disagreement_fails_unless_kept(tmp_path):
-    wrong = est_labels.satisfaction_of(GRATITUDE)  # disagrees with Anger
+    wrong = estbench.schema.satisfaction_of(GRATITUDE)  # disagrees with Anger
     sessions = [session("s", user("我要投诉", ANGER, satisfaction=wrong), user("查话费", NO_EMOTION))]
-    with pytest.raises(est_dataset.RawFormatError, match=r"part-0\.jsonl:1: turn 0: satisfaction .* disagrees") as err:
+    with pytest.raises(estbench.raw.RawFormatError, match=r"part-0\.jsonl:1: turn 0: satisfaction .* disagrees") as err:
         read(tmp_path, sessions)
     assert "--keep-given-satisfaction" in str(err.value)
-    corpus = est_dataset.read_raw(tmp_path / "raw", keep_given_satisfaction=True)
-    assert user_labels(corpus, "s", "satisfaction") == [wrong, est_labels.satisfaction_of(NO_EMOTION)]
+    corpus = estbench.raw.read_raw(tmp_path / "raw", keep_given_satisfaction=True)
+    assert user_labels(corpus, "s", "satisfaction") == [wrong, estbench.schema.satisfaction_of(NO_EMOTION)]
     assert corpus.report.satisfaction_disagreements_kept == 1
     assert corpus.report.satisfaction_given == 1 and corpus.report.satisfaction_derived == 1
 
@@ -137,7 +143,7 @@ def test_session_without_user_turn_is_skipped_and_counted(tmp_path):
 
 
 def test_category_optional_and_extra_keys_ignored(tmp_path):
-    category = est_labels.CATEGORY_NAMES[2]
+    category = estbench.schema.CATEGORY_NAMES[2]
     corpus = read(
         tmp_path,
         [
@@ -152,59 +158,59 @@ def test_category_optional_and_extra_keys_ignored(tmp_path):
 def test_context_is_the_previous_k_turns(tmp_path):
     turns = [agent("您好"), user("你好", NO_EMOTION), agent("请讲"), user("网络\n断了", ANGER), user("快点修", ANXIETY)]
     corpus = read(tmp_path, [session("s", *turns), session("t", user("第二个会话", NO_EMOTION))])
-    prefix = est_dataset.CONTEXT_PREFIX
+    prefix = estbench.layout.CONTEXT_PREFIX
     lines = [prefix[t["role"]] + t["text"].replace("\n", " ") for t in turns]
     for k in (0, 1, 2, 10):
-        table = est_dataset.EstTables(corpus, context_turns=k).utterances.to_pydict()
+        table = estbench.dataset.tables.EstTables(corpus, context_turns=k).utterances.to_pydict()
         context = dict(zip(table["id"], table["context"]))
         for position in (1, 3, 4):
             assert context[f"s/{position}"] == "\n".join(lines[max(0, position - k) : position])
         assert context["t/0"] == ""  # never crosses into another session
     with pytest.raises(ValueError):
-        est_dataset.EstTables(corpus, context_turns=-1)
+        estbench.dataset.tables.EstTables(corpus, context_turns=-1)
 
 
 def test_ids_and_turn_index_count_agent_turns(tmp_path):
     corpus = read(tmp_path, [session("s", agent(), agent(), user("查话费", NO_EMOTION), agent(), user("好", NO_EMOTION))])
-    table = est_dataset.EstTables(corpus).utterances.to_pydict()
+    table = estbench.dataset.tables.EstTables(corpus).utterances.to_pydict()
     assert table["id"] == ["s/2", "s/4"] and table["turn"] == [2, 4]
 
 
 # --- splits -------------------------------------------------------------------------------------------------------
 def test_split_of_is_deterministic_with_8_1_1_ratio():
     ids = [f"session-{i}" for i in range(20_000)]
-    splits = [est_dataset.split_of(s) for s in ids]
-    assert splits == [est_dataset.split_of(s) for s in ids]
+    splits = [estbench.layout.split_of(s) for s in ids]
+    assert splits == [estbench.layout.split_of(s) for s in ids]
     counts = Counter(splits)
-    assert set(counts) == set(est_dataset.SPLITS)
-    for split, share in zip(est_dataset.SPLITS, (0.8, 0.1, 0.1)):
+    assert set(counts) == set(estbench.layout.SPLITS)
+    for split, share in zip(estbench.layout.SPLITS, (0.8, 0.1, 0.1)):
         assert abs(counts[split] / len(ids) - share) < 0.015, counts
 
 
 def test_adding_sessions_never_moves_others(tmp_path):
     base = [session(f"s{i}", user("查话费", NO_EMOTION)) for i in range(60)]
     more = base + [session(f"new{i}", user("办宽带", NO_EMOTION)) for i in range(60)]
-    split_small = est_dataset.EstTables(read(tmp_path / "a", base)).session_split
-    split_large = est_dataset.EstTables(read(tmp_path / "b", more)).session_split
+    split_small = estbench.dataset.tables.EstTables(read(tmp_path / "a", base)).session_split
+    split_large = estbench.dataset.tables.EstTables(read(tmp_path / "b", more)).session_split
     assert np.array_equal(split_small, split_large[: len(base)])
 
 
 # --- balanced subset ----------------------------------------------------------------------------------------------
 def test_balanced_pool_and_column_come_from_table3():
     # P = the paper's utterances with all three labels = the sum of Table 3's transition Annotation column
-    assert est_dataset.PAPER_ELIGIBLE == 1_589 + 162 + 54 + 1_189_094 + 45_552 + 43_106 + 201_209 + 7_326 + 12_735
-    assert est_dataset.PAPER_ELIGIBLE == 1_500_827
+    assert estbench.paper.ELIGIBLE == 1_589 + 162 + 54 + 1_189_094 + 45_552 + 43_106 + 201_209 + 7_326 + 12_735
+    assert estbench.paper.ELIGIBLE == 1_500_827
     # the "Used in experiment" column sums to the paper's 51,222 in each task
     for task in Task:
-        assert sum(used for _, used in est_dataset.PAPER_TABLE3[task.value].values()) == 51_222
+        assert sum(used for _, used in estbench.paper.TABLE3[task.value].values()) == 51_222
 
 
 def test_balanced_targets_reproduce_the_column_at_paper_scale():
     # N = P and every emotion available in abundance: target = the paper's Used column exactly
     available = {WORRY: 30_000, ANGER: 3_000, INSULT: 300, DISAPPOINTMENT: 10_100, ANXIETY: 1_900, GRATITUDE: 11_600}
     available[NO_EMOTION] = 1_500_827 - sum(available.values())  # 1,443,927
-    targets = est_dataset.balanced_targets(available)
-    assert targets == {e: used for e, (_, used) in est_dataset.PAPER_TABLE3["emotion"].items()}
+    targets = estbench.dataset.tables.balanced_targets(available)
+    assert targets == {e: used for e, (_, used) in estbench.paper.TABLE3["emotion"].items()}
     assert sum(targets.values()) == 51_222
 
 
@@ -213,7 +219,7 @@ def test_balanced_targets_scale_the_column_and_cap_by_availability():
     available = {WORRY: 20_000, ANGER: 1_000, INSULT: 100, DISAPPOINTMENT: 6_000, ANXIETY: 2_000, GRATITUDE: 5_000,
                  NO_EMOTION: 715_900}
     assert sum(available.values()) == 750_000
-    assert est_dataset.balanced_targets(available) == {
+    assert estbench.dataset.tables.balanced_targets(available) == {
         WORRY: 6_844,  # 13,696 x 0.499724 = 6,844.23
         ANGER: 1_000,  # 2,911 x 0.499724 = 1,454.70 > 1,000 available: capped
         INSULT: 100,  # 275 x 0.499724 = 137.42 > 100 available: capped
@@ -224,9 +230,9 @@ def test_balanced_targets_scale_the_column_and_cap_by_availability():
     }
     # an emotion the corpus lacks gets nothing; the others keep their share of the eligible pool
     none = {e: 0 for e in EMOTIONS} | {NO_EMOTION: 1_500_827}
-    assert est_dataset.balanced_targets(none) == {e: 0 for e in EMOTIONS} | {NO_EMOTION: 10_892}
+    assert estbench.dataset.tables.balanced_targets(none) == {e: 0 for e in EMOTIONS} | {NO_EMOTION: 10_892}
     with pytest.raises(ValueError, match="every emotion"):
-        est_dataset.balanced_targets({WORRY: 10, NO_EMOTION: 100})
+        estbench.dataset.tables.balanced_targets({WORRY: 10, NO_EMOTION: 100})
 
 
 def test_balanced_counts_keep_one_rate_per_emotion_in_every_split():
@@ -238,7 +244,7 @@ def test_balanced_counts_keep_one_rate_per_emotion_in_every_split():
                        NO_EMOTION: 71_590},
     }
     candidates["test"] = dict(candidates["validation"])
-    counts = est_dataset.balanced_counts(candidates)
+    counts = estbench.dataset.tables.balanced_counts(candidates)
     assert counts == {
         # Worry r = 6,844 / 20,000: 5,475.2 / 684.4 / 684.4; capped emotions (r = 1) keep every candidate;
         # Disappointment r = 5,006 / 6,000: 4,004.8 / 500.6; Anxiety r = 934 / 2,000: 747.2 / 93.4;
@@ -252,19 +258,19 @@ def test_balanced_counts_keep_one_rate_per_emotion_in_every_split():
     }
     # the per-split roundings move each total by at most one from the target (here 6,843 / 5,007 / 933 / 5,442)
     available = {e: sum(split[e] for split in candidates.values()) for e in EMOTIONS}
-    targets = est_dataset.balanced_targets(available)
+    targets = estbench.dataset.tables.balanced_targets(available)
     assert all(abs(sum(split[e] for split in counts.values()) - targets[e]) <= 1 for e in EMOTIONS)
     # an emotion without candidates anywhere gets 0 in every split (no division by zero)
     empty = {name: {e: 0 for e in EMOTIONS} | {NO_EMOTION: n} for name, n in (("train", 8), ("test", 2))}
-    assert est_dataset.balanced_counts(empty) == {"train": {e: 0 for e in EMOTIONS}, "test": {e: 0 for e in EMOTIONS}}
+    assert estbench.dataset.tables.balanced_counts(empty) == {"train": {e: 0 for e in EMOTIONS}, "test": {e: 0 for e in EMOTIONS}}
 
 
 def test_balanced_subset_per_split_and_emotion(small_raw_dir):
-    tables = est_dataset.EstTables(est_dataset.read_raw(small_raw_dir))
+    tables = estbench.dataset.tables.EstTables(estbench.raw.read_raw(small_raw_dir))
     split = tables.session_split[_session_of_utterances(tables)]
-    expected = est_dataset.balanced_counts(tables.balanced_candidates)
+    expected = estbench.dataset.tables.balanced_counts(tables.balanced_candidates)
     assert tables.balanced_counts == expected
-    for s, split_name in enumerate(est_dataset.SPLITS):
+    for s, split_name in enumerate(estbench.layout.SPLITS):
         for e, emotion in enumerate(EMOTIONS):
             in_group = (split == s) & (tables.emotion == e)
             assert int((tables.balanced & in_group).sum()) == expected[split_name][emotion]
@@ -272,13 +278,13 @@ def test_balanced_subset_per_split_and_emotion(small_raw_dir):
     assert not (tables.balanced & ~tables.has_transition).any()  # only utterances with all three labels
     # totals: the scaled column, capped by what the corpus has (a 300-session corpus hits the cap for some emotions)
     available = {e: int(((tables.emotion == i) & tables.has_transition).sum()) for i, e in enumerate(EMOTIONS)}
-    targets = est_dataset.balanced_targets(available)
+    targets = estbench.dataset.tables.balanced_targets(available)
     kept = {e: int((tables.balanced & (tables.emotion == i)).sum()) for i, e in enumerate(EMOTIONS)}
     assert all(abs(kept[e] - targets[e]) <= 1 and kept[e] <= available[e] for e in EMOTIONS), (kept, targets)
     assert any(targets[e] == available[e] > 0 for e in EMOTIONS), "expected the cap to bind on the small corpus"
 
 
-def _session_of_utterances(tables: est_dataset.EstTables) -> np.ndarray:
+def _session_of_utterances(tables: estbench.dataset.tables.EstTables) -> np.ndarray:
     ids = tables.corpus.sessions["session_id"].to_pylist()
     position = {s: i for i, s in enumerate(ids)}
     return np.array([position[s] for s in tables.utterances["session_id"].to_pylist()])
@@ -288,7 +294,7 @@ def test_raw_files_are_read_in_name_order_and_gz_is_supported(tmp_path):
     write_jsonl(tmp_path / "raw" / "b.jsonl.gz", [session("second", user("查话费", NO_EMOTION))])
     write_jsonl(tmp_path / "raw" / "a.jsonl", [session("first", user("查话费", NO_EMOTION))])
     (tmp_path / "raw" / "notes.txt").write_text("ignored")
-    corpus = est_dataset.read_raw(tmp_path / "raw")
+    corpus = estbench.raw.read_raw(tmp_path / "raw")
     assert corpus.sessions["session_id"].to_pylist() == ["first", "second"]
     assert corpus.report.files == 2
 
@@ -298,12 +304,12 @@ def test_blank_lines_and_bom_are_tolerated(tmp_path):
     raw.mkdir()
     line = json.dumps(session("s", user("查话费", NO_EMOTION)), ensure_ascii=False)
     (raw / "x.jsonl").write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n\n   \n")
-    assert est_dataset.read_raw(raw).sessions.num_rows == 1
+    assert estbench.raw.read_raw(raw).sessions.num_rows == 1
 
 
 def test_derived_labels_match_est_labels_on_a_whole_corpus(small_raw_dir):
-    """Every session of the small corpus: transitions == est_labels.derive_transitions, satisfaction from emotion."""
-    corpus = est_dataset.read_raw(small_raw_dir)
+    """Every session of the small corpus: transitions == estbench.schema.derive_transitions, satisfaction from emotion."""
+    corpus = estbench.raw.read_raw(small_raw_dir)
     turns = corpus.turns.to_pydict()
     by_session: dict[int, list[int]] = {}
     for row, (session_index, user_turn) in enumerate(zip(turns["session"], turns["is_user"])):
@@ -313,31 +319,31 @@ def test_derived_labels_match_est_labels_on_a_whole_corpus(small_raw_dir):
     derived = 0
     for rows in by_session.values():
         pairs = [(turns["text"][r], EMOTIONS[turns["emotion"][r]]) for r in rows]
-        expected = est_labels.derive_transitions(pairs)
-        got = [est_labels.TRANSITIONS[turns["transition"][r]] if turns["transition"][r] >= 0 else None for r in rows]
+        expected = estbench.schema.derive_transitions(pairs)
+        got = [estbench.schema.TRANSITIONS[turns["transition"][r]] if turns["transition"][r] >= 0 else None for r in rows]
         assert got == expected
         derived += sum(t is not None for t in expected)
-        assert [est_labels.SATISFACTION[turns["satisfaction"][r]] for r in rows] == [
-            est_labels.satisfaction_of(e) for _, e in pairs
+        assert [estbench.schema.SATISFACTION[turns["satisfaction"][r]] for r in rows] == [
+            estbench.schema.satisfaction_of(e) for _, e in pairs
         ]
     assert corpus.report.transitions_derived == derived > 0
 
 
 def _both_paths(path, keep=False):
-    data = est_dataset._read_bytes(path, [])
-    fast = est_dataset._parse_arrow(path, data, keep)
-    slow = est_dataset._parse_lines(path, est_dataset._decode_lines(path, data, []), keep, [])
+    data = estbench.raw.reader._read_bytes(path, [])
+    fast = estbench.raw.fast_path.parse_arrow(path, data, keep)
+    slow = estbench.raw.line_path.parse_lines(path, estbench.raw.reader._decode_lines(path, data, []), keep, [])
     return fast, slow
 
 
 def test_fast_and_line_by_line_paths_agree(small_raw_dir, tmp_path):
     """The pyarrow fast path and the line-by-line path give identical columns and report counts."""
-    emotion_alias = next(iter(est_labels.EMOTION_ALIASES))
-    wrong = est_labels.satisfaction_of(GRATITUDE)
+    emotion_alias = next(iter(estbench.schema.EMOTION_ALIASES))
+    wrong = estbench.schema.satisfaction_of(GRATITUDE)
     handwritten = write_jsonl(
         tmp_path / "hand.jsonl",
         [
-            session(case, *turns, **({"category": est_labels.CATEGORY_NAMES[0]} if i % 2 else {}))
+            session(case, *turns, **({"category": estbench.schema.CATEGORY_NAMES[0]} if i % 2 else {}))
             for i, (case, (turns, _)) in enumerate(sorted(DERIVATION_CASES.items()))
         ]
         + [
@@ -372,4 +378,4 @@ def test_fast_and_line_by_line_paths_agree(small_raw_dir, tmp_path):
 def test_fast_path_hands_suspicious_files_to_the_line_by_line_path(tmp_path, content):
     path = tmp_path / "x.jsonl"
     path.write_bytes(content)
-    assert est_dataset._parse_arrow(path, content, False) is None
+    assert estbench.raw.fast_path.parse_arrow(path, content, False) is None

@@ -4,12 +4,19 @@ import doctest
 
 import pytest
 
-import est_labels
-from est_labels import EMOTIONS, SATISFACTION, TRANSITIONS, Task, derive_transitions, normalize_label
+import estbench.schema
+from estbench.schema import (
+    EMOTIONS,
+    SATISFACTION,
+    TRANSITIONS,
+    Task,
+    derive_transitions,
+    normalize_label,
+)
 
 
 def test_doctests():
-    assert doctest.testmod(est_labels).failed == 0
+    assert doctest.testmod(estbench.schema).failed == 0
 
 
 def test_label_sets_follow_the_paper():
@@ -26,7 +33,7 @@ def test_label_sets_follow_the_paper():
     + [(e, "Dissatisfied") for e in ("Worry", "Anger", "Insult", "Disappointment", "Anxiety")],
 )
 def test_satisfaction_mapping(emotion, satisfaction):
-    assert est_labels.satisfaction_of(emotion) == satisfaction
+    assert estbench.schema.satisfaction_of(emotion) == satisfaction
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ settings — everything below the web layer."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,17 +15,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import est_scoring
-from est_labels import TASK_NAMES, Task
+import estbench.scoring
 from est_leaderboard.board import ALL_A, COLUMNS, SCORE_HEADERS, build_board
 from est_leaderboard.gold import load_gold
 from est_leaderboard.scoring import score_submission
-from est_leaderboard.seeds import KIND_BASELINE, KIND_PAPER, KIND_SUBMISSION, add_baseline, paper_rows
+from est_leaderboard.seeds import (
+    KIND_BASELINE,
+    KIND_PAPER,
+    KIND_SUBMISSION,
+    add_baseline,
+    paper_rows,
+)
 from est_leaderboard.service import Leaderboard, SubmissionRefused
 from est_leaderboard.settings import Settings
 from est_leaderboard.storage import DailyLimitReached, SubmissionStore
-from est_leaderboard.synthetic import noisy_predictions, synthetic_gold
 from est_leaderboard.validation import SubmissionError, check_submission
+from estbench.schema import TASK_NAMES, Task
+from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
 LEADERBOARD_DIR = Path(__file__).resolve().parents[1] / "leaderboard"
 
@@ -55,7 +62,7 @@ def test_scores_are_est_scoring_on_each_half(gold_file, gold_frame, tmp_path):
     for half, mask in ((public, gold.public), (private, ~gold.public)):
         ids = gold.ids[mask]
         ref = gold_frame.set_index("id").loc[ids]
-        expected = est_scoring.score({t: ref[t].tolist() for t in TASK_NAMES},
+        expected = estbench.scoring.score({t: ref[t].tolist() for t in TASK_NAMES},
                                      {t: preds.loc[ids, t].tolist() for t in TASK_NAMES})
         assert half.scores == pytest.approx(expected)
         assert set(half.detail) == {f"{t}_{k}" for t in TASK_NAMES for k in ("per_class", "confusion_matrix")}
@@ -66,7 +73,7 @@ def test_unscored_task_is_absent(gold_file, gold_frame, tmp_path):
     gold = load_gold(gold_file, "full")
     path = write_predictions(tmp_path / "p.csv", gold_frame, 0.4, seed=1, tasks=("satisfaction",))
     public, _ = score_submission(check_submission(path, gold).codes, gold)
-    assert set(public.scores) == set(est_scoring.headline_keys(["satisfaction"]))
+    assert set(public.scores) == set(estbench.scoring.headline_keys(["satisfaction"]))
 
 
 # --- storage ---------------------------------------------------------------------------------------------------
@@ -112,8 +119,7 @@ def test_daily_limit_counts_per_user_and_utc_day(tmp_path):
 def test_crash_between_insert_and_commit_leaves_db_consistent(tmp_path):
     """A process killed inside the write transaction: after reopening, only the committed rows exist."""
     script = textwrap.dedent(f"""
-        import os, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import os
         from est_leaderboard import storage
         from test_leaderboard_core import store_one
         store = storage.SubmissionStore({str(tmp_path)!r})
@@ -122,7 +128,8 @@ def test_crash_between_insert_and_commit_leaves_db_consistent(tmp_path):
         storage.Submission.from_row = classmethod(lambda cls, row: os._exit(9))
         store_one(store, "cccccccc")
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=LEADERBOARD_DIR, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}  # test_leaderboard_core is importable there
+    result = subprocess.run([sys.executable, "-c", script], cwd=LEADERBOARD_DIR, env=env, capture_output=True, text=True)
     assert result.returncode == 9, result.stderr
     store = SubmissionStore(tmp_path)
     assert store.integrity_check() == "ok"

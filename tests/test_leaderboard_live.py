@@ -8,11 +8,8 @@ import concurrent.futures
 import hashlib
 import io
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,64 +17,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import est_scoring
-from est_labels import TASK_NAMES
+import estbench.schema
+import estbench.scoring
 from est_leaderboard.board import ALL_A, SCORE_HEADERS
 from est_leaderboard.gold import load_gold
 from est_leaderboard.storage import SubmissionStore
-from est_leaderboard.synthetic import noisy_predictions, synthetic_gold
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-APP = REPO_ROOT / "leaderboard" / "app.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppServer:
-    def __init__(self, env: dict[str, str], log: Path, app: Path = APP, cwd: Path | None = None,
-                 python_flags: tuple[str, ...] = ()):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app, self.cwd, self.log, self.python_flags = app, cwd or REPO_ROOT, log, python_flags
-        self.env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-                    "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", **env}
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 90) -> "AppServer":
-        handle = self.log.open("ab")
-        self.process = subprocess.Popen([sys.executable, *self.python_flags, str(self.app), "--host", "127.0.0.1", "--port",
-                                         str(self.port)], cwd=self.cwd, env=self.env, stdout=handle,
-                                        stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"app did not start within {timeout}s:\n{self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, like a crashed or evicted container."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+from estbench.schema import TASK_NAMES
+from estbench.testing.live_server import APP, REPO_ROOT, AppServer, free_port  # noqa: F401
+from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
 
 def http_get(url: str) -> tuple[int, bytes]:
@@ -188,7 +135,7 @@ def test_twenty_four_parallel_submissions_all_stored_and_ranked(live):
         preds.to_csv(path, index=False)
         files[f"par-{i:02d}"] = path
         public = preds.set_index("id").loc[reference.index]
-        expected[f"par-{i:02d}"] = est_scoring.score({t: reference[t].tolist() for t in TASK_NAMES},
+        expected[f"par-{i:02d}"] = estbench.scoring.score({t: reference[t].tolist() for t in TASK_NAMES},
                                                      {t: public[t].tolist() for t in TASK_NAMES})["all_accuracy"]
     clients = [client_as(server.url, f"user-{k}") for k in range(4)]
 
@@ -264,22 +211,26 @@ def test_server_killed_mid_submission_leaves_db_consistent(tmp_path):
     assert len(SubmissionStore(tmp_path / "data").list()) == len(stored) + 1
 
 
-def test_assembled_space_folder_is_self_contained_and_starts(tmp_path):
+def test_assembled_space_folder_is_self_contained_and_starts(tmp_path, isolated_python):
     space = tmp_path / "space"
-    subprocess.run([sys.executable, str(REPO_ROOT / "leaderboard" / "deploy.py"), "--out", str(space)], check=True,
-                   capture_output=True)
-    expected = {"app.py", "README.md", "requirements.txt", "seed_baselines.json", "est_labels.py", "est_scoring.py",
-                "est_leaderboard"}
-    assert expected <= {p.name for p in space.iterdir()}
+    deploy = [sys.executable, str(REPO_ROOT / "leaderboard" / "deploy.py"), "--out", str(space)]
+    subprocess.run(deploy, check=True, capture_output=True)
+    assert {p.name for p in space.iterdir()} == {"app.py", "README.md", "requirements.txt", "seed_baselines.json",
+                                                 "estbench", "est_leaderboard"}
+    assert not (space / "est_leaderboard" / "synthetic.py").exists()  # test helpers never ship in a Space
+    assert not any(p.is_symlink() for p in space.rglob("*"))
+    again = subprocess.run(deploy, capture_output=True, text=True)
+    assert again.returncode == 1 and again.stderr.strip() == "error: space exists already; pass --overwrite to replace it"
     card = (space / "README.md").read_text()
     assert "sdk: gradio" in card and "app_file: app.py" in card and "hf_oauth: true" in card
     gold_frame = synthetic_gold(n_sessions=20, turns_per_session=4, seed=5)
     gold_frame.to_parquet(tmp_path / "test.parquet")
-    env = {"EST_LB_GOLD": str(tmp_path / "test.parquet"), "EST_LB_DATA_DIR": str(tmp_path / "data"),
-           "PYTHONPATH": ""}
+    flags, env = isolated_python  # the project itself is not importable there
+    env = {**env, "EST_LB_GOLD": str(tmp_path / "test.parquet"), "EST_LB_DATA_DIR": str(tmp_path / "data")}
     # Start it the way a Space does (python app.py, the folder is sys.path[0]); `python -v` logs the file every
     # module is loaded from, so the log shows whether anything came from the repository instead of the folder.
-    server = AppServer(env, tmp_path / "space.log", app=space / "app.py", cwd=space, python_flags=("-v",)).start()
+    server = AppServer(env, tmp_path / "space.log", app=space / "app.py", cwd=space,
+                       python_flags=(*flags, "-v")).start()
     try:
         from gradio_client import Client
 
@@ -291,10 +242,11 @@ def test_assembled_space_folder_is_self_contained_and_starts(tmp_path):
         server.stop()
     loaded = [line for line in (tmp_path / "space.log").read_text(errors="replace").splitlines()
               if line.startswith("# code object from") or " matches " in line]
-    assert any(f"{space}/est_labels.py" in line for line in loaded)
-    assert any(f"{space}/est_scoring.py" in line for line in loaded)
+    assert any(f"{space}/estbench/schema.py" in line for line in loaded)
+    assert any(f"{space}/estbench/scoring.py" in line for line in loaded)
     assert any(f"{space}/est_leaderboard/ui.py" in line for line in loaded)
     assert not [line for line in loaded if str(REPO_ROOT) in line]
+    assert not (space / "data").exists()
 
 
 CHROMIUM = "/usr/bin/chromium"

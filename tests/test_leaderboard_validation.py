@@ -11,11 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from est_labels import TASK_NAMES, Task
 from est_leaderboard.gold import GoldError, is_public_session, load_gold
-from est_leaderboard.synthetic import noisy_predictions, synthetic_gold
-from est_leaderboard.validation import (COLUMNS, MAX_EXAMPLES, SubmissionError, check_submission,
-                                        validate_submission)
+from est_leaderboard.validation import (
+    COLUMNS,
+    MAX_EXAMPLES,
+    SubmissionError,
+    check_submission,
+    validate_submission,
+)
+from estbench.schema import TASK_NAMES, Task
+from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +242,7 @@ def test_unknown_labels_named_with_ids_and_lines(gold, gold_frame, tmp_path):
     preds.loc[6, "transition"] = "Positive to Happy"
     preds.loc[7, "transition"] = str(TASK_NAMES.index("transition"))  # an id instead of a name
     message = rejection(write_csv(tmp_path / "p.csv", preds), gold)
-    assert f"emotion: 1 row(s) have unknown labels" in message
+    assert "emotion: 1 row(s) have unknown labels" in message
     assert f"'Happy' at {preds.loc[1, 'id']!r} (line 3)" in message
     assert "transition: 2 row(s) have unknown labels (2 distinct" in message
 

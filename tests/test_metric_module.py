@@ -3,9 +3,10 @@ folder assembled by metrics/deploy.py, and the metric card."""
 
 import doctest
 import filecmp
-import importlib.util
 import inspect
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import evaluate
@@ -14,8 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from est_labels import TASK_NAMES, Task
-from est_scoring import score
+from estbench.schema import TASK_NAMES, Task
+from estbench.scoring import score
+from estbench.spaces import VENDORED
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "metrics" / "est_metric"
@@ -87,10 +89,17 @@ def test_add_batch_streams_like_one_call():
     assert metric.compute() == expected
 
 
-@pytest.mark.parametrize("config", ["sentiment", "Emotion", "default", None])
+@pytest.mark.parametrize("config", ["sentiment", "Emotion"])
 def test_unknown_config_is_a_clear_error(config):
     with pytest.raises(ValueError, match=r"unknown EST metric configuration .*: choose one of emotion, transition, "):
-        evaluate.load("metrics/est_metric", config) if config else evaluate.load("metrics/est_metric")
+        evaluate.load("metrics/est_metric", config)
+
+
+def test_no_config_is_the_joint_config():
+    metric = evaluate.load("metrics/est_metric")
+    refs, preds = _random_rows(4)
+    assert metric.config_name == "joint"
+    assert metric.compute(references=_records(refs), predictions=_records(preds)) == score(refs, preds)
 
 
 @pytest.mark.parametrize(
@@ -117,42 +126,46 @@ def test_loads_from_another_working_directory(tmp_path, monkeypatch):
     assert out["satisfaction_accuracy"] == pytest.approx(2 / 3)
 
 
-def _deploy_module():
-    spec = importlib.util.spec_from_file_location("est_metric_deploy", ROOT / "metrics" / "deploy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _deploy(*args):
+    return subprocess.run([sys.executable, str(ROOT / "metrics" / "deploy.py"), *map(str, args)], capture_output=True,
+                          text=True)
 
 
-def test_deploy_folder_is_self_contained_and_loads(tmp_path, monkeypatch):
-    deploy = _deploy_module()
+def test_deploy_folder_is_self_contained_and_loads(tmp_path, isolated_python):
     out = tmp_path / "spaces" / "est_metric"
-    deploy.main(["--out", str(out)])
+    assert _deploy("--out", out).returncode == 0
     files = sorted(p.name for p in out.iterdir())
-    assert files == sorted(deploy.SPACE_FILES)
-    assert not any(p.is_symlink() for p in out.iterdir())
-    # the copies are the project's modules, byte for byte (no second copy lives in the repository)
-    assert filecmp.cmp(out / "est_scoring.py", ROOT / "est_scoring.py", shallow=False)
-    assert filecmp.cmp(out / "est_labels.py", ROOT / "est_labels.py", shallow=False)
-    with pytest.raises(FileExistsError, match="--overwrite"):
-        deploy.main(["--out", str(out)])
+    assert files == sorted(["est_metric.py", "README.md", "app.py", "requirements.txt", "estbench"])
+    assert not any(p.is_symlink() for p in out.rglob("*"))
+    assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o644"}
+    # the vendored core is the package's own modules, byte for byte (no second copy lives in the repository)
+    for name in VENDORED:
+        assert filecmp.cmp(out / "estbench" / name, ROOT / "estbench" / name, shallow=False), name
+    again = _deploy("--out", out)
+    assert again.returncode == 1 and again.stderr.strip() == (
+        "error: est_metric exists already; pass --overwrite to replace it")
     (out / "stale.txt").write_text("from an older deploy")
-    deploy.main(["--out", str(out), "--overwrite"])
+    assert _deploy("--out", out, "--overwrite").returncode == 0
     assert sorted(p.name for p in out.iterdir()) == files  # replaced as a whole
     assert sorted(p.name for p in out.parent.iterdir()) == ["est_metric"]  # no staging or backup folder left
-    with pytest.raises(SystemExit):
-        deploy.main(["--out", str(tmp_path / "other"), "--push", "org/not_est_metric"])
+    assert _deploy("--out", tmp_path / "other", "--push", "org/not_est_metric").returncode == 2
     assert not (tmp_path / "other").exists()
 
-    monkeypatch.chdir(tmp_path)
+    # load it the way its Space does (cwd = the folder), where the project itself is not importable
     refs, preds = _random_rows(4)
-    metric = evaluate.load(str(out), "joint")
-    assert metric.compute(references=_records(refs), predictions=_records(preds)) == score(refs, preds)
+    flags, env = isolated_python
+    code = ("import json, sys, evaluate, estbench; assert estbench.__file__.startswith(sys.argv[1]), estbench.__file__;"
+            "m = evaluate.load('est_metric.py', 'joint');"
+            "print(json.dumps(m.compute(references=json.loads(sys.argv[2]), predictions=json.loads(sys.argv[3]))))")
+    run = subprocess.run([sys.executable, *flags, "-c", code, str(out), json.dumps(_records(refs)),
+                          json.dumps(_records(preds))], cwd=out, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == pytest.approx(score(refs, preds))
 
 
-def test_repository_module_files_are_symlinks_to_the_top_level_modules():
-    for name in ("est_labels.py", "est_scoring.py"):
-        assert (MODULE / name).is_symlink() and (MODULE / name).resolve() == ROOT / name
+def test_the_metric_module_folder_holds_no_symlink_or_copy():
+    assert sorted(p.name for p in MODULE.iterdir() if p.suffix == ".py") == ["app.py", "est_metric.py"]
+    assert not any(p.is_symlink() for p in MODULE.iterdir())
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside evaluate's own gradio helper

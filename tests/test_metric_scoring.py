@@ -1,4 +1,4 @@
-"""The scoring core `est_scoring.score`: sklearn agreement, hand-computed cases, input forms, bad input, bootstrap."""
+"""The scoring core `estbench.scoring.score`: sklearn agreement, hand-computed cases, input forms, bad input, bootstrap."""
 
 import doctest
 
@@ -6,11 +6,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    precision_recall_fscore_support,
+)
 
-import est_scoring
-from est_labels import TASK_NAMES, Task
-from est_scoring import encode, headline_keys, score
+import estbench.scoring
+from estbench.schema import TASK_NAMES, Task
+from estbench.scoring import encode, headline_keys, score
 
 EMOTION = Task.EMOTION.labels
 SATISFACTION = Task.SATISFACTION.labels
@@ -18,7 +22,7 @@ TRANSITION = Task.TRANSITION.labels
 
 
 def test_doctests():
-    assert doctest.testmod(est_scoring).failed == 0
+    assert doctest.testmod(estbench.scoring).failed == 0
 
 
 def _random_labels(rng, labels, n, exclude=()):

@@ -13,12 +13,27 @@ from pathlib import Path
 
 import pytest
 
-import simulator
-from est_labels import (CATEGORY_NAMES, EMOTIONS, NO_EMOTION, ROLES, Task, initial_utterance, is_substantive,
-                        normalize_label, polarity)
-from simulator import dialogue, flows, phrases, topics
-from simulator.labels import ANGER, DISAPPOINTMENT, INSULT, WORRY
-from simulator.stats import CorpusStats, availability, calibration, read_sessions
+import estbench.raw
+from estbench import simulator
+from estbench.schema import (
+    CATEGORY_NAMES,
+    EMOTIONS,
+    NO_EMOTION,
+    ROLES,
+    Task,
+    initial_utterance,
+    is_substantive,
+    normalize_label,
+    polarity,
+)
+from estbench.simulator import dialogue, flows, phrases, topics
+from estbench.simulator.labels import ANGER, DISAPPOINTMENT, INSULT, WORRY
+from estbench.simulator.stats import (
+    CorpusStats,
+    availability,
+    calibration,
+    read_sessions,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MID_SIZE = 5_000  # the "mid-size run" for calibration
@@ -110,9 +125,8 @@ def test_every_line_is_raw_v1_with_canonical_user_emotions(tmp_path):
 
 
 def test_the_builder_reads_the_corpus_without_problems(tmp_path):
-    est_dataset = pytest.importorskip("est_dataset")
     simulator.write_corpus(tmp_path, 200, 4, shards=2, progress=False)
-    corpus = est_dataset.read_raw(tmp_path)  # raises RawFormatError listing every problem
+    corpus = estbench.raw.read_raw(tmp_path)  # raises RawFormatError listing every problem
     report = corpus.report
     assert corpus.sessions.num_rows == report.sessions_read == 200 and report.sessions_skipped_no_user_turn == 0
     assert report.transitions_given == report.satisfaction_given == 0  # derived by the builder, as intended
@@ -120,8 +134,6 @@ def test_the_builder_reads_the_corpus_without_problems(tmp_path):
 
 
 def test_simulate_subcommand_writes_the_same_bytes_as_the_api(tmp_path):
-    if not (ROOT / "est_dataset.py").exists():
-        pytest.skip("est_dataset.py not there yet")
     cli = subprocess.run([sys.executable, str(ROOT / "est_dataset.py"), "simulate", "--sessions", "50", "--seed", "3",
                           "--out", str(tmp_path / "cli"), "--no-progress"], capture_output=True, text=True, cwd=ROOT)
     assert cli.returncode == 0, cli.stderr

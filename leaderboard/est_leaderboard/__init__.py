@@ -4,7 +4,7 @@ Modules, one job each:
 - `settings`   every environment variable / path / limit the app reads (the only place that reads them)
 - `gold`       load the hidden test labels of a track and cut them into a fixed public and private half
 - `validation` check an uploaded prediction file and report every problem in one message
-- `scoring`    score validated predictions on both halves with the shared metric core `est_scoring`
+- `scoring`    score validated predictions on both halves with the shared metric core `estbench.scoring`
 - `storage`    SQLite (WAL) store of accepted submissions + archive of the raw files
 - `seeds`      rows that are not user submissions: the paper's Table 4 and the project's baselines
 - `board`      the ranked table shown on the page

@@ -1,6 +1,6 @@
 """The ranked table: user submissions, the project's baselines and the paper's Table 4, one row each.
 
-Score columns are built from est_labels.Task and est_scoring's key names, so the table follows the label schema.
+Score columns are built from estbench.schema.Task and estbench.scoring's key names, so the table follows the label schema.
 Ranking: ALL_A (higher first), then the mean macro-F1 over the scored tasks, then the earlier submission.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from est_labels import Task
-from est_scoring import HEADLINE_METRICS
+from estbench.schema import Task
+from estbench.scoring import HEADLINE_METRICS
 
 from .seeds import KIND_SUBMISSION, SeedRow
 from .storage import Submission
@@ -24,7 +24,7 @@ ALL_A = "ALL_A"
 @dataclass(frozen=True)
 class ScoreColumn:
     header: str
-    key: str  # est_scoring key
+    key: str  # estbench.scoring key
 
 
 SCORE_COLUMNS: tuple[ScoreColumn, ...] = (

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import est_scoring
-from est_labels import TRACK_CONFIGS, TRACKS, Task
+import estbench.scoring
+from estbench.errors import ProblemReport
+from estbench.layout import TRACK_CONFIGS, TRACKS
+from estbench.schema import Task
 
 _HALF_SALT = b"est-leaderboard-public-private-v1:"
 
@@ -32,7 +34,7 @@ def is_public_session(session_id: str) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class Gold:
-    """Test labels of one track. `labels[task]` holds ClassLabel ids (est_labels order), aligned with `ids`."""
+    """Test labels of one track. `labels[task]` holds ClassLabel ids (schema order), aligned with `ids`."""
 
     track: str
     ids: np.ndarray
@@ -58,14 +60,17 @@ class Gold:
         return pd.DataFrame(data)
 
 
-class GoldError(ValueError):
-    """The gold source is missing or malformed."""
+class GoldError(ProblemReport):
+    """The gold source is missing or malformed (one problem, or several listed)."""
+
+    def __init__(self, *problems: str):
+        super().__init__(problems[1:], headline=problems[0] if problems else "invalid gold labels")
 
 
 def _codes(values: pd.Series, task: Task, where: str) -> np.ndarray:
     """ClassLabel ids of a gold column of label names or ids, checked by the shared scoring core's encoder."""
     try:
-        return est_scoring.encode(task, values, what=f"gold in {where}").astype(np.int8)
+        return estbench.scoring.encode(task, values, what=f"gold in {where}").astype(np.int8)
     except ValueError as error:
         hidden = pd.api.types.is_integer_dtype(values.dtype) and (values < 0).any()
         hint = " (a --blind-test build hides test labels: use its est-gold/test.parquet)" if hidden else ""

@@ -8,7 +8,7 @@ matplotlib.use("Agg")  # server side: no display
 import matplotlib.pyplot as plt
 import numpy as np
 
-from est_labels import Task
+from estbench.schema import Task
 
 
 def per_class_f1_figure(detail: dict, tasks: list[str]):

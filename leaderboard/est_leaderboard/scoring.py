@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import est_scoring
+import estbench.scoring
 
 from .gold import Gold
 
 
 @dataclass(frozen=True)
 class HalfScores:
-    """Headline scores of one half (flat est_scoring keys -> float) and its detail (per-class report, confusion)."""
+    """Headline scores of one half (flat estbench.scoring keys -> float) and its detail (per-class report, confusion)."""
 
     scores: dict[str, float]
     detail: dict[str, object]
@@ -22,7 +22,7 @@ class HalfScores:
 def score_half(codes: dict[str, np.ndarray], gold: Gold, mask: np.ndarray) -> HalfScores:
     references = {task: gold.labels[task][mask] for task in codes}
     predictions = {task: values[mask] for task, values in codes.items()}
-    out = est_scoring.score(references, predictions, per_class=True, confusion=True)
+    out = estbench.scoring.score(references, predictions, per_class=True, confusion=True)
     scores = {key: value for key, value in out.items() if isinstance(value, float)}
     detail = {key: value for key, value in out.items() if not isinstance(value, float)}
     return HalfScores(scores=scores, detail=detail)

@@ -1,6 +1,6 @@
 """Rows of the board that are not user submissions.
 
-- The paper's Table 4 (`paper_table4.json`, the one copy of those numbers): marked "reported in paper", shown on
+- The paper's Table 4 (`estbench.paper.table4()`, the one copy of those numbers): marked "reported in paper", shown on
   the balanced track (the paper's protocol), never re-scored — they come from the paper's non-public data.
 - The project's own baselines (`seed_baselines.json`, path set in settings): marked "baseline". Entries are written
   by `python -m est_leaderboard.seeds add-baseline ...` (run from `leaderboard/`), which validates and scores a
@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from est_scoring import headline_keys
+from estbench import paper
+from estbench.io import write_atomically
+from estbench.scoring import headline_keys
 
 from .settings import TRACKS
 
-PAPER_TABLE = Path(__file__).with_name("paper_table4.json")
 KIND_SUBMISSION = "submission"
 KIND_BASELINE = "baseline (this project)"
 KIND_PAPER = "reported in paper"
@@ -44,9 +45,9 @@ def _check_keys(scores: dict, where: str) -> dict[str, float]:
 
 
 def paper_rows() -> list[SeedRow]:
-    table = json.loads(PAPER_TABLE.read_text(encoding="utf-8"))
+    table = paper.table4()
     return [SeedRow(kind=KIND_PAPER, model=row["model"], description=f"EST paper, Table 4; ref. {row['reference']}",
-                    track=table["track"], public_scores=_check_keys(row["scores"], f"{PAPER_TABLE}: {row['model']}"),
+                    track=table["track"], public_scores=_check_keys(row["scores"], f"paper Table 4: {row['model']}"),
                     private_scores={})
             for row in table["rows"]]
 
@@ -70,7 +71,6 @@ def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gol
     """Score a baseline's prediction file and write/replace its entry in the seed file (atomically)."""
     from .gold import load_gold
     from .scoring import score_submission
-    from .storage import write_atomically
     from .validation import check_submission
 
     gold = load_gold(gold_source, track)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from estbench.io import write_atomically
+
 from .board import build_board
 from .gold import Gold, fetch_gold_file, load_gold
 from .scoring import score_submission
@@ -126,7 +128,6 @@ class Leaderboard:
         """A prediction-file template for `track`: every test id, the task columns left blank (no labels)."""
         path = directory / f"est-{track}-template.csv"
         if not path.exists():
-            from .storage import write_atomically
             from .validation import COLUMNS
 
             frame = pd.DataFrame({column: self.gold(track).ids if column == "id" else "" for column in COLUMNS})

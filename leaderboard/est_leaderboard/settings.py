@@ -15,7 +15,7 @@
 | EST_LB_MAX_DESCRIPTION_CHARS| 300                                      |                                    |
 | EST_LB_SEED_BASELINES       | leaderboard/seed_baselines.json          | seed_baselines.json next to app.py |
 | EST_LB_DEV_USER             | dev-user (local dev identity)            | ignored: Hugging Face OAuth        |
-| EST_LB_HOST / EST_LB_PORT   | 127.0.0.1 / 7860                         | 0.0.0.0 / 7860                     |
+| EST_LB_HOST / EST_LB_PORT   | 127.0.0.1 / 7860 (or GRADIO_SERVER_PORT) | 0.0.0.0 / 7860                     |
 | EST_LB_SUBMIT_CONCURRENCY   | 2 submissions scored at the same time    |                                    |
 
 A Space is recognised by the `SPACE_ID` variable that Hugging Face sets; there the identity comes from OAuth.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from est_labels import TRACKS  # noqa: F401  (re-exported for the app's modules)
+from estbench.layout import TRACKS  # noqa: F401  (re-exported for the app's modules)
 
 APP_DIR = Path(__file__).resolve().parent.parent  # leaderboard/ in the repo, the Space root when deployed
 REPO_ROOT = APP_DIR.parent  # only meaningful in the repository checkout
@@ -106,6 +106,6 @@ class Settings:
             on_space=on_space,
             dev_user=env.get("EST_LB_DEV_USER") or "dev-user",
             host=env.get("EST_LB_HOST") or ("0.0.0.0" if on_space else "127.0.0.1"),
-            port=_positive_int(env, "EST_LB_PORT", 7860),
+            port=_positive_int(env, "EST_LB_PORT", _positive_int(env, "GRADIO_SERVER_PORT", 7860)),
             submit_concurrency=_positive_int(env, "EST_LB_SUBMIT_CONCURRENCY", 2),
         )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
+
+from estbench.io import write_atomically
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     submitted_at    TEXT NOT NULL,   -- ISO 8601, UTC
     submitted_day   TEXT NOT NULL,   -- YYYY-MM-DD, UTC: the daily limit counts these
     tasks           TEXT NOT NULL,   -- JSON list of the scored tasks
-    public_scores   TEXT NOT NULL,   -- JSON {est_scoring key: float}
+    public_scores   TEXT NOT NULL,   -- JSON {estbench.scoring key: float}
     private_scores  TEXT NOT NULL,
     public_detail   TEXT NOT NULL,   -- JSON per-class report + confusion matrices
     private_detail  TEXT NOT NULL,
@@ -78,21 +79,6 @@ class Submission:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the complete new one, never a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class SubmissionStore:
@@ -150,7 +136,7 @@ class SubmissionStore:
         now = now or utc_now()
         archive = self.archive_path(sha256, extension)
         if not archive.exists():
-            write_atomically(archive, raw)
+            write_atomically(archive, raw, fsync=True)
         connection = self._connect()
         try:
             connection.execute("BEGIN IMMEDIATE")

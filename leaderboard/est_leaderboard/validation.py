@@ -1,7 +1,7 @@
 """Check an uploaded prediction file before anything is stored, and report ALL its problems in one message.
 
 A prediction file (contract 6) is CSV or JSON Lines with the columns `id`, `emotion`, `transition`,
-`satisfaction` (label names as in est_labels; the documented aliases are accepted too). A task column may be left
+`satisfaction` (label names as in estbench.schema; the documented aliases are accepted too). A task column may be left
 out: that task is then not scored. Rows may come in any order; every id of the track's test split must appear once.
 
 `validate_submission(path, gold)` returns the predictions as a DataFrame (canonical label names, rows in gold
@@ -27,7 +27,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from est_labels import Task, normalize_label
+from estbench.errors import ProblemReport
+from estbench.schema import Task, normalize_label
 
 from .gold import Gold
 
@@ -39,18 +40,13 @@ TASK_COLUMNS: tuple[str, ...] = tuple(t.value for t in Task)
 COLUMNS: tuple[str, ...] = ("id", *TASK_COLUMNS)
 
 
-class SubmissionError(ValueError):
+class SubmissionError(ProblemReport):
     """The uploaded file was rejected. `problems` lists every problem found; str() is the user-facing message."""
 
     def __init__(self, problems: list[str], file_name: str = "the file"):
-        self.problems = list(problems)
-        shown = self.problems[:MAX_PROBLEMS]
-        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
-        lines = [f"{file_name}: {count} found, nothing was stored:"]
-        lines += [f"  - {p}" for p in shown]
-        if len(self.problems) > len(shown):
-            lines.append(f"  - ... and {len(self.problems) - len(shown)} more problems")
-        super().__init__("\n".join(lines))
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(problems, headline=f"{file_name}: {count} found, nothing was stored:", limit=MAX_PROBLEMS,
+                         bullet="- ")
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@
 """EST metric: accuracy and macro precision/recall/F1 for emotion, emotion-state transition and satisfaction."""
 
 import datasets
-
 import evaluate
 
-# Relative imports at column 0: evaluate copies exactly these sibling files into its modules cache.
-from .est_labels import TASK_NAMES
-from .est_scoring import encode, score
-
+# The estbench library (installed with the project; vendored into the Space folder by metrics/deploy.py).
+from estbench.paper import CITATION
+from estbench.schema import TASK_NAMES
+from estbench.scoring import encode, score
 
 _DESCRIPTION = """
 EST scores customer-service dialogue understanding on three utterance-level tasks: the user's emotion (7 classes),
@@ -104,16 +103,6 @@ Examples:
 """
 
 
-_CITATION = """
-@misc{bian2025est,
-    title={A Benchmark for Joint Dialogue Satisfaction, Emotion Recognition, and Emotion State Transition Prediction},
-    author={Bian, Jing and Su, Haoxiang and Jiang, Liting and Wu, Di and Fang, Ruiyu and Huang, Xiaomeng and
-            Li, Yanbing and Song, Shuangyong and Huang, Hao},
-    year={2025},
-}
-"""
-
-
 def _label_features(kind: str, joint: bool):
     value = datasets.Value(kind)
     return {task: value for task in TASK_NAMES} if joint else value
@@ -135,6 +124,8 @@ def _columns(rows, what: str) -> dict:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class EstMetric(evaluate.Metric):
     def _info(self):
+        if self.config_name == "default":  # evaluate.load(path) without a config: the joint config, as in the card
+            self.config_name = "joint"
         if self.config_name not in (*TASK_NAMES, "joint"):
             raise ValueError(
                 f"unknown EST metric configuration {self.config_name!r}: choose one of "
@@ -151,7 +142,7 @@ class EstMetric(evaluate.Metric):
         ]
         info = evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=features,
             codebase_urls=["https://github.com/EST-DATASET/EST-DATASET"],

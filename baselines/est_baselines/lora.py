@@ -1,0 +1,182 @@
+r"""LoRA fine-tuning of a causal LM for EST as generative classification (the paper's section 4.1, Fig. 2).
+
+One model learns the three tasks: the prompt states every task's candidate labels, the dialogue context and the
+user's utterance (baselines/prompts.py); the completion is the label line(s). Training uses TRL's `SFTTrainer` on a
+prompt-completion dataset, so the loss is computed on the answer tokens only (`completion_only_loss`).
+
+Paper settings (LoRA rank 4, learning rate 1e-5, LoRA dropout 0.1, per-device batch 1, gradient accumulation 4,
+logging every 5 steps, a checkpoint every 100 steps) are in baselines/configs/paper.yaml:
+
+    python baselines/lora_finetune.py --config baselines/configs/paper.yaml \
+        --model_name_or_path meta-llama/Meta-Llama-3-8B --est_dir est --track balanced \
+        --output_dir baselines/outputs/llama3-8b-lora
+
+Any value of the YAML can be overridden on the command line (`--learning_rate 2e-4`, `--prompt_mode per-task`,
+`--prompt_language en`, ...); `--help` lists every argument. Resume an interrupted run with
+`--resume_from_checkpoint true` (latest checkpoint in --output_dir) or `--resume_from_checkpoint DIR`.
+Several GPUs (the paper used two RTX 3090):
+
+    accelerate launch --num_processes 2 baselines/lora_finetune.py --config baselines/configs/paper.yaml ...
+
+Precision: bf16 when the GPU supports it, else fp16 on GPU, else fp32 (CPU); `--bf16`/`--fp16` override.
+The adapter, the tokenizer and `est_prompt.json` (the prompt settings, read back by predict.py) are saved in
+--output_dir.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from datasets import Dataset
+
+from estbench.layout import TRACKS
+
+from .data import load_track
+from .prompts import LANGUAGES, MODES, build_completion, build_prompt, tasks_of
+
+PROMPT_SETTINGS_FILE = "est_prompt.json"
+
+
+@dataclass
+class EstArguments:
+    """Which EST data to train on and how to turn it into prompts."""
+
+    est_dir: str = field(default="est", metadata={"help": "Folder of the built dataset (python est_dataset.py build)."})
+    track: str = field(
+        default="balanced",
+        metadata={"help": "balanced: train on joint-balanced (the paper's setup); full: train on joint.",
+                  "choices": list(TRACKS)},
+    )
+    prompt_mode: str = field(
+        default="joint",
+        metadata={"help": "joint: one prompt -> all three labels; per-task: one prompt per task.",
+                  "choices": list(MODES)},
+    )
+    prompt_language: str = field(
+        default="zh", metadata={"help": "Language of the prompt template.", "choices": list(LANGUAGES)}
+    )
+    max_context_chars: int = field(
+        default=600,
+        metadata={"help": "Keep at most this many characters of the most recent dialogue context in a prompt."},
+    )
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "Train on a random subset of this many utterances (quick runs)."}
+    )
+    max_eval_samples: int | None = field(
+        default=500, metadata={"help": "Validation utterances used when --eval_strategy is not 'no'."}
+    )
+
+
+def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600):
+    """A TRL prompt-completion dataset: one row per utterance (joint) or per utterance and task (per-task)."""
+    prompts, completions = [], []
+    for row in frame.itertuples(index=False):
+        labels = {task: getattr(row, task) for task in ("emotion", "transition", "satisfaction")}
+        for tasks in tasks_of(mode):
+            prompts.append(build_prompt(row.context, row.text, tasks, language, max_context_chars))
+            completions.append(build_completion(labels, tasks, language))
+    return Dataset.from_dict({"prompt": prompts, "completion": completions})
+
+
+def _subset(frame, size: int | None, seed: int):
+    return frame if size is None or size >= len(frame) else frame.sample(n=size, random_state=seed)
+
+
+def load_model_and_tokenizer(model_args):
+    """Base model + tokenizer, with a pad token set (Llama-style tokenizers ship without one)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = model_args.dtype if model_args.dtype in (None, "auto") else getattr(torch, model_args.dtype)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_args.model_name_or_path, revision=model_args.model_revision, dtype=dtype,
+        attn_implementation=model_args.attn_implementation,
+    )
+    return model, tokenizer
+
+
+def build_trainer(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None):
+    """The SFTTrainer of a run (model/tokenizer objects may be passed in, e.g. by tests; else they are loaded)."""
+    from trl import SFTTrainer, get_peft_config
+
+    if model is None or tokenizer is None:
+        model, tokenizer = load_model_and_tokenizer(model_args)
+    train_frame = _subset(load_track(est_args.est_dir, est_args.track, "train"), est_args.max_train_samples,
+                          training_args.seed)
+    prompt_kwargs = dict(mode=est_args.prompt_mode, language=est_args.prompt_language,
+                         max_context_chars=est_args.max_context_chars)
+    eval_dataset = None
+    if training_args.eval_strategy != "no":
+        eval_frame = _subset(load_track(est_args.est_dir, est_args.track, "validation"), est_args.max_eval_samples,
+                             training_args.seed)
+        eval_dataset = prompt_completion_dataset(eval_frame, **prompt_kwargs)
+    if training_args.completion_only_loss is False:
+        raise ValueError("EST trains on the answer tokens only: completion_only_loss must not be False")
+    return SFTTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=prompt_completion_dataset(train_frame, **prompt_kwargs),
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        peft_config=get_peft_config(model_args),
+    )
+
+
+def save_prompt_settings(est_args: EstArguments, output_dir: str | Path) -> None:
+    keys = ("prompt_mode", "prompt_language", "max_context_chars")
+    settings = {key: value for key, value in asdict(est_args).items() if key in keys}
+    path = Path(output_dir) / PROMPT_SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+
+
+def train(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None) -> Path:
+    """Fine-tune, save the adapter (or full model without --use_peft) + tokenizer + prompt settings; return the dir."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    resume = training_args.resume_from_checkpoint
+    if isinstance(resume, str) and resume.lower() in ("true", "latest"):
+        resume = get_last_checkpoint(training_args.output_dir)
+        if resume is None:
+            print(f"no checkpoint in {training_args.output_dir}; starting from scratch", file=sys.stderr)
+    trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model(training_args.output_dir)
+    if trainer.accelerator.is_main_process:
+        save_prompt_settings(est_args, training_args.output_dir)
+    return Path(training_args.output_dir)
+
+
+def make_parser():
+    import torch
+    from trl import ModelConfig, SFTConfig, TrlParser
+
+    parser = TrlParser((EstArguments, SFTConfig, ModelConfig))
+    # SFTConfig turns bf16 on by default, which fails without a bf16 GPU: pick the precision the machine has. A YAML
+    # value or a command-line flag still wins (TrlParser applies both on top of these defaults).
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    parser.set_defaults(bf16=bf16, fp16=cuda and not bf16, use_cpu=not cuda)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> Path:
+    est_args, training_args, model_args = make_parser().parse_args_and_config(argv)
+    if not model_args.model_name_or_path:
+        raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
+    try:
+        output_dir = train(est_args, training_args, model_args)
+    except FileNotFoundError as error:  # e.g. no built dataset: one clear line, no traceback
+        raise SystemExit(f"error: {error}") from error
+    print(f"saved to {output_dir}")
+    return output_dir
+
+
+if __name__ == "__main__":
+    main()

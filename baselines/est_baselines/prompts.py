@@ -1,0 +1,123 @@
+"""Prompt templates for generative classification (the paper's Fig. 2): state each task's candidate labels, give the
+dialogue context and the user's utterance, and ask for the label(s).
+
+Two modes share one answer format, a line per task, `<task name><separator><label>`:
+
+- joint: one prompt asks for all three tasks; the answer is the three lines (paper: one model, three outputs);
+- per-task: one prompt per task; the answer is that task's line.
+
+The prompt always ends with the answer header and a newline, and the label lines are the completion the model is
+trained on (loss on those tokens only). Labels are written with their canonical `estbench.schema` names in both languages,
+so a scored label is exactly a leaderboard label. The `zh` template is the default (the data is Chinese); `en` is
+provided for English-centric models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from estbench.schema import TASKS, Task
+
+MODES = ("joint", "per-task")
+LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    instruction: str  # formatted with {tasks}: the task names joined
+    task_names: Mapping[Task, str]
+    candidates: str  # formatted with {task} and {labels}
+    context_header: str
+    empty_context: str
+    utterance_header: str
+    answer_header: str
+    separator: str  # between a task name and its label in the answer
+    list_joiner: str
+
+
+TEMPLATES: dict[str, PromptTemplate] = {
+    "zh": PromptTemplate(
+        instruction="你是电信客服对话分析助手。请根据对话上下文，判断用户当前语句的{tasks}，每项只能从候选类别中选择一个。",
+        task_names={Task.EMOTION: "情绪", Task.TRANSITION: "情绪状态转移", Task.SATISFACTION: "满意度"},
+        candidates="{task}的候选类别：{labels}",
+        context_header="对话上下文：",
+        empty_context="（无）",
+        utterance_header="用户当前语句：",
+        answer_header="答案：",
+        separator="：",
+        list_joiner="、",
+    ),
+    "en": PromptTemplate(
+        instruction=(
+            "You analyse Chinese telecom customer-service dialogues. Given the dialogue context, classify the "
+            "user's current utterance for {tasks}. For each, answer with exactly one of the candidate labels."
+        ),
+        task_names={Task.EMOTION: "emotion", Task.TRANSITION: "emotion transition", Task.SATISFACTION: "satisfaction"},
+        candidates="Candidate labels for {task}: {labels}",
+        context_header="Dialogue context:",
+        empty_context="(none)",
+        utterance_header="User's current utterance:",
+        answer_header="Answer:",
+        separator=": ",
+        list_joiner=", ",
+    ),
+}
+
+
+def tasks_of(mode: str) -> tuple[tuple[Task, ...], ...]:
+    """The task groups one example is asked about: one group of three (joint) or three groups of one (per-task)."""
+    if mode == "joint":
+        return (TASKS,)
+    if mode == "per-task":
+        return tuple((task,) for task in TASKS)
+    raise ValueError(f"unknown prompt mode {mode!r} (expected one of: {', '.join(MODES)})")
+
+
+def template(language: str) -> PromptTemplate:
+    if language not in TEMPLATES:
+        raise ValueError(f"unknown prompt language {language!r} (expected one of: {', '.join(LANGUAGES)})")
+    return TEMPLATES[language]
+
+
+def truncate_context(context: str, max_chars: int | None) -> str:
+    """Keep the most recent dialogue lines that fit in `max_chars` characters (the newest line is cut if it alone is
+    too long). Bounding the context keeps the answer inside the model's `max_length` (truncation would otherwise cut
+    the answer, which sits at the end)."""
+    if max_chars is None or len(context) <= max_chars:
+        return context
+    kept: list[str] = []
+    used = 0
+    for line in reversed(context.split("\n")):
+        if used + len(line) + (1 if kept else 0) > max_chars:
+            if not kept:
+                kept.append(line[-max_chars:])
+            break
+        kept.append(line)
+        used += len(line) + (1 if len(kept) > 1 else 0)
+    return "\n".join(reversed(kept))
+
+
+def build_prompt(
+    context: str, text: str, tasks: Sequence[Task], language: str = "zh", max_context_chars: int | None = 600
+) -> str:
+    """The prompt for one utterance and a group of tasks; it ends right where the first answer line starts."""
+    t = template(language)
+    names = t.list_joiner.join(t.task_names[task] for task in tasks)
+    lines = [t.instruction.format(tasks=names)]
+    lines += [t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(task.labels)) for task in tasks]
+    context = truncate_context(context or "", max_context_chars)
+    lines += [t.context_header, context if context.strip() else t.empty_context]
+    lines += [t.utterance_header, text, t.answer_header, ""]
+    return "\n".join(lines)
+
+
+def field_prefix(task: Task, language: str = "zh") -> str:
+    """What precedes a task's label in the answer, e.g. '情绪：'."""
+    t = template(language)
+    return f"{t.task_names[task]}{t.separator}"
+
+
+def build_completion(labels: Mapping[str, str], tasks: Sequence[Task], language: str = "zh") -> str:
+    """The answer lines for `tasks`, from labels keyed by task name (the trainer appends end-of-sequence)."""
+    return "\n".join(field_prefix(task, language) + labels[task.value] for task in tasks)

@@ -1,0 +1,161 @@
+r"""From a built EST dataset to a scored, leaderboard-ready prediction file, in one command.
+
+    python baselines/run.py majority --track balanced --output predictions/majority-balanced.csv
+    python baselines/run.py tfidf    --track full     --output predictions/tfidf-full.csv --est-dir est
+    python baselines/run.py lora     --track balanced --output predictions/lora-balanced.csv \
+        --model meta-llama/Meta-Llama-3-8B [--config baselines/configs/paper.yaml] [-- --max_steps 1000 ...]
+
+Each command trains on the track's train split (`joint-balanced` for balanced, `joint` for full), predicts the
+chosen split (default: test), writes the prediction file (CSV or JSONL: id, emotion, transition, satisfaction) and
+prints the metric table computed by `estbench.scoring.score` (gold from the split, or from `est-gold/` next to the data
+when the test split was built blind). `--results FILE` also writes the scores as JSON.
+
+For `lora`, arguments after `--` go to baselines/lora_finetune.py (they override the YAML recipe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import estbench.scoring
+from estbench.layout import TRACKS
+from estbench.schema import TASKS
+
+from .classical import BASELINES
+from .data import (
+    check_prediction_path,
+    load_references,
+    load_track,
+    predictions_frame,
+    write_json,
+    write_predictions,
+)
+
+DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "configs" / "paper.yaml"
+
+
+def metric_table(scores: dict) -> str:
+    """The scores as a Markdown table in the layout of the paper's Table 4 (ALL_A, then A/P/R/F1 per task)."""
+    header = ["ALL_A"] + [f"{task.value[:3].title()} {m}" for task in TASKS for m in ("A", "P", "R", "F1")] + ["EM"]
+    values = [scores.get("all_accuracy")]
+    for task in TASKS:
+        values += [scores.get(f"{task.value}_{m}") for m in ("accuracy", "macro_precision", "macro_recall", "macro_f1")]
+    values.append(scores.get("exact_match"))
+    cells = ["-" if v is None else f"{v:.4f}" for v in values]
+    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header), "| " + " | ".join(cells) + " |"])
+
+
+def run_classical(name: str, est_dir: str, track: str, split: str):
+    train = load_track(est_dir, track, "train")
+    frame = load_track(est_dir, track, split)
+    started = time.perf_counter()
+    model = BASELINES[name]().fit(train)
+    predictions = model.predict(frame)
+    print(f"{name}: trained on {len(train)} and predicted {len(frame)} utterances in "
+          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return frame, predictions_frame(frame["id"].tolist(), predictions)
+
+
+def run_lora(args, extra: list[str]):
+    from . import lora as lora_finetune
+    from .prediction import load_for_prediction, predict_frame
+
+    output_dir = args.output_dir or f"baselines/outputs/lora-{Path(args.model).name}-{args.track}"
+    argv = ["--config", str(args.config), "--model_name_or_path", args.model, "--est_dir", args.est_dir,
+            "--track", args.track, "--output_dir", output_dir, *extra]
+    adapter = lora_finetune.main(argv)
+    model, tokenizer, settings = load_for_prediction(adapter)
+    frame = load_track(args.est_dir, args.track, args.split)
+    table = predict_frame(model, tokenizer, frame, batch_size=args.batch_size, method=args.method,
+                          mode=settings.get("prompt_mode", "joint"), language=settings.get("prompt_language", "zh"),
+                          max_context_chars=settings.get("max_context_chars", 600))
+    return frame, table
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("baseline", choices=["majority", "tfidf", "lora"], help="which baseline to run")
+    parser.add_argument("--track", choices=TRACKS, required=True, help="leaderboard track")
+    parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
+    parser.add_argument("--est-dir", default="est", help="built dataset folder (default: ./est)")
+    parser.add_argument("--split", choices=["validation", "test"], default="test", help="split to predict and score")
+    parser.add_argument("--gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
+    parser.add_argument("--results", help="also write the scores (estbench.scoring.score output) to this JSON file")
+    lora = parser.add_argument_group("lora")
+    lora.add_argument("--model", help="base causal LM (Hub id or local folder); required for lora")
+    lora.add_argument("--config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
+    lora.add_argument("--output-dir", help="where the adapter goes (default: baselines/outputs/lora-<model>-<track>)")
+    lora.add_argument("--batch-size", type=int, default=16, help="prediction batch size (default: 16)")
+    lora.add_argument("--method", choices=["constrained", "score"], default="constrained",
+                      help="how predict.py chooses labels: constrained decoding (default) or exact scoring")
+    if argv[:1] == ["lora"] and {"-h", "--help"} & set(argv + extra):
+        from .lora import make_parser
+
+        print(parser.format_help() + "\nLoRA training options (give them after --; they override the recipe YAML):\n")
+        print(make_parser().format_help())
+        parser.exit()
+    args = parser.parse_args(argv)
+    # every argument is checked before any work (a run can train for hours before it writes the file)
+    if args.baseline == "lora" and not args.model:
+        parser.error("lora needs --model")
+    if extra and args.baseline != "lora":
+        parser.error("arguments after -- are only for lora")
+    for problem in _argument_problems(args):
+        parser.error(problem)
+    return args, extra
+
+
+def _argument_problems(args) -> list[str]:
+    problems = []
+    try:
+        check_prediction_path(args.output)
+    except ValueError as error:
+        problems.append(f"--output {error}")
+    if not Path(args.est_dir).is_dir():
+        problems.append(f"--est-dir {args.est_dir}: no such folder (build it with `python est_dataset.py build`)")
+    if args.results and Path(args.results).suffix.lower() != ".json":
+        problems.append(f"--results {args.results}: the scores file must end in .json")
+    if args.baseline == "lora" and not Path(args.config).is_file():
+        problems.append(f"--config {args.config}: no such recipe file")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args, extra = parse_args(argv)
+    try:
+        return _run(args, extra)
+    except (FileNotFoundError, ValueError) as error:  # bad input: one clear line, no traceback
+        raise SystemExit(f"error: {error}") from error
+
+
+def _run(args, extra: list[str]) -> dict:
+    if args.baseline == "lora":
+        frame, table = run_lora(args, extra)
+    else:
+        frame, table = run_classical(args.baseline, args.est_dir, args.track, args.split)
+    path = write_predictions(table, args.output)
+    print(f"wrote {len(table)} predictions to {path}", file=sys.stderr)
+    references = load_references(args.est_dir, args.track, args.split, frame, gold=args.gold)
+    scores = estbench.scoring.score(
+        {task.value: references[task.value].tolist() for task in TASKS},
+        {task.value: table[task.value].tolist() for task in TASKS},
+    )
+    print(f"\n{args.baseline} on the {args.track} track, {args.split} split ({len(table)} utterances):\n")
+    print(metric_table(scores))
+    if args.results:
+        record = {"baseline": args.baseline, "track": args.track, "split": args.split, "est_dir": args.est_dir,
+                  "utterances": len(table), "scores": scores}
+        write_json(record, args.results)
+    return scores
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""A tiny randomly-initialised Llama-style model and a character-level tokenizer, built locally (no download).
+
+Used by the tests and bench/bench_baselines.py to exercise the LoRA/predict code paths on CPU in seconds, and handy
+for a smoke run of `run.py lora` (`python -m est_baselines.tiny OUT_DIR --from-est est`). It learns nothing useful.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Iterable
+
+from tokenizers import Tokenizer, decoders, models
+from tokenizers.processors import TemplateProcessing
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from estbench.schema import TASKS
+
+from .prompts import TEMPLATES
+
+SPECIAL_TOKENS = {"pad_token": "<pad>", "unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>"}
+
+
+def char_tokenizer(texts: Iterable[str]) -> PreTrainedTokenizerFast:
+    """One token per character seen in `texts`, the prompt templates and the labels (so answers always encode).
+
+    BOS is prepended to every encoded text, as Llama tokenizers do; padding is on the left for batched inference.
+    """
+    chars = set("".join(label for task in TASKS for label in task.labels)) | {"\n", " "}  # prompts join lines
+    for language in TEMPLATES.values():
+        chars.update("".join(str(value) for value in vars(language).values()))
+        chars.update("".join(language.task_names.values()))
+    for text in texts:
+        chars.update(text)
+    vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS.values())}
+    for char in sorted(chars):
+        vocab.setdefault(char, len(vocab))
+    # BPE without merges = one token per character, with no pre-tokenizer pass (a per-character regex split would be
+    # ~3x slower and make tokenisation, not the model, dominate the benchmarks).
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token=SPECIAL_TOKENS["unk_token"]))
+    backend.decoder = decoders.Fuse()
+    bos = SPECIAL_TOKENS["bos_token"]
+    backend.post_processor = TemplateProcessing(
+        single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, vocab[bos])]
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=backend, padding_side="left", **SPECIAL_TOKENS)
+
+
+def tiny_llama(tokenizer: PreTrainedTokenizerFast, *, hidden_size: int = 64, layers: int = 2, seed: int = 0,
+               max_positions: int = 2048) -> LlamaForCausalLM:
+    """A randomly initialised Llama with the given tokenizer's vocabulary (about 0.1-0.5 M parameters)."""
+    import torch
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=max_positions,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=True,
+    )
+    return LlamaForCausalLM(config)
+
+
+def save_tiny_model(out_dir: str | Path, texts: Iterable[str], **kwargs) -> Path:
+    """Build and save a tiny model + tokenizer that `from_pretrained(out_dir)` loads offline."""
+    tokenizer = char_tokenizer(texts)
+    model = tiny_llama(tokenizer, **kwargs)
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", help="where to save the model and tokenizer")
+    parser.add_argument("--from-est", default="est", help="built dataset whose texts give the character vocabulary")
+    args = parser.parse_args(argv)
+    from .data import load_split
+
+    frame = load_split(args.from_est, "joint", "train")
+    print(save_tiny_model(args.out_dir, list(frame["context"]) + list(frame["text"])))
+
+
+if __name__ == "__main__":
+    main()

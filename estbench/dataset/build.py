@@ -1,0 +1,137 @@
+"""Writing a build: every config as Parquet shards plus the rendered card, staged beside the output folder and
+swapped in only when everything succeeded (an existing build is never half-replaced).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..io import staged_folder, write_atomically
+from ..layout import (
+    CONFIG_NAMES,
+    DEFAULT_CONTEXT_TURNS,
+    GOLD_FILE_NAME,
+    RAW_FORMAT_VERSION,
+    SPLITS,
+    features_for,
+    gold_dir_for,
+)
+from ..raw import BuildReport, read_raw
+from .card import card_yaml, corpus_statistics, render_card
+from .default_corpus import default_corpus_dir, default_source_description
+from .tables import EstTables
+
+SHARD_ROWS = 500_000  # rows per Parquet shard
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse to replace a folder that is not an earlier EST build (e.g. `--out .`)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a directory")
+    foreign = [p.name for p in out.iterdir() if p.name not in {*CONFIG_NAMES, "README.md", ".gitattributes"}]
+    if foreign:
+        raise FileExistsError(
+            f"refusing to replace {out}: it holds files an EST build does not write ({', '.join(sorted(foreign)[:5])})"
+        )
+
+
+def _write_parquet(table: pa.Table, features: datasets.Features, folder: Path, split: str) -> list[Path]:
+    """`<split>-NNNNN-of-NNNNN.parquet` shards with the `datasets` features in the schema metadata."""
+    metadata = {b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
+    table = table.replace_schema_metadata(metadata)
+    n_shards = max(1, math.ceil(table.num_rows / SHARD_ROWS))
+    paths = []
+    for shard in range(n_shards):
+        path = folder / f"{split}-{shard:05d}-of-{n_shards:05d}.parquet"
+        part = table.slice(shard * SHARD_ROWS, SHARD_ROWS)
+        pq.write_table(
+            part, path, compression="zstd", row_group_size=100_000, use_dictionary=["session_id", "category"]
+        )
+        paths.append(path)
+    return paths
+
+
+@dataclasses.dataclass
+class BuildSummary:
+    out: Path
+    rows: dict[str, dict[str, int]]  # config -> split -> rows
+    report: BuildReport
+    bytes_on_disk: int
+    gold: Path | None
+    statistics: dict
+
+
+def build(
+    data_dir: str | os.PathLike | None = None,
+    out: str | os.PathLike = "est",
+    *,
+    card_template: str | os.PathLike,
+    context_turns: int = DEFAULT_CONTEXT_TURNS,
+    blind_test: bool = False,
+    gold_out: str | os.PathLike | None = None,
+    keep_given_satisfaction: bool = False,
+    license: str = "apache-2.0",
+    workers: int | None = None,
+    progress: bool = True,
+) -> BuildSummary:
+    """Build the Hub-ready folder `out` (all configs + README.md rendered from `card_template`); nothing in `out`
+    changes unless it succeeds.
+
+    With `blind_test`, test labels are -1 and the gold goes to `gold_out` (default: `<out>-gold/test.parquet`).
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out).absolute()
+    _check_replaceable(out)
+    gold_dir = Path(gold_out).absolute() if gold_out else gold_dir_for(out)
+    if blind_test and (gold_dir == out or out in gold_dir.parents):
+        raise FileExistsError(f"the gold labels must stay outside the public folder: {gold_dir} is inside {out}")
+    if data_dir is None:
+        data_dir, source = default_corpus_dir(progress=progress), default_source_description()
+    else:
+        source = f"raw data (format v{RAW_FORMAT_VERSION}) from a user-supplied directory `{Path(data_dir).name}`"
+    corpus = read_raw(data_dir, keep_given_satisfaction=keep_given_satisfaction, workers=workers, progress=progress)
+    tables = EstTables(corpus, context_turns=context_turns, blind_test=blind_test)
+
+    gold_path = gold_dir / GOLD_FILE_NAME if blind_test else None
+    with staged_folder(out) as staged:
+        rows: dict[str, dict[str, int]] = {c: {} for c in CONFIG_NAMES}
+        num_bytes: dict[str, dict[str, int]] = {c: {} for c in CONFIG_NAMES}
+        disk: dict[str, int] = {c: 0 for c in CONFIG_NAMES}
+        jobs = [(c, s) for c in CONFIG_NAMES for s in SPLITS]
+        for config, split in tqdm(jobs, desc="Writing Parquet", unit="split", disable=not progress):
+            table = tables.table(config, split)
+            (staged / config).mkdir(exist_ok=True)
+            paths = _write_parquet(table, features_for(config), staged / config, split)
+            rows[config][split], num_bytes[config][split] = table.num_rows, table.nbytes
+            disk[config] += sum(p.stat().st_size for p in paths)
+            del table
+        stats = corpus_statistics(tables)
+        card = render_card(
+            stats,
+            rows,
+            corpus.report,
+            source=source,
+            context_turns=context_turns,
+            blind_test=blind_test,
+            yaml_header=card_yaml(rows, num_bytes, disk, license),
+            template=Path(card_template),
+        )
+        (staged / "README.md").write_text(card, encoding="utf-8")
+        gold = None
+        if blind_test:
+            gold = pa.BufferOutputStream()
+            pq.write_table(tables.gold(), gold, compression="zstd")
+    if gold is not None:  # after the public folder is in place: a failed build never leaves a lone gold file
+        write_atomically(gold_path, gold.getvalue().to_pybytes())
+    return BuildSummary(out, rows, corpus.report, sum(disk.values()), gold_path, stats)

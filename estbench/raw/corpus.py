@@ -1,0 +1,115 @@
+"""A validated raw corpus as two Arrow tables, and the column assembly both raw-file parsers share.
+
+`file_columns` derives the labels a raw file leaves out (satisfaction from the emotion; the transition of every user
+utterance after the session's anchor) in one vectorised step, so the fast and the line-by-line parser cannot differ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyarrow as pa
+
+from .. import schema
+from ..layout import LABEL_ID
+from ..schema import EMOTIONS, Task
+
+
+@dataclasses.dataclass
+class BuildReport:
+    files: int = 0
+    sessions_read: int = 0
+    sessions_skipped_no_user_turn: int = 0
+    skipped_session_ids: list[str] = dataclasses.field(default_factory=list)  # the first few, for the summary
+    satisfaction_disagreements_kept: int = 0
+    transitions_given: int = 0
+    transitions_derived: int = 0
+    satisfaction_given: int = 0
+    satisfaction_derived: int = 0
+
+    def merge(self, other: "BuildReport") -> None:
+        for field in dataclasses.fields(self):
+            if field.name == "skipped_session_ids":
+                self.skipped_session_ids.extend(other.skipped_session_ids[: 10 - len(self.skipped_session_ids)])
+            else:
+                setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+@dataclasses.dataclass
+class Corpus:
+    """A validated corpus. `turns` holds every turn of every kept session in order (session, turn)."""
+
+    sessions: pa.Table  # session_id, category, n_turns (Table 2 turns, schema.count_turns)
+    turns: pa.Table  # session (int32 row in `sessions`), turn, is_user, text, emotion, transition, satisfaction
+    report: BuildReport
+
+
+class Labeler:
+    """Label name/alias -> id, memoised (`normalize_label` is the authority; most values repeat)."""
+
+    def __init__(self, task: Task):
+        self.task, self.cache = task, {}
+
+    def __call__(self, value: object) -> int:
+        try:
+            return self.cache[value]
+        except (KeyError, TypeError):
+            label_id = LABEL_ID[self.task.value][schema.normalize_label(self.task, value)]
+            if isinstance(value, str):
+                self.cache[value] = label_id
+            return label_id
+
+
+def _transition_table() -> np.ndarray:
+    """[initial emotion, current emotion] -> transition id, taken from `schema.derive_transitions` itself."""
+    table = np.empty((len(EMOTIONS), len(EMOTIONS)), dtype=np.int8)
+    for i, initial in enumerate(EMOTIONS):
+        for j, current in enumerate(EMOTIONS):  # "x" is substantive, so the first utterance sets the polarity
+            table[i, j] = LABEL_ID["transition"][schema.derive_transitions([("x", initial), ("x", current)])[1]]
+    return table
+
+
+TRANSITION_AFTER = _transition_table()
+SATISFACTION_OF = np.array([LABEL_ID["satisfaction"][schema.satisfaction_of(e)] for e in EMOTIONS], np.int8)
+
+
+def _array(values, type: pa.DataType) -> pa.Array:
+    return values.cast(type) if isinstance(values, pa.Array) else pa.array(values, type)
+
+
+def file_columns(sessions: dict[str, list], *, session_of_turn, turn_index, user, text, emotion, transition,
+                  satisfaction, report: BuildReport) -> dict[str, pa.Table]:
+    """Derive the absent labels (vectorised) and assemble a file's tables: satisfaction from the emotion; the
+    transition of every user utterance after the session's initial one (`sessions["initial"]`, a turn row)."""
+    initial = np.array(sessions["initial"], dtype=np.int64)[session_of_turn]
+    derive = user & (transition < 0) & (initial >= 0) & (np.arange(len(user)) > initial)
+    report.transitions_given = int((user & (transition >= 0)).sum())
+    report.transitions_derived = int(derive.sum())
+    transition[derive] = TRANSITION_AFTER[emotion[initial[derive]], emotion[derive]]
+    absent = user & (satisfaction < 0)
+    report.satisfaction_given = int((user & (satisfaction >= 0)).sum())
+    report.satisfaction_derived = int(absent.sum())
+    satisfaction[absent] = SATISFACTION_OF[emotion[absent]]
+    return {
+        "sessions": pa.table(
+            {
+                "session_id": _array(sessions["session_id"], pa.string()),
+                "category": _array(sessions["category"], pa.string()),
+                "n_turns": _array(sessions["n_turns"], pa.int32()),
+                "line": _array(sessions["line"], pa.int32()),
+            }
+        ),
+        "turns": pa.table(
+            {
+                "session": pa.array(session_of_turn, pa.int32()),
+                "turn": turn_index,
+                "is_user": pa.array(user),
+                "text": text,
+                "emotion": pa.array(emotion),
+                "transition": pa.array(transition),
+                "satisfaction": pa.array(satisfaction),
+            }
+        ),
+    }
+

@@ -1,1 +1,0 @@
-../../est_scoring.py
