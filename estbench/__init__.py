@@ -8,6 +8,7 @@ Layers, each importing only from the ones above it:
             `io` (atomic file and folder writes)
 - `scoring` the metric core every part scores with (numpy/pyarrow)
 - `raw`     raw format v1 and its validating reader
+- `results` one schema for stored scores (baseline result files, the leaderboard's seed rows)
 - `simulator` the simulated corpus that is the embedded default
 - `dataset` corpus -> config tables, card and Hub-ready Parquet folder
 - `spaces`  the one assembler of the metric and leaderboard Spaces

@@ -18,6 +18,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # What a Space needs of estbench; the rest (raw reader, simulator, dataset builder, testing helpers) stays out.
 VENDORED: tuple[str, ...] = (
     "__init__.py", "schema.py", "paper.py", "paper_table4.json", "layout.py", "errors.py", "io.py", "scoring.py",
+    "results.py",
 )
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "data", ".*")
 

@@ -17,6 +17,7 @@ LAYERS = (
     {"schema", "errors", "io"},
     {"paper", "layout"},
     {"scoring", "raw", "simulator"},
+    {"results"},
     {"dataset"},
     {"spaces", "testing"},
 )

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import estbench.scoring
+from estbench.results import read_records
 from est_leaderboard.board import ALL_A, COLUMNS, SCORE_HEADERS, build_board
 from est_leaderboard.gold import load_gold
 from est_leaderboard.scoring import score_submission
@@ -216,12 +217,16 @@ def test_paper_rows_and_baseline_seeds(gold_file, gold_frame, tmp_path):
     settings = make_settings(tmp_path, gold_file)
     path = write_predictions(tmp_path / "base.csv", gold_frame[gold_frame["balanced"]], 0.3, seed=4)
     entry = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "a baseline")
-    add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "re-run")  # replaces
+    again = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "re-run")  # replaces
     assert len(json.loads(settings.seed_baselines.read_text())) == 1
     table = Leaderboard(settings).board("balanced")
     assert set(table["Type"]) == {KIND_PAPER, KIND_BASELINE}
     row = table[table["Type"] == KIND_BASELINE].iloc[0]
-    assert row[ALL_A] == pytest.approx(entry["public_scores"]["all_accuracy"], abs=1e-4)
+    assert row[ALL_A] == pytest.approx(entry.public_scores["all_accuracy"], abs=1e-4)
+    # the whole split's scores are kept beside the halves, in the schema baselines/run.py --results writes too
+    assert read_records(settings.seed_baselines) == [again] and entry.utterances == int(gold_frame["balanced"].sum())
+    assert min(entry.public_scores["all_accuracy"], entry.private_scores["all_accuracy"]) <= entry.scores[
+        "all_accuracy"] <= max(entry.public_scores["all_accuracy"], entry.private_scores["all_accuracy"])
     ranked = table[ALL_A].fillna(-1).tolist()
     assert ranked == sorted(ranked, reverse=True)
 

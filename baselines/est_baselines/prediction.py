@@ -37,7 +37,12 @@ from tqdm.auto import tqdm
 
 from estbench.layout import TRACKS
 
-from .data import check_prediction_path, load_track, predictions_frame, write_predictions
+from .data import (
+    check_prediction_path,
+    load_track,
+    predictions_frame,
+    write_predictions,
+)
 from .label_scoring import METHODS
 from .prompts import LANGUAGES, MODES
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import estbench.scoring
 from estbench.layout import TRACKS
+from estbench.results import ScoreRecord, write_records
 from estbench.schema import TASKS
 
 from .classical import BASELINES
@@ -30,7 +31,6 @@ from .data import (
     load_references,
     load_track,
     predictions_frame,
-    write_json,
     write_predictions,
 )
 
@@ -151,9 +151,9 @@ def _run(args, extra: list[str]) -> dict:
     print(f"\n{args.baseline} on the {args.track} track, {args.split} split ({len(table)} utterances):\n")
     print(metric_table(scores))
     if args.results:
-        record = {"baseline": args.baseline, "track": args.track, "split": args.split, "est_dir": args.est_dir,
-                  "utterances": len(table), "scores": scores}
-        write_json(record, args.results)
+        record = ScoreRecord(model=args.baseline, track=args.track, split=args.split, utterances=len(table),
+                             scores=scores, description=f"python baselines/run.py {args.baseline} --track {args.track}")
+        write_records(args.results, record)
     return scores
 
 

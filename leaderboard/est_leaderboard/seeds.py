@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from estbench import paper
-from estbench.io import write_atomically
+from estbench.results import ScoreRecord, read_records, write_records
 from estbench.scoring import headline_keys
 
 from .settings import TRACKS
@@ -53,36 +55,29 @@ def paper_rows() -> list[SeedRow]:
 
 
 def baseline_rows(path: Path) -> list[SeedRow]:
-    if not path.exists():
-        return []
-    rows = []
-    for entry in json.loads(path.read_text(encoding="utf-8")):
-        where = f"{path}: {entry.get('model')!r}"
-        if entry.get("track") not in TRACKS:
-            raise ValueError(f"{where}: track must be one of {TRACKS}")
-        rows.append(SeedRow(kind=KIND_BASELINE, model=entry["model"], description=entry.get("description", ""),
-                            track=entry["track"], public_scores=_check_keys(entry["public_scores"], where),
-                            private_scores=_check_keys(entry.get("private_scores", {}), where)))
-    return rows
+    return [SeedRow(kind=KIND_BASELINE, model=r.model, description=r.description, track=r.track,
+                    public_scores=r.public_scores, private_scores=r.private_scores) for r in read_records(path)]
 
 
 def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gold_source: Path,
-                 description: str = "") -> dict:
-    """Score a baseline's prediction file and write/replace its entry in the seed file (atomically)."""
+                 description: str = "") -> ScoreRecord:
+    """Score a baseline's prediction file (whole split and both halves) and write/replace its record in the seed
+    file (atomically)."""
     from .gold import load_gold
-    from .scoring import score_submission
+    from .scoring import score_half, score_submission
     from .validation import check_submission
 
     gold = load_gold(gold_source, track)
     checked = check_submission(predictions, gold, max_bytes=1 << 40)
     public, private = score_submission(checked.codes, gold)
-    entry = {"model": model, "description": description, "track": track, "public_scores": public.scores,
-             "private_scores": private.scores, "predictions_sha256": checked.sha256,
-             "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    entries = json.loads(seed_file.read_text(encoding="utf-8")) if seed_file.exists() else []
-    entries = [e for e in entries if (e["model"], e["track"]) != (model, track)] + [entry]
-    write_atomically(seed_file, (json.dumps(entries, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
-    return entry
+    whole = score_half(checked.codes, gold, np.ones(len(gold), dtype=bool))
+    record = ScoreRecord(model=model, track=track, scores=whole.scores, utterances=len(gold), description=description,
+                         public_scores=public.scores, private_scores=private.scores,
+                         predictions_sha256=checked.sha256,
+                         scored_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    records = [r for r in read_records(seed_file) if (r.model, r.track) != (model, track)] + [record]
+    write_records(seed_file, records)
+    return record
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -102,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     add.add_argument("--seed-file", type=Path, default=settings.seed_baselines, help="default: %(default)s")
     args = parser.parse_args(argv)
     entry = add_baseline(args.seed_file, args.predictions, args.model, args.track, args.gold, args.description)
-    print(json.dumps(entry, indent=1))
+    print(json.dumps(entry.to_json(), indent=1))
 
 
 if __name__ == "__main__":

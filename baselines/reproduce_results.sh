@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Re-measure the shipped baseline figures on the embedded default: baselines/results/*.json (whole test split) and
+# the leaderboard's seed rows (leaderboard/seed_baselines.json, scored on its public/private halves), from the same
+# prediction files. Run from the repository root after any change to the simulator or the builder:
+#     bash baselines/reproduce_results.sh [EXTRA BUILD ARGS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python est_dataset.py build --out "$work/est" --no-progress "$@" > /dev/null
+rm -f leaderboard/seed_baselines.json
+for track in balanced full; do
+  for baseline in majority tfidf; do
+    python baselines/run.py "$baseline" --track "$track" --est-dir "$work/est" --output "$work/$baseline-$track.csv" \
+      --results "baselines/results/$baseline-$track.json"
+    if [ "$baseline" = majority ]; then
+      name="Majority class"; what="Most frequent training label per task"
+    else
+      name="TF-IDF + logistic regression"; what="Character 1-3-gram TF-IDF of utterance and context, logistic regression per task"
+    fi
+    python -m est_leaderboard.seeds add-baseline --predictions "$work/$baseline-$track.csv" --model "$name" \
+      --track "$track" --gold "$work/est" --seed-file leaderboard/seed_baselines.json \
+      --description "$what (python baselines/run.py $baseline). Simulated default corpus." > /dev/null
+  done
+done
+echo "wrote baselines/results/*.json and leaderboard/seed_baselines.json"

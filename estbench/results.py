@@ -1,0 +1,70 @@
+"""One schema for stored scores of a system: what `baselines/run.py --results` writes and what the leaderboard's seed
+file (`leaderboard/seed_baselines.json`) holds, so a baseline's numbers are never kept in two shapes.
+
+A record is a JSON object: `model`, `track`, `split`, `utterances`, `scores` (headline keys of `estbench.scoring`
+over the whole split) and, when it was scored on the leaderboard's public/private cut, `public_scores` and
+`private_scores`; `description`, `predictions_sha256` and `scored_at` are provenance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from .io import write_atomically
+from .layout import SPLITS, TRACKS
+from .scoring import headline_keys
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreRecord:
+    model: str
+    track: str
+    scores: dict[str, float]
+    split: str = "test"
+    utterances: int = 0
+    description: str = ""
+    public_scores: dict[str, float] = dataclasses.field(default_factory=dict)
+    private_scores: dict[str, float] = dataclasses.field(default_factory=dict)
+    predictions_sha256: str = ""
+    scored_at: str = ""
+
+    def __post_init__(self):
+        where = f"score record {self.model!r}"
+        if self.track not in TRACKS:
+            raise ValueError(f"{where}: track must be one of {', '.join(TRACKS)}, got {self.track!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"{where}: split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        known = set(headline_keys())
+        for name in ("scores", "public_scores", "private_scores"):
+            unknown = sorted(set(getattr(self, name)) - known)
+            if unknown:
+                raise ValueError(f"{where}: unknown keys in {name}: {unknown}")
+            object.__setattr__(self, name, {k: float(v) for k, v in getattr(self, name).items()})
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, entry: dict, where: str = "score record") -> "ScoreRecord":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(entry) - fields)
+        if unknown:
+            raise ValueError(f"{where}: unknown fields {unknown}")
+        return cls(**entry)
+
+
+def read_records(path: str | Path) -> list[ScoreRecord]:
+    """The records of a file holding one record (an object) or several (a list); [] if it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entries = data if isinstance(data, list) else [data]
+    return [ScoreRecord.from_json(entry, f"{path.name}: entry {i}") for i, entry in enumerate(entries)]
+
+
+def write_records(path: str | Path, records: list[ScoreRecord] | ScoreRecord) -> Path:
+    data = [r.to_json() for r in records] if isinstance(records, list) else records.to_json()
+    return write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
