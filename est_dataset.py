@@ -47,6 +47,9 @@ class EstConfig(datasets.BuilderConfig):
 
     context_turns: int = DEFAULT_CONTEXT_TURNS
     keep_given_satisfaction: bool = False
+    emotional_fillers_count: bool = False
+    strict: bool = False
+    balanced_cap: int | None = None
     blind_test: bool = False
 
 
@@ -71,8 +74,10 @@ class Est(datasets.ArrowBasedBuilder):
 
     def _split_generators(self, dl_manager):
         data_dir = self.config.data_dir or default_corpus_dir()
-        corpus = read_raw(data_dir, keep_given_satisfaction=self.config.keep_given_satisfaction)
-        tables = EstTables(corpus, context_turns=self.config.context_turns, blind_test=self.config.blind_test)
+        corpus = read_raw(data_dir, keep_given_satisfaction=self.config.keep_given_satisfaction,
+                          emotional_fillers_count=self.config.emotional_fillers_count, strict=self.config.strict)
+        tables = EstTables(corpus, context_turns=self.config.context_turns, blind_test=self.config.blind_test,
+                           balanced_cap=self.config.balanced_cap)
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"table": tables.table(self.config.name, split)})
             for split in SPLITS
@@ -97,8 +102,12 @@ def _print_summary(summary: BuildSummary) -> None:
         f"{report.sessions_skipped_no_user_turn:,} skipped (no user turn)"
         + (f", e.g. {', '.join(report.skipped_session_ids[:3])}" if report.skipped_session_ids else "")
         + f"; {report.satisfaction_disagreements_kept:,} satisfaction disagreement(s) kept; "
-        f"transitions {report.transitions_given:,} annotated / {report.transitions_derived:,} derived."
+        f"transitions {report.transitions_given:,} annotated / {report.transitions_derived:,} derived; "
+        f"{report.sessions_without_anchor:,} session(s) without an anchor; "
+        f"{report.dialogue_satisfaction_given:,} with a dialogue-level satisfaction."
     )
+    for key, count in sorted(report.unknown_keys.items()):
+        print(f"warning: ignored unknown {key} ({count:,} time(s)); build with --strict to make it an error")
     if summary.gold:
         print(f"Blind test: test labels are -1; gold labels written to {summary.gold}")
     where = summary.out
@@ -122,11 +131,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
             blind_test=args.blind_test,
             gold_out=args.gold_out,
             keep_given_satisfaction=args.keep_given_satisfaction,
+            emotional_fillers_count=args.emotional_fillers_count,
+            strict=args.strict,
+            balanced_cap=args.balanced_cap,
+            card_meta=args.card_meta,
             license=args.license,
             workers=args.workers,
             progress=not args.no_progress,
         )
-    except (RawFormatError, FileExistsError) as err:
+    except (RawFormatError, FileExistsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         print(f"nothing was written; {args.out} is unchanged.", file=sys.stderr)
         return 1
@@ -160,6 +173,13 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {number}")
+    return number
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="est_dataset.py",
@@ -187,6 +207,16 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--keep-given-satisfaction", action="store_true",
                    help="keep annotated satisfaction labels that disagree with the emotion (counted in the report) "
                    "instead of failing")
+    b.add_argument("--emotional-fillers-count", action="store_true",
+                   help="let an emotional filler (e.g. 谢谢 labelled Gratitude) be the anchor; the paper's rule (the "
+                   "default) skips fillers whatever their emotion. The card states which rule was used")
+    b.add_argument("--balanced-cap", type=_positive_int, metavar="N",
+                   help="balanced subset: keep min(available, N) utterances of each emotion instead of the paper's "
+                   "scaled column (for corpora much smaller than the paper's)")
+    b.add_argument("--strict", action="store_true", help="unknown keys in the raw data are errors, not warnings")
+    b.add_argument("--card-meta", metavar="FILE",
+                   help="YAML describing your corpus for its card: pretty_name, description, language, license, "
+                   "citation, homepage")
     b.add_argument("--license", default="apache-2.0", metavar="ID",
                    help="license id for the card (default: apache-2.0)")
     b.add_argument("--workers", type=int, metavar="N",

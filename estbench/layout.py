@@ -32,11 +32,14 @@ CONFIGS: dict[str, str] = {  # config -> what it holds (the card's config table 
     "transition": "Emotion-state transition (9 classes) of every user utterance that has one.",
     "satisfaction": "Satisfaction (3 classes) of every user utterance.",
     **{f"{name}-balanced": f"`{name}` restricted to the balanced experiment subset (Table 3)." for name in TASK_CONFIGS},
-    "sessions": "One row per session with every turn (user and agent) and its labels (-1 where none).",
+    "sessions": "One row per session with every turn (user and agent) and its labels (-1 where none), the anchor's "
+                "turn index and the dialogue-level satisfaction (-1 where the corpus gives none).",
 }
 assert set(CONFIGS) == set(CONFIG_NAMES), "every config needs a description"
 
-UTTERANCE_COLUMNS: tuple[str, ...] = ("id", "session_id", "turn", "category", "context", "text")
+# `anchor` / `anchor_turn`: the session's anchor utterance (the first substantive user utterance, whose polarity every
+# transition is relative to) and its turn index, on every row from the anchor on; "" / -1 before it or without one.
+UTTERANCE_COLUMNS: tuple[str, ...] = ("id", "session_id", "turn", "category", "context", "anchor", "anchor_turn", "text")
 LABEL_COLUMNS: tuple[str, ...] = TASK_NAMES  # emotion, transition, satisfaction
 LABEL_ID: dict[str, dict[str, int]] = {task.value: {name: i for i, name in enumerate(task.labels)} for task in Task}
 DEFAULT_CONTEXT_TURNS = 4  # previous turns (user and agent) in `context`; the `sessions` config has full histories
@@ -88,17 +91,21 @@ def features_for(config: str):
             {
                 "session_id": datasets.Value("string"),
                 "category": datasets.Value("string"),
+                "dialogue_satisfaction": datasets.ClassLabel(names=list(Task.SATISFACTION.labels)),
+                "anchor_turn": datasets.Value("int32"),
                 "turns": datasets.List(turn),
             }
         )
     if config not in UTTERANCE_CONFIGS:
         raise ValueError(f"unknown config {config!r} (expected one of: {', '.join(CONFIG_NAMES)})")
-    base = {
+    base = {  # UTTERANCE_COLUMNS
         "id": datasets.Value("string"),
         "session_id": datasets.Value("string"),
         "turn": datasets.Value("int32"),
         "category": datasets.Value("string"),
         "context": datasets.Value("string"),
+        "anchor": datasets.Value("string"),
+        "anchor_turn": datasets.Value("int32"),
         "text": datasets.Value("string"),
     }
     return datasets.Features({**base, **{name: labels[name] for name in UTTERANCE_CONFIGS[config]}})

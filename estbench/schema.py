@@ -5,8 +5,9 @@ Source: the EST paper, section 3.2 and Table 3.
 
 - emotion (7): the paper's fine-grained user emotions, in the paper's order.
 - polarity (3): Positive = Gratitude, Neutral = No Emotion, Negative = the other five.
-- transition (9): "<initial polarity> to <current polarity>", initial polarity = that of the first user utterance
-  with substantive content in the session (greetings and fillers are skipped, see `is_substantive`).
+- transition (9): "<initial polarity> to <current polarity>", initial polarity = that of the session's anchor, its
+  first user utterance with substantive content (greetings, polite expressions, fillers and bare acknowledgements are
+  skipped whatever their emotion, see `is_substantive` and `initial_utterance`).
 - satisfaction (3): Satisfied = Gratitude, Neutral = No Emotion, Dissatisfied = the other five.
 
 Raw input may spell labels with the aliases in `EMOTION_ALIASES`, `POLARITY_ALIASES` and `SATISFACTION_ALIASES`
@@ -176,63 +177,103 @@ def satisfaction_of(emotion: str) -> str:
 
 
 # --- the paper's initial-polarity rule -------------------------------------------------------------------------
-# An utterance that is only greetings, fillers, courtesy or a bare acknowledgement has no substantive content
-# (paper 3.2: "only polite expressions or short sentences without substantive meaning (such as 'hello' or 'hmm')").
-FILLER_WORDS: tuple[str, ...] = (
-    "你好", "您好", "你们好", "喂", "嗯", "嗯嗯", "恩", "哦", "噢", "喔", "啊", "呃", "额", "唉", "哎", "诶", "欸",
-    "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "hey", "ok", "okay", "好", "好的", "好滴", "行",
-    "对", "对的", "是", "是的", "是吧", "嗯哼", "请问", "麻烦", "那个", "这个", "就是", "客服", "人工", "人工客服",
-    "早上好", "上午好", "中午好", "下午好", "晚上好", "打扰了", "不好意思", "您好客服", "你好客服",
+# Paper 3.2: if the user's first utterance "contains only polite expressions or short sentences without substantive
+# meaning (such as 'hello' or 'hmm'), subsequent turns are observed until information with clear semantics appears".
+# The lexicon below is what such an utterance is made of; an utterance is substantive unless EVERY segment of it
+# (split at punctuation and white space) is a run of these words, so a content word anywhere makes it substantive.
+GREETINGS: tuple[str, ...] = (
+    "你好", "您好", "你们好", "您们好", "哈喽", "嗨", "hello", "hi", "hey", "早上好", "上午好", "中午好", "下午好",
+    "晚上好", "早", "早啊",
 )
-_FILLER_PATTERN = re.compile(
-    "(?:" + "|".join(sorted(map(re.escape, FILLER_WORDS), key=len, reverse=True)) + ")", re.IGNORECASE
+POLITE_EXPRESSIONS: tuple[str, ...] = (
+    "谢谢", "谢谢你", "谢谢您", "谢了", "多谢", "感谢", "感谢你", "感谢您", "麻烦你了", "麻烦您了", "辛苦了",
+    "辛苦你了", "不好意思", "打扰了", "打扰一下", "请问", "您请说", "拜拜", "再见", "好嘞",
 )
-_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+INTERJECTIONS: tuple[str, ...] = (  # hesitations, back-channels and summons
+    "喂", "嗯", "恩", "哦", "噢", "喔", "啊", "呃", "额", "唉", "哎", "诶", "欸", "嗯哼", "哈", "呀", "吧",
+    "在吗", "在不在", "有人吗", "客服", "人工", "人工客服",
+)
+ACKNOWLEDGEMENTS: tuple[str, ...] = (
+    "好", "好的", "好滴", "行", "可以", "ok", "okay", "对", "对的", "是", "是的", "是吧", "明白", "知道了", "收到",
+)
+# Who a greeting is addressed to: "小姐姐你好" and "这位听众你好" are greetings all the same.
+ADDRESSEES: tuple[str, ...] = (
+    "小姐姐", "小哥哥", "小姐", "先生", "女士", "美女", "帅哥", "师傅", "老师", "同志", "工作人员", "客服人员",
+    "亲", "亲爱的", "这位", "听众", "朋友", "大家", "各位",
+)
+# Hesitation words are fillers only among interjections ("嗯，那个"); beside anything else they are content
+# ("这个好" = "this one is good").
+HESITATIONS: tuple[str, ...] = ("那个", "这个", "就是", "然后")
+FILLER_WORDS: tuple[str, ...] = GREETINGS + POLITE_EXPRESSIONS + INTERJECTIONS + ACKNOWLEDGEMENTS
+
+
+def _run_of(words: Sequence[str]) -> str:
+    return "(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + ")+"
+
+
+_FILLER_SEGMENT = re.compile(f"{_run_of(FILLER_WORDS + ADDRESSEES)}|{_run_of(INTERJECTIONS + HESITATIONS)}",
+                             re.IGNORECASE)
+_SEGMENT_BREAK = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 def is_substantive(text: str) -> bool:
-    """True when `text` says something beyond greetings/fillers (the list `FILLER_WORDS`).
+    """True when `text` says something beyond greetings, polite expressions, fillers and bare acknowledgements.
 
-    The rule: strip punctuation and white space, remove every filler word; whatever is left is content.
+    Each segment (between punctuation and spaces) is judged whole: it is filler only if it is a run of the words of
+    `FILLER_WORDS` (an addressee such as 小姐姐 may stand beside them) or of interjections and hesitations (嗯那个);
+    any other segment is content.
 
-    >>> [is_substantive(t) for t in ("你好！", "喂，你好，在吗？", "嗯嗯", "我的宽带又断了", "你好，我想查话费")]
-    [False, False, False, True, True]
+    >>> [is_substantive(t) for t in ("你好！", "喂，你好，在吗？", "嗯嗯好的", "小姐姐你好", "好的谢谢", "这个好")]
+    [False, False, False, False, False, True]
+    >>> [is_substantive(t) for t in ("我的宽带又断了", "你好，我想查话费", "好麻烦", "嗯，那个", "就是好")]
+    [True, True, True, False, True]
     """
-    rest = _FILLER_PATTERN.sub("", _PUNCTUATION.sub("", text))
-    return bool(rest)
+    return not all(_FILLER_SEGMENT.fullmatch(segment) for segment in _SEGMENT_BREAK.split(text) if segment)
 
 
-def initial_utterance(user_turns: Iterable[tuple[str, str]]) -> int | None:
-    """Index of the user utterance that sets the session's initial polarity (None if there is none).
+def initial_utterance(user_turns: Iterable[Sequence], *, emotional_fillers_count: bool = False) -> int | None:
+    """Index of the user utterance that sets the session's initial polarity, the session's *anchor* (None if none).
 
-    It is the first user utterance, given as (text, canonical emotion) in order, that is substantive or carries an
-    emotion other than No Emotion (an emotional "谢谢" or "喂？！" states a clear sentiment). Stops reading there, so
-    the dataset builder can call it on every session cheaply.
+    `user_turns` gives each user utterance in order as (text, canonical emotion) or (text, emotion, substantive),
+    where substantive True/False overrides `is_substantive` (raw format's per-turn "substantive" key; None: detect).
+    The paper's rule: the first substantive utterance, whatever its emotion. With `emotional_fillers_count`, an
+    utterance with an emotion other than No Emotion counts too (an emotional "谢谢" or "喂？！" sets the polarity).
+    Stops reading at the anchor, so the builder can call it on every session cheaply.
 
     >>> initial_utterance([("你好", "No Emotion"), ("嗯", "No Emotion"), ("我要查话费", "No Emotion")])
     2
+    >>> initial_utterance([("谢谢你", "Gratitude"), ("我想问下话费", "No Emotion")])
+    1
+    >>> initial_utterance([("谢谢你", "Gratitude"), ("我想问下话费", "No Emotion")], emotional_fillers_count=True)
+    0
+    >>> initial_utterance([("xq12", "No Emotion", False), ("yz7", "Anger", None)])  # word ids: the flag decides
+    1
     """
-    for index, (text, emotion) in enumerate(user_turns):
-        if emotion != NO_EMOTION or is_substantive(text):
+    for index, turn in enumerate(user_turns):
+        text, emotion = turn[0], turn[1]
+        given = turn[2] if len(turn) > 2 else None
+        if emotional_fillers_count and emotion != NO_EMOTION:
+            return index
+        if given if given is not None else is_substantive(text):
             return index
     return None
 
 
-def derive_transitions(user_turns: Iterable[tuple[str, str]]) -> list[str | None]:
-    """Transitions for a session's user utterances, given as (text, canonical emotion) in order.
+def derive_transitions(user_turns: Iterable[Sequence], *, emotional_fillers_count: bool = False) -> list[str | None]:
+    """Transitions for a session's user utterances, given as for `initial_utterance`.
 
-    The initial polarity is that of the `initial_utterance`. That utterance and every user utterance before it get
-    None; each later one gets "<initial> to <current>".
+    The initial polarity is that of the anchor (`initial_utterance`). The anchor and every user utterance before it
+    get None; each later one gets "<initial> to <current>".
 
     >>> derive_transitions([("你好", "No Emotion"), ("网络又断了", "Anger"), ("好吧谢谢", "Gratitude")])
     [None, None, 'Negative to Positive']
     """
     user_turns = list(user_turns)
-    start = initial_utterance(user_turns)
+    start = initial_utterance(user_turns, emotional_fillers_count=emotional_fillers_count)
     if start is None:
         return [None] * len(user_turns)
     initial = polarity(user_turns[start][1])
-    return [None] * (start + 1) + [f"{initial} to {polarity(emotion)}" for _, emotion in user_turns[start + 1 :]]
+    return [None] * (start + 1) + [f"{initial} to {polarity(turn[1])}" for turn in user_turns[start + 1 :]]
 
 
 def count_turns(roles: Iterable[str]) -> int:

@@ -244,11 +244,15 @@ def test_card_template_rejects_unknown_placeholders(tmp_path, small_raw_dir):
     template = tmp_path / "card.md"
     template.write_text("# x {{ no_such_value }}")
     tables = estbench.dataset.tables.EstTables(estbench.raw.read_raw(small_raw_dir))
+    inputs = estbench.dataset.card.CardInputs(
+        stats=estbench.dataset.card.corpus_statistics(tables), rows={}, report=tables.corpus.report, source="x",
+        context_turns=1, blind_test=False, yaml_header="a: 1", simulated=True, options=estbench.raw.ReadOptions(),
+        balanced_cap=None, split_counts={}, dialogue={})
     with pytest.raises(ValueError, match="no_such_value"):
-        estbench.dataset.card.render_card(
-            estbench.dataset.card.corpus_statistics(tables), {}, tables.corpus.report, source="x", context_turns=1,
-            blind_test=False, yaml_header="a: 1", template=template,
-        )
+        estbench.dataset.card.render_card(inputs, template)
+    template.write_text("<!-- no_such_block -->\nx\n<!-- /no_such_block -->\n")
+    with pytest.raises(ValueError, match="no_such_block"):
+        estbench.dataset.card.render_card(inputs, template)
 
 
 # --- the embedded default corpus -----------------------------------------------------------------------------------

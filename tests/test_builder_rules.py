@@ -79,10 +79,23 @@ DERIVATION_CASES = {
         [None, transition(POSITIVE, NEUTRAL), transition(POSITIVE, NEGATIVE)],
     ),
     "one_user_turn": ([agent("您好"), user("我要投诉", ANGER), agent("好的")], [None]),
-    "emotional_filler_sets_initial": (  # an emotional greeting states a sentiment (estbench.schema.derive_transitions)
-        [user("喂？！", ANXIETY), user("我要查话费", NO_EMOTION)],
-        [None, transition(NEGATIVE, NEUTRAL)],
+    # the paper's rule as written: a filler is skipped whatever its emotion (--emotional-fillers-count: see below)
+    "emotional_filler_is_skipped": (
+        [user("喂？！", ANXIETY), user("我要查话费", NO_EMOTION), user("怎么这么贵", ANGER)],
+        [None, None, transition(NEUTRAL, NEGATIVE)],
     ),
+    # the table (user turns only)
+    "greetings_then_content": ([user("你好", NO_EMOTION), user("喂？在吗", NO_EMOTION),
+                                user("我家宽带又断了", ANGER), user("快点修", ANXIETY)],
+                               [None, None, None, transition(NEGATIVE, NEGATIVE)]),
+    "thanks_is_polite_not_an_anchor": ([user("谢谢你", GRATITUDE), user("我想问下话费", NO_EMOTION),
+                                        user("怎么这么贵", ANGER)], [None, None, transition(NEUTRAL, NEGATIVE)]),
+    "angry_summons_then_content": ([user("喂？！", ANGER), user("你们到底怎么回事", ANGER), user("好吧", NO_EMOTION)],
+                                   [None, None, transition(NEGATIVE, NEUTRAL)]),
+    "only_fillers": ([user("小姐姐你好", NO_EMOTION), user("嗯嗯好的", NO_EMOTION), user("好的谢谢", GRATITUDE)],
+                     [None, None, None]),
+    "flag_overrides_the_detector": ([user("w17 w3", NO_EMOTION, substantive=False), user("w9", ANGER),
+                                     user("你好", NO_EMOTION, substantive=True)], [None, None, transition(NEGATIVE, NEUTRAL)]),
 }
 
 
@@ -329,10 +342,11 @@ def test_derived_labels_match_est_labels_on_a_whole_corpus(small_raw_dir):
     assert corpus.report.transitions_derived == derived > 0
 
 
-def _both_paths(path, keep=False):
+def _both_paths(path, keep=False, **options):
     data = estbench.raw.reader._read_bytes(path, [])
-    fast = estbench.raw.fast_path.parse_arrow(path, data, keep)
-    slow = estbench.raw.line_path.parse_lines(path, estbench.raw.reader._decode_lines(path, data, []), keep, [])
+    options = estbench.raw.ReadOptions(keep_given_satisfaction=keep, **options)
+    fast = estbench.raw.fast_path.parse_arrow(path, data, options)
+    slow = estbench.raw.line_path.parse_lines(path, estbench.raw.reader._decode_lines(path, data, []), options, [])
     return fast, slow
 
 
@@ -350,17 +364,23 @@ def test_fast_and_line_by_line_paths_agree(small_raw_dir, tmp_path):
             session("agent-only", agent(), agent()),
             session("given", user("我想办宽带", emotion_alias, extra=1), user("太慢了", ANGER, transition=transition(POSITIVE, NEGATIVE), satisfaction=wrong)),
             session("after-skip", user("查话费", NO_EMOTION, transition="", satisfaction=None)),
+            session("rated", user("谢谢", GRATITUDE, substantive=True), user("好", NO_EMOTION), satisfaction="满意",
+                    source="taobao"),
         ],
     )
-    files = [*sorted(small_raw_dir.iterdir()), handwritten]
+    files = [*sorted(small_raw_dir.glob("*.jsonl.gz")), handwritten]
     for path in files:
-        fast, slow = _both_paths(path, keep=True)
-        assert fast is not None, f"{path.name}: the fast path refused a valid file"
-        (fast_columns, fast_problems, fast_report), (slow_columns, slow_problems, slow_report) = fast, slow
-        assert fast_problems == slow_problems == []
-        assert fast_report == slow_report
-        for name in ("sessions", "turns"):
-            assert fast_columns[name].equals(slow_columns[name]), (path.name, name)
+        for options in ({}, {"emotional_fillers_count": True}):
+            fast, slow = _both_paths(path, keep=True, **options)
+            assert fast is not None, f"{path.name}: the fast path refused a valid file"
+            (fast_columns, fast_problems, fast_report), (slow_columns, slow_problems, slow_report) = fast, slow
+            assert fast_problems == slow_problems == []
+            assert fast_report == slow_report
+            for name in ("sessions", "turns"):
+                assert fast_columns[name].equals(slow_columns[name]), (path.name, name, options)
+            assert fast_columns["ids"] == slow_columns["ids"]
+    assert slow_report.unknown_keys == {"session key 'source'": 1, "turn key 'extra'": 1}
+    assert slow_report.substantive_given == 3 and slow_report.dialogue_satisfaction_given == 1
     assert slow_report.sessions_skipped_no_user_turn == 1 and slow_report.satisfaction_disagreements_kept == 1
     # without --keep-given-satisfaction the fast path hands the file to the line-by-line path (which reports)
     assert _both_paths(handwritten, keep=False)[0] is None
@@ -378,4 +398,72 @@ def test_fast_and_line_by_line_paths_agree(small_raw_dir, tmp_path):
 def test_fast_path_hands_suspicious_files_to_the_line_by_line_path(tmp_path, content):
     path = tmp_path / "x.jsonl"
     path.write_bytes(content)
-    assert estbench.raw.fast_path.parse_arrow(path, content, False) is None
+    assert estbench.raw.fast_path.parse_arrow(path, content, estbench.raw.ReadOptions()) is None
+
+
+# --- data contract v2: the anchor, the opt-in emotional-filler rule, dialogue satisfaction, unknown keys -------------
+def test_emotional_fillers_count_is_an_opt_in(tmp_path):
+    turns = [user("谢谢你", GRATITUDE), user("我想问下话费", NO_EMOTION), user("怎么这么贵", ANGER)]
+    paper = read(tmp_path / "a", [session("s", *turns)])
+    opt_in = read(tmp_path / "b", [session("s", *turns)], emotional_fillers_count=True)
+    assert user_labels(paper, "s", "transition") == [None, None, transition(NEUTRAL, NEGATIVE)]
+    assert user_labels(opt_in, "s", "transition") == [None, transition(POSITIVE, NEUTRAL), transition(POSITIVE, NEGATIVE)]
+    assert paper.sessions["anchor_turn"].to_pylist() == [1] and opt_in.sessions["anchor_turn"].to_pylist() == [0]
+
+
+def test_every_row_after_the_anchor_carries_it(tmp_path):
+    corpus = read(tmp_path, [session("s", agent("您好"), user("你好", NO_EMOTION), agent(), user("宽带断了", ANGER),
+                                     agent(), user("快点", ANXIETY)),
+                             session("fillers", user("你好", NO_EMOTION), user("嗯", NO_EMOTION))])
+    tables = estbench.dataset.tables.EstTables(corpus)
+    rows = [row for split in estbench.layout.SPLITS for row in tables.table("emotion", split).to_pylist()]
+    by_id = {row["id"]: (row["anchor"], row["anchor_turn"]) for row in rows}
+    assert by_id == {"s/1": ("", -1), "s/3": ("宽带断了", 3), "s/5": ("宽带断了", 3),
+                     "fillers/0": ("", -1), "fillers/1": ("", -1)}
+    assert corpus.report.sessions_without_anchor == 1
+
+
+def test_dialogue_satisfaction_is_read_with_aliases(tmp_path):
+    corpus = read(tmp_path, [session("a", user("宽带又断了", ANGER), satisfaction="不满意"),
+                             session("b", user("查话费", NO_EMOTION))])
+    assert corpus.sessions["satisfaction"].to_pylist() == [Task.SATISFACTION.labels.index("Dissatisfied"), -1]
+    with pytest.raises(estbench.raw.RawFormatError, match=r"part-0.jsonl:1: session unknown satisfaction label 'meh'"):
+        read(tmp_path / "bad", [session("a", user("x", ANGER), satisfaction="meh")])
+
+
+def test_unknown_keys_warn_and_strict_refuses_them(tmp_path):
+    sessions = [session("a", user("宽带断了", ANGER, speaker="张三"), agent(), source="tv")]
+    corpus = read(tmp_path, sessions)
+    assert corpus.report.unknown_keys == {"session key 'source'": 1, "turn key 'speaker'": 1}
+    with pytest.raises(estbench.raw.RawFormatError) as error:
+        read(tmp_path / "strict", sessions, strict=True)
+    assert "part-0.jsonl:1: unknown session key 'source'" in str(error.value)
+    assert "part-0.jsonl:1: unknown turn key 'speaker'" in str(error.value)
+
+
+def test_a_bad_substantive_flag_is_reported(tmp_path):
+    with pytest.raises(estbench.raw.RawFormatError, match=r"turn 0: 'substantive' must be true or false, got 'yes'"):
+        read(tmp_path, [session("a", user("x", ANGER, substantive="yes"))])
+
+
+def test_a_duplicate_id_is_reported_on_a_line_with_other_errors(tmp_path):
+    with pytest.raises(estbench.raw.RawFormatError) as error:
+        read(tmp_path, [session("a", user("x", ANGER)), session("a", user("y", "Happy"))])
+    message = str(error.value)
+    assert "part-0.jsonl:2: turn 0: unknown emotion label 'Happy'" in message
+    assert "part-0.jsonl:2: duplicate session_id 'a' (first at" in message
+
+
+def test_balanced_cap_keeps_min_available_n_per_emotion(tmp_path):
+    from estbench.testing.standin import write_standin_corpus
+
+    write_standin_corpus(tmp_path / "raw", 3000, seed=3)
+    corpus = estbench.raw.read_raw(tmp_path / "raw")
+    tables = estbench.dataset.tables.EstTables(corpus, balanced_cap=200)
+    available = {e: sum(tables.balanced_candidates[s][e] for s in estbench.layout.SPLITS) for e in EMOTIONS}
+    kept = Counter(np.asarray(EMOTIONS)[tables.emotion[tables.balanced]])
+    for e in EMOTIONS:
+        assert abs(kept[e] - min(available[e], 200)) <= 1, e  # per-split rounding moves a total by at most one
+    test = tables.table("emotion-balanced", "test")
+    assert test.num_rows >= 7 * 15  # usable: every emotion present in test
+    assert set(test["emotion"].to_pylist()) == set(range(len(EMOTIONS)))

@@ -77,11 +77,28 @@ N, G, W = "No Emotion", "Gratitude", "Worry"
         ([("太感谢你们上次的帮忙了", G), ("我再问个事", N)], [None, "Positive to Neutral"]),
         # one user turn
         ([("我要投诉", "Anger")], [None]),
-        # an emotional filler is not skipped: it carries a clear sentiment
-        ([("喂？！", "Anger"), ("说话啊", "Anger")], [None, "Negative to Negative"]),
+        # the paper's rule: a filler is skipped whatever its emotion
+        ([("喂？！", "Anger"), ("说话啊", "Anger"), ("好吧", N)], [None, None, "Negative to Neutral"]),
         # only fillers: no initial polarity, no transitions
         ([("你好", N), ("嗯", N)], [None, None]),
     ],
 )
 def test_derive_transitions(turns, expected):
     assert derive_transitions(turns) == expected
+
+
+@pytest.mark.parametrize("text, substantive", [
+    ("你好", False), ("喂？在吗", False), ("我家宽带又断了", True), ("谢谢你", False), ("我想问下话费", True),
+    ("怎么这么贵", True), ("喂？！", False), ("你们到底怎么回事", True), ("这个好", True), ("小姐姐你好", False),
+    ("嗯嗯好的", False), ("好的谢谢", False), ("这位听众你好", False), ("嗯，那个", False), ("好麻烦", True),
+    ("你好，我想查话费", True), ("[num]", True),
+])
+def test_is_substantive_judges_whole_segments(text, substantive):
+    assert estbench.schema.is_substantive(text) is substantive
+
+
+def test_the_emotional_filler_rule_is_opt_in():
+    turns = [("谢谢你", G), ("我想问下话费", N), ("怎么这么贵", "Anger")]
+    assert derive_transitions(turns) == [None, None, "Neutral to Negative"]
+    assert derive_transitions(turns, emotional_fillers_count=True) == [None, "Positive to Neutral",
+                                                                       "Positive to Negative"]

@@ -83,7 +83,10 @@ def test_rewriting_with_fewer_shards_removes_stale_shards_only(tmp_path):
     simulator.write_corpus(tmp_path, 60, 1, shards=3, progress=False)
     (tmp_path / "notes.txt").write_text("keep me")
     paths = simulator.write_corpus(tmp_path, 60, 1, shards=2, progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([p.name for p in paths] + ["notes.txt"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([p.name for p in paths] + ["notes.txt",
+                                                                                          "simulated.json"])
+    assert simulator.read_marker(tmp_path) == {"generator": "estbench.simulator", "sessions": 60, "seed": 1,
+                                               "shards": 2}
 
 
 @pytest.mark.parametrize("kwargs, error", [

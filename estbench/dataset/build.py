@@ -14,6 +14,7 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import simulator
 from ..io import staged_folder, write_atomically
 from ..layout import (
     CONFIG_NAMES,
@@ -24,9 +25,19 @@ from ..layout import (
     features_for,
     gold_dir_for,
 )
-from ..raw import BuildReport, read_raw
-from .card import card_yaml, corpus_statistics, render_card
+from ..raw import BuildReport, ReadOptions, read_raw
+from .card import (
+    CardInputs,
+    CardMeta,
+    card_yaml,
+    corpus_statistics,
+    detect_language,
+    dialogue_satisfaction_summary,
+    render_card,
+    split_label_counts,
+)
 from .default_corpus import default_corpus_dir, default_source_description
+from .figures import FIGURE_DIR, draw_figures
 from .tables import EstTables
 
 SHARD_ROWS = 500_000  # rows per Parquet shard
@@ -38,7 +49,7 @@ def _check_replaceable(out: Path) -> None:
         return
     if not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
-    foreign = [p.name for p in out.iterdir() if p.name not in {*CONFIG_NAMES, "README.md", ".gitattributes"}]
+    foreign = [p.name for p in out.iterdir() if p.name not in {*CONFIG_NAMES, FIGURE_DIR, "README.md", ".gitattributes"}]
     if foreign:
         raise FileExistsError(
             f"refusing to replace {out}: it holds files an EST build does not write ({', '.join(sorted(foreign)[:5])})"
@@ -80,14 +91,20 @@ def build(
     blind_test: bool = False,
     gold_out: str | os.PathLike | None = None,
     keep_given_satisfaction: bool = False,
+    emotional_fillers_count: bool = False,
+    strict: bool = False,
+    balanced_cap: int | None = None,
+    card_meta: str | os.PathLike | CardMeta | None = None,
     license: str = "apache-2.0",
     workers: int | None = None,
     progress: bool = True,
 ) -> BuildSummary:
-    """Build the Hub-ready folder `out` (all configs + README.md rendered from `card_template`); nothing in `out`
-    changes unless it succeeds.
+    """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/); nothing in
+    `out` changes unless it succeeds.
 
     With `blind_test`, test labels are -1 and the gold goes to `gold_out` (default: `<out>-gold/test.parquet`).
+    `emotional_fillers_count`, `strict`: see `estbench.raw.ReadOptions`; `balanced_cap`: see `balanced_targets`;
+    `card_meta`: a YAML file (or `CardMeta`) describing the corpus for its card.
     """
     from tqdm.auto import tqdm
 
@@ -96,12 +113,17 @@ def build(
     gold_dir = Path(gold_out).absolute() if gold_out else gold_dir_for(out)
     if blind_test and (gold_dir == out or out in gold_dir.parents):
         raise FileExistsError(f"the gold labels must stay outside the public folder: {gold_dir} is inside {out}")
-    if data_dir is None:
-        data_dir, source = default_corpus_dir(progress=progress), default_source_description()
-    else:
-        source = f"raw data (format v{RAW_FORMAT_VERSION}) from a user-supplied directory `{Path(data_dir).name}`"
-    corpus = read_raw(data_dir, keep_given_satisfaction=keep_given_satisfaction, workers=workers, progress=progress)
-    tables = EstTables(corpus, context_turns=context_turns, blind_test=blind_test)
+    meta = card_meta if isinstance(card_meta, CardMeta) else CardMeta.from_yaml(card_meta) if card_meta else CardMeta()
+    embedded_default = data_dir is None
+    if embedded_default:
+        data_dir = default_corpus_dir(progress=progress)
+    marker = simulator.read_marker(data_dir)
+    source = default_source_description() if embedded_default else describe_source(data_dir, marker)
+    corpus = read_raw(data_dir, keep_given_satisfaction=keep_given_satisfaction,
+                      emotional_fillers_count=emotional_fillers_count, strict=strict, workers=workers,
+                      progress=progress)
+    options = ReadOptions(keep_given_satisfaction, emotional_fillers_count, strict)
+    tables = EstTables(corpus, context_turns=context_turns, blind_test=blind_test, balanced_cap=balanced_cap)
 
     gold_path = gold_dir / GOLD_FILE_NAME if blind_test else None
     with staged_folder(out) as staged:
@@ -116,22 +138,40 @@ def build(
             rows[config][split], num_bytes[config][split] = table.num_rows, table.nbytes
             disk[config] += sum(p.stat().st_size for p in paths)
             del table
-        stats = corpus_statistics(tables)
-        card = render_card(
-            stats,
-            rows,
-            corpus.report,
+        figures = draw_figures(tables)
+        for name, _, png in figures:
+            (staged / name).parent.mkdir(exist_ok=True)
+            (staged / name).write_bytes(png)
+        simulated = marker is not None
+        language = () if meta.language else detect_language(corpus.turns["text"])
+        inputs = CardInputs(
+            stats=corpus_statistics(tables),
+            rows=rows,
+            report=corpus.report,
             source=source,
             context_turns=context_turns,
             blind_test=blind_test,
-            yaml_header=card_yaml(rows, num_bytes, disk, license),
-            template=Path(card_template),
+            yaml_header=card_yaml(rows, num_bytes, disk, license, simulated=simulated, meta=meta, language=language),
+            simulated=simulated,
+            options=options,
+            balanced_cap=balanced_cap,
+            split_counts=split_label_counts(tables),
+            dialogue=dialogue_satisfaction_summary(tables),
+            figures=tuple((name, caption) for name, caption, _ in figures),
+            meta=meta,
         )
-        (staged / "README.md").write_text(card, encoding="utf-8")
+        (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
         gold = None
         if blind_test:
             gold = pa.BufferOutputStream()
             pq.write_table(tables.gold(), gold, compression="zstd")
     if gold is not None:  # after the public folder is in place: a failed build never leaves a lone gold file
         write_atomically(gold_path, gold.getvalue().to_pybytes())
-    return BuildSummary(out, rows, corpus.report, sum(disk.values()), gold_path, stats)
+    return BuildSummary(out, rows, corpus.report, sum(disk.values()), gold_path, inputs.stats)
+
+
+def describe_source(data_dir: str | os.PathLike, marker: dict | None) -> str:
+    if marker is None:
+        return f"raw data (format v{RAW_FORMAT_VERSION}) from a user-supplied directory `{Path(data_dir).name}`"
+    return (f"a **simulated** corpus (`estbench.simulator`, {marker.get('sessions', 0):,} sessions, seed "
+            f"{marker.get('seed')}) from the directory `{Path(data_dir).name}`")

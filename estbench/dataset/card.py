@@ -4,17 +4,20 @@ Features, and `dataset_card.md` rendered with both.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Sequence
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import paper, schema
 from ..layout import CONFIG_NAMES, CONFIGS, DEFAULT_CONFIG, SPLITS, features_for
 from ..raw import BuildReport
+from ..raw.corpus import ReadOptions
 from ..schema import Task
 from .tables import BALANCED_SEED, EstTables
 
@@ -106,22 +109,69 @@ def _size_category(n: int) -> str:
 
 
 
+@dataclasses.dataclass(frozen=True)
+class CardMeta:
+    """What a corpus owner says about the corpus (`--card-meta FILE`, YAML with these keys)."""
+
+    pretty_name: str = ""
+    description: str = ""
+    language: tuple[str, ...] = ()
+    license: str = ""
+    citation: str = ""
+    homepage: str = ""
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "CardMeta":
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise ValueError(f"--card-meta {Path(path).name}: cannot read it: {err}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"--card-meta {Path(path).name}: expected a mapping of keys, got {type(data).__name__}")
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"--card-meta {Path(path).name}: unknown key(s) {', '.join(unknown)} "
+                             f"(expected: {', '.join(known)})")
+        language = data.get("language", ())
+        language = (language,) if isinstance(language, str) else tuple(language or ())
+        for key in ("pretty_name", "description", "license", "citation", "homepage"):
+            if not isinstance(data.get(key, ""), str):
+                raise ValueError(f"--card-meta {Path(path).name}: {key} must be a string")
+        return cls(**{**data, "language": language})
+
+
+SIMULATED_NAME = "EST: Emotion, emotion-State Transition and satisfaction in Chinese customer-service dialogue"
+
+
+def detect_language(texts: pa.ChunkedArray | pa.Array, sample: int = 2000) -> tuple[str, ...]:
+    """("zh",) when most sampled texts contain CJK characters, else () (the card then names no language)."""
+    head = texts.slice(0, sample)
+    cjk = pc.sum(pc.cast(pc.match_substring_regex(head, r"[\x{4e00}-\x{9fff}]"), pa.int64())).as_py() or 0
+    return ("zh",) if len(head) and cjk / len(head) > 0.5 else ()
+
+
 def card_yaml(
-    rows: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]], disk: dict[str, int], license: str
+    rows: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]], disk: dict[str, int], license: str, *,
+    simulated: bool, meta: CardMeta, language: tuple[str, ...],
 ) -> str:
     """The card's YAML: configs with explicit data_files (joint = default) and dataset_info from the Features."""
     from datasets.info import DatasetInfosDict
     from datasets.utils.metadata import MetadataConfigs
     from huggingface_hub import DatasetCardData
 
+    tags = ["dialogue", "customer-service", "emotion-recognition", "satisfaction-prediction"]
     card = DatasetCardData(
-        pretty_name="EST: Emotion, emotion-State Transition and satisfaction in Chinese customer-service dialogue",
-        language=["zh"],
-        license=license,
+        pretty_name=meta.pretty_name or (SIMULATED_NAME if simulated else "EST-format dialogue corpus"),
+        language=list(meta.language or language) or None,
+        license=meta.license or license,
         task_categories=["text-classification"],
         task_ids=["sentiment-classification", "multi-class-classification"],
         size_categories=[_size_category(sum(rows["emotion"].values()))],
-        tags=["dialogue", "customer-service", "emotion-recognition", "satisfaction-prediction", "synthetic"],
+        tags=tags + (["synthetic"] if simulated else []),
+        **({"homepage": meta.homepage} if meta.homepage else {}),
     )
     MetadataConfigs(
         {
@@ -149,28 +199,148 @@ def card_yaml(
 
 
 CARD_PLACEHOLDERS = (
-    "source", "context_turns", "configs_table", "label_table", "category_table", "alias_table", "filler_words",
-    "balanced_rates", "balanced_seed", "paper_scale_size", "table2", "table3", "label_counts_scope", "build_report",
-    "blind_test",
+    "pretty_name", "description", "source", "context_turns", "configs_table", "label_table", "category_table",
+    "alias_table", "anchor_rule", "filler_words", "addressees", "hesitations", "balanced_rule", "balanced_rates",
+    "balanced_seed", "paper_scale_size", "table2", "table3", "label_counts_scope", "split_counts",
+    "dialogue_satisfaction", "figures", "build_report", "blind_test", "citation",
 )
+CARD_BLOCKS = ("simulated", "corpus")  # <!-- name --> ... <!-- /name -->: kept for simulator output / other corpora
+_BLOCK = re.compile(r"^<!-- (\w+) -->\n(.*?)^<!-- /\1 -->\n", re.S | re.M)
 
 
-def render_card(
-    stats: dict,
-    rows: dict[str, dict[str, int]],
-    report: BuildReport,
-    *,
-    source: str,
-    context_turns: int,
-    blind_test: bool,
-    yaml_header: str,
-    template: Path,
-) -> str:
-    """`dataset_card.md` with its {{ placeholders }} filled from the build; every placeholder must be known."""
+@dataclasses.dataclass(frozen=True)
+class CardInputs:
+    """Everything a card says about one build (besides the template)."""
+
+    stats: dict
+    rows: dict[str, dict[str, int]]
+    report: BuildReport
+    source: str
+    context_turns: int
+    blind_test: bool
+    yaml_header: str
+    simulated: bool
+    options: ReadOptions
+    balanced_cap: int | None
+    split_counts: dict  # split_label_counts(tables)
+    dialogue: dict  # dialogue_satisfaction_summary(tables)
+    figures: tuple[tuple[str, str], ...] = ()  # (file inside the folder, caption)
+    meta: CardMeta = CardMeta()
+
+
+def split_label_counts(tables: EstTables) -> dict[str, dict[str, dict[str, dict[str, int]]]]:
+    """{"full" | "balanced": {task: {label: {split: count}}}} (test counts omitted from a blind-test build)."""
+    out: dict = {"full": {}, "balanced": {}}
+    for which, config_of in (("full", lambda t: t), ("balanced", lambda t: f"{t}-balanced")):
+        for task in Task:
+            counts = {label: {} for label in task.labels}
+            for split in SPLITS:
+                if tables.blind_test and split == "test":
+                    continue
+                ids = tables.utterances[task.value].take(pa.array(_as_rows(tables.rows(config_of(task.value), split))))
+                for label, n in zip(task.labels, np.bincount(ids.to_numpy(), minlength=len(task.labels))):
+                    counts[label][split] = int(n)
+            out[which][task.value] = counts
+    return out
+
+
+def _as_rows(rows) -> np.ndarray:
+    return np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+
+
+def dialogue_satisfaction_summary(tables: EstTables) -> dict:
+    """Distribution of the session-level satisfaction and how often it equals the satisfaction of the session's
+    last user utterance (sessions of a blind-test build's test split are left out)."""
+    sessions, turns = tables.corpus.sessions, tables.corpus.turns
+    label = sessions["satisfaction"].to_numpy().astype(np.int64)
+    counted = label >= 0
+    if tables.blind_test:
+        counted &= tables.session_split != SPLITS.index("test")
+    user = turns["is_user"].to_numpy(zero_copy_only=False)
+    session_of_user = turns["session"].to_numpy()[user]
+    last = np.full(sessions.num_rows, -1, np.int64)
+    last[session_of_user] = turns["satisfaction"].to_numpy()[user]  # the last write per session wins
+    return {
+        "sessions": int(counted.sum()),
+        "counts": dict(zip(Task.SATISFACTION.labels,
+                           map(int, np.bincount(label[counted], minlength=len(Task.SATISFACTION.labels))))),
+        "agree_with_last_utterance": int((label[counted] == last[counted]).sum()),
+    }
+
+
+def _split_counts_markdown(counts: dict, blind_test: bool) -> str:
+    splits = [s for s in SPLITS if not (blind_test and s == "test")]
+    header = ("Task", "Label", *splits, *(f"balanced {s}" for s in splits))
+    rows = []
+    for task in Task:
+        for label in task.labels:
+            cells = [counts[which][task.value][label][s] for which in ("full", "balanced") for s in splits]
+            rows.append((task.title, label, *("**0**" if n == 0 else _fmt(n) for n in cells)))
+    table = _markdown_table(header, rows)
+    return table + ("\n\nTest counts are not shown: this is a blind-test build." if blind_test else "")
+
+
+def _dialogue_markdown(summary: dict) -> str:
+    n = summary["sessions"]
+    if not n:
+        return "none in this corpus (its raw data gives no session-level `satisfaction`)."
+    dist = ", ".join(f"{label} {_fmt(c)} ({c / n:.1%})" for label, c in summary["counts"].items())
+    agree = summary["agree_with_last_utterance"]
+    return (f"{_fmt(n)} sessions carry it: {dist}. It equals the satisfaction of the session's last user utterance "
+            f"in {_fmt(agree)} of them ({agree / n:.1%}).")
+
+
+def _anchor_rule(options: ReadOptions) -> str:
+    if options.emotional_fillers_count:
+        return ("`--emotional-fillers-count`: besides substantive utterances, an utterance with an emotion other than "
+                "No Emotion may be the anchor (an emotional \"谢谢\" opens a session as Positive). This departs from "
+                "the paper's rule: transitions after such an opening are relative to the filler's polarity.")
+    return "the paper's rule as written (fillers are skipped whatever their emotion label)."
+
+
+def _balanced_rule(cap: int | None) -> str:
+    if cap is not None:
+        return (f"`--balanced-cap {cap}`: each emotion keeps min(available, {cap:,}) eligible utterances, at one rate "
+                "in every split (not the paper's proportions).")
+    return "the paper's \"Used in experiment\" column scaled to this corpus (below)."
+
+
+def _citation(meta: CardMeta) -> str:
+    benchmark = f"The EST benchmark (task definitions and label schema):\n\n```bibtex\n{paper.CITATION}```"
+    if meta.citation:
+        return f"This corpus:\n\n```bibtex\n{meta.citation.strip()}\n```\n\n{benchmark}"
+    return benchmark
+
+
+def _build_report_markdown(report: BuildReport) -> str:
+    rows = [
+        ("Raw files", _fmt(report.files)),
+        ("Sessions read", _fmt(report.sessions_read)),
+        ("Sessions skipped (no user turn)", _fmt(report.sessions_skipped_no_user_turn)),
+        ("Sessions without an anchor (only fillers: no transition)", _fmt(report.sessions_without_anchor)),
+        ("User turns whose `substantive` flag overrides the detector", _fmt(report.substantive_given)),
+        ("Transitions annotated", _fmt(report.transitions_given)),
+        ("Transitions derived by the rule", _fmt(report.transitions_derived)),
+        ("Satisfaction annotated", _fmt(report.satisfaction_given)),
+        ("Satisfaction derived from the emotion", _fmt(report.satisfaction_derived)),
+        ("Satisfaction disagreeing with the emotion, kept (`--keep-given-satisfaction`)",
+         _fmt(report.satisfaction_disagreements_kept)),
+        ("Sessions with a dialogue-level satisfaction", _fmt(report.dialogue_satisfaction_given)),
+    ]
+    rows += [(f"Ignored unknown {key}", _fmt(count)) for key, count in sorted(report.unknown_keys.items())]
+    return _markdown_table(("Count", "Value"), rows)
+
+
+def render_card(inputs: CardInputs, template: Path) -> str:
+    """`dataset_card.md` with its blocks chosen and its {{ placeholders }} filled from the build; every placeholder
+    and block name must be known."""
     text = template.read_text(encoding="utf-8")
     unknown = sorted(set(re.findall(r"\{\{\s*(\w+)\s*\}\}", text)) - set(CARD_PLACEHOLDERS))
+    unknown += sorted(set(m.group(1) for m in _BLOCK.finditer(text)) - set(CARD_BLOCKS))
     if unknown:
-        raise ValueError(f"{template}: unknown placeholder(s): {', '.join(unknown)}")
+        raise ValueError(f"{template}: unknown placeholder(s) or block(s): {', '.join(unknown)}")
+    active = {"simulated" if inputs.simulated else "corpus"}
+    text = _BLOCK.sub(lambda m: m.group(2) if m.group(1) in active else "", text)
     alias_rows = [
         (kind, f"`{alias}`", canonical)
         for kind, aliases in (
@@ -180,9 +350,13 @@ def render_card(
         )
         for alias, canonical in aliases.items()
     ]
+    rows, meta = inputs.rows, inputs.meta
+    figures = "\n\n".join(f"![{caption}]({name})" for name, caption in inputs.figures)
     values = {
-        "source": source,
-        "context_turns": str(context_turns),
+        "pretty_name": meta.pretty_name or (SIMULATED_NAME if inputs.simulated else "EST-format dialogue corpus"),
+        "description": meta.description or "No description was given (`--card-meta FILE` adds one).",
+        "source": inputs.source,
+        "context_turns": str(inputs.context_turns),
         "configs_table": _markdown_table(
             ("Config", "train", "validation", "test", "Contents"),
             [(f"`{c}`", *(_fmt(rows[c][s]) for s in SPLITS), CONFIGS[c]) for c in CONFIG_NAMES],
@@ -195,35 +369,30 @@ def render_card(
             ("Raw key", "English", "Chinese"), [(f"`{k}`", en, zh) for k, (en, zh) in schema.CATEGORIES.items()]
         ),
         "alias_table": _markdown_table(("Kind", "Alias", "Canonical label"), alias_rows),
+        "anchor_rule": _anchor_rule(inputs.options),
         "filler_words": "、".join(schema.FILLER_WORDS),
+        "addressees": "、".join(schema.ADDRESSEES),
+        "hesitations": "、".join(schema.HESITATIONS),
+        "balanced_rule": _balanced_rule(inputs.balanced_cap),
         "balanced_rates": _balanced_markdown(sum(rows["joint"][split] for split in SPLITS)),
         "balanced_seed": str(BALANCED_SEED),
         "paper_scale_size": PAPER_SCALE_SIZE,
-        "table2": _table2_markdown(stats),
-        "label_counts_scope": "train and validation only: this is a blind-test build" if blind_test else "all splits",
-        "table3": _table3_markdown(stats),
-        "build_report": _markdown_table(
-            ("Count", "Value"),
-            [
-                ("Raw files", _fmt(report.files)),
-                ("Sessions read", _fmt(report.sessions_read)),
-                ("Sessions skipped (no user turn)", _fmt(report.sessions_skipped_no_user_turn)),
-                ("Transitions annotated", _fmt(report.transitions_given)),
-                ("Transitions derived by the rule", _fmt(report.transitions_derived)),
-                ("Satisfaction annotated", _fmt(report.satisfaction_given)),
-                ("Satisfaction derived from the emotion", _fmt(report.satisfaction_derived)),
-                ("Satisfaction disagreeing with the emotion, kept (`--keep-given-satisfaction`)",
-                 _fmt(report.satisfaction_disagreements_kept)),
-            ],
-        ),
+        "table2": _table2_markdown(inputs.stats),
+        "label_counts_scope": ("train and validation only: this is a blind-test build" if inputs.blind_test
+                               else "all splits"),
+        "table3": _table3_markdown(inputs.stats),
+        "split_counts": _split_counts_markdown(inputs.split_counts, inputs.blind_test),
+        "dialogue_satisfaction": _dialogue_markdown(inputs.dialogue),
+        "figures": figures,
+        "build_report": _build_report_markdown(inputs.report),
         "blind_test": (
             "**This is a blind-test build: every label of every `test` split is `-1`.** The gold labels are kept "
             "outside this folder for a hidden-label leaderboard."
-            if blind_test
+            if inputs.blind_test
             else "This build includes the test labels (built without `--blind-test`)."
         ),
+        "citation": _citation(meta),
     }
     assert set(values) == set(CARD_PLACEHOLDERS)
     body = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values[m.group(1)], text)
-    return f"---\n{yaml_header.strip()}\n---\n\n{body.lstrip()}"
-
+    return f"---\n{inputs.yaml_header.strip()}\n---\n\n{body.lstrip()}"

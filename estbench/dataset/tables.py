@@ -36,7 +36,7 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def balanced_targets(available: Mapping[str, int]) -> dict[str, int]:
+def balanced_targets(available: Mapping[str, int], cap: int | None = None) -> dict[str, int]:
     """Size of the balanced subset per emotion: the paper's "Used in experiment" column scaled to this corpus.
 
     `available[e]` = this corpus's eligible utterances (all three labels, i.e. with a transition) of emotion e, for
@@ -51,9 +51,15 @@ def balanced_targets(available: Mapping[str, int]) -> dict[str, int]:
     ineligible and the subset would miss the column by >= 5.7% on average - more for emotions that often open a
     session. Scaling the column by N / P gives each emotion the paper's share of the eligible pool instead; at paper
     scale (N ~= P) it reproduces the column itself.
+
+    With `cap` (`--balanced-cap N`, for corpora far smaller than the paper's): target(e) = min(available(e), cap).
     """
     if set(available) != set(EMOTIONS):
         raise ValueError(f"balanced_targets needs a count for every emotion {list(EMOTIONS)}, got {list(available)}")
+    if cap is not None:
+        if cap < 1:
+            raise ValueError(f"the balanced cap must be >= 1, got {cap}")
+        return {e: min(available[e], cap) for e in EMOTIONS}
     eligible = sum(available.values())
     return {
         e: min(available[e], paper.round_half_up(paper.TABLE3["emotion"][e][1] * eligible, paper.ELIGIBLE))
@@ -61,7 +67,7 @@ def balanced_targets(available: Mapping[str, int]) -> dict[str, int]:
     }
 
 
-def balanced_counts(candidates: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+def balanced_counts(candidates: Mapping[str, Mapping[str, int]], cap: int | None = None) -> dict[str, dict[str, int]]:
     """How many utterances of each emotion the balanced subset keeps in each split.
 
     `candidates[split][e]` = eligible utterances of emotion e in that split. Each emotion is kept at one rate in
@@ -70,7 +76,7 @@ def balanced_counts(candidates: Mapping[str, Mapping[str, int]]) -> dict[str, di
     emotion's total by at most one utterance from target(e), and never past the candidates (r(e) <= 1).
     """
     available = {e: sum(split[e] for split in candidates.values()) for e in EMOTIONS}
-    targets = balanced_targets(available)
+    targets = balanced_targets(available, cap)
     return {
         name: {e: paper.round_half_up(targets[e] * split[e], available[e]) if available[e] else 0 for e in EMOTIONS}
         for name, split in candidates.items()
@@ -80,10 +86,12 @@ def balanced_counts(candidates: Mapping[str, Mapping[str, int]]) -> dict[str, di
 class EstTables:
     """Per-config, per-split Arrow tables of a corpus (vectorised; one config/split materialised at a time)."""
 
-    def __init__(self, corpus: Corpus, *, context_turns: int = DEFAULT_CONTEXT_TURNS, blind_test: bool = False):
+    def __init__(self, corpus: Corpus, *, context_turns: int = DEFAULT_CONTEXT_TURNS, blind_test: bool = False,
+                 balanced_cap: int | None = None):
         if context_turns < 0:
             raise ValueError(f"context_turns must be >= 0, got {context_turns}")
         self.corpus, self.context_turns, self.blind_test = corpus, context_turns, blind_test
+        self.balanced_cap = balanced_cap
         sessions, turns = corpus.sessions, corpus.turns
         digests = [session_digest(s) for s in sessions["session_id"].to_pylist()]
         self.session_split = np.array([SPLITS.index(split_of_digest(d)) for d in digests], dtype=np.int8)
@@ -97,6 +105,7 @@ class EstTables:
         order = np.argsort(self.session_split[session], kind="stable")
         user_at, session = user_at[order], session[order]
         self.split_bounds = np.searchsorted(self.session_split[session], np.arange(len(SPLITS) + 1))
+        self.utterance_session = session  # row in corpus.sessions of every utterance row
 
         user = turns.take(pa.array(user_at))
         session_idx = pa.array(session)
@@ -111,6 +120,7 @@ class EstTables:
                 "turn": user["turn"],
                 "category": sessions["category"].take(session_idx),
                 "context": self._context(turns, session_of_turn, user_at),
+                **self._anchor(turns, session_of_turn, session, user["turn"].to_numpy()),
                 "text": user["text"],
                 **{k: pc.cast(user[k], pa.int64()) for k in LABEL_COLUMNS},
             }
@@ -127,11 +137,20 @@ class EstTables:
         self.balanced_candidates: dict[str, dict[str, int]] = {
             split_name: {e: len(candidate_rows[split_name, e]) for e in EMOTIONS} for split_name in SPLITS
         }
-        self.balanced_counts = balanced_counts(self.balanced_candidates)
+        self.balanced_counts = balanced_counts(self.balanced_candidates, balanced_cap)
         self.balanced = np.zeros(len(user_at), dtype=bool)
         for (split_name, emotion_name), rows in candidate_rows.items():
             keep = self.balanced_counts[split_name][emotion_name]
             self.balanced[rows[np.argsort(key[rows], kind="stable")[:keep]]] = True
+
+    def _anchor(self, turns: pa.Table, session_of_turn: np.ndarray, session: np.ndarray, turn: np.ndarray) -> dict:
+        """`anchor` / `anchor_turn` of user rows: the session's anchor from that turn on, else "" / -1."""
+        anchor_turn = self.corpus.sessions["anchor_turn"].to_numpy()[session]
+        has = (anchor_turn >= 0) & (turn >= anchor_turn)
+        session_start = np.searchsorted(session_of_turn, np.arange(self.corpus.sessions.num_rows))[session]
+        text = pc.if_else(pa.array(has), turns["text"].take(pa.array(np.where(has, session_start + anchor_turn, 0))),
+                          pa.scalar("", pa.string()))
+        return {"anchor": text, "anchor_turn": pa.array(np.where(has, anchor_turn, -1), pa.int32())}
 
     def _context(self, turns: pa.Table, session_of_turn: np.ndarray, user_at: np.ndarray) -> pa.Array:
         """'客服：…'/'用户：…' lines of the previous k turns of the same session, oldest first."""
@@ -193,10 +212,15 @@ class EstTables:
             [role, part["text"].combine_chunks(), *labels], names=["role", "text", *LABEL_COLUMNS]
         )
         index = pa.array(keep, pa.int64())
+        dialogue = pc.cast(sessions["satisfaction"].take(index), pa.int64())
+        if self.blind_test and split == "test":
+            dialogue = pa.array(np.full(len(index), -1, np.int64))
         return pa.table(
             {
                 "session_id": sessions["session_id"].take(index),
                 "category": sessions["category"].take(index),
+                "dialogue_satisfaction": dialogue,
+                "anchor_turn": sessions["anchor_turn"].take(index),
                 "turns": pa.ListArray.from_arrays(offsets, turn_struct),
             }
         )

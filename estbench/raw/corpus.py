@@ -16,6 +16,17 @@ from ..layout import LABEL_ID
 from ..schema import EMOTIONS, Task
 
 
+@dataclasses.dataclass(frozen=True)
+class ReadOptions:
+    """How raw data is read. `keep_given_satisfaction`: keep annotated satisfaction that disagrees with the emotion;
+    `emotional_fillers_count`: an emotional filler ("谢谢" as Gratitude) may be the anchor (off: the paper's rule);
+    `strict`: unknown keys are errors, not warnings."""
+
+    keep_given_satisfaction: bool = False
+    emotional_fillers_count: bool = False
+    strict: bool = False
+
+
 @dataclasses.dataclass
 class BuildReport:
     files: int = 0
@@ -27,11 +38,18 @@ class BuildReport:
     transitions_derived: int = 0
     satisfaction_given: int = 0
     satisfaction_derived: int = 0
+    dialogue_satisfaction_given: int = 0  # sessions with a session-level "satisfaction"
+    substantive_given: int = 0  # user turns whose "substantive" flag overrides the detector
+    sessions_without_anchor: int = 0  # only fillers: no transition at all
+    unknown_keys: dict[str, int] = dataclasses.field(default_factory=dict)  # "session key 'x'" -> count (ignored)
 
     def merge(self, other: "BuildReport") -> None:
         for field in dataclasses.fields(self):
             if field.name == "skipped_session_ids":
                 self.skipped_session_ids.extend(other.skipped_session_ids[: 10 - len(self.skipped_session_ids)])
+            elif field.name == "unknown_keys":
+                for key, count in other.unknown_keys.items():
+                    self.unknown_keys[key] = self.unknown_keys.get(key, 0) + count
             else:
                 setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
@@ -40,7 +58,9 @@ class BuildReport:
 class Corpus:
     """A validated corpus. `turns` holds every turn of every kept session in order (session, turn)."""
 
-    sessions: pa.Table  # session_id, category, n_turns (Table 2 turns, schema.count_turns)
+    # session_id, category, n_turns (Table 2 turns, schema.count_turns), anchor_turn (turn index of the anchor, the
+    # utterance that sets the initial polarity; -1: none), satisfaction (session-level label id; -1: not given)
+    sessions: pa.Table
     turns: pa.Table  # session (int32 row in `sessions`), turn, is_user, text, emotion, transition, satisfaction
     report: BuildReport
 
@@ -72,6 +92,8 @@ def _transition_table() -> np.ndarray:
 
 TRANSITION_AFTER = _transition_table()
 SATISFACTION_OF = np.array([LABEL_ID["satisfaction"][schema.satisfaction_of(e)] for e in EMOTIONS], np.int8)
+SESSION_KEYS = ("session_id", "category", "turns", "satisfaction")  # raw format v1, session level
+TURN_KEYS = ("role", "text", "emotion", "transition", "satisfaction", "substantive")  # and per turn
 
 
 def _array(values, type: pa.DataType) -> pa.Array:
@@ -81,8 +103,11 @@ def _array(values, type: pa.DataType) -> pa.Array:
 def file_columns(sessions: dict[str, list], *, session_of_turn, turn_index, user, text, emotion, transition,
                   satisfaction, report: BuildReport) -> dict[str, pa.Table]:
     """Derive the absent labels (vectorised) and assemble a file's tables: satisfaction from the emotion; the
-    transition of every user utterance after the session's initial one (`sessions["initial"]`, a turn row)."""
-    initial = np.array(sessions["initial"], dtype=np.int64)[session_of_turn]
+    transition of every user utterance after the session's anchor (`sessions["initial"]`, a turn row; -1: none)."""
+    anchor_row = np.array(sessions["initial"], dtype=np.int64)
+    starts = np.searchsorted(session_of_turn, np.arange(len(anchor_row)))
+    report.sessions_without_anchor = int((anchor_row < 0).sum())
+    initial = anchor_row[session_of_turn]
     derive = user & (transition < 0) & (initial >= 0) & (np.arange(len(user)) > initial)
     report.transitions_given = int((user & (transition >= 0)).sum())
     report.transitions_derived = int(derive.sum())
@@ -97,6 +122,8 @@ def file_columns(sessions: dict[str, list], *, session_of_turn, turn_index, user
                 "session_id": _array(sessions["session_id"], pa.string()),
                 "category": _array(sessions["category"], pa.string()),
                 "n_turns": _array(sessions["n_turns"], pa.int32()),
+                "anchor_turn": pa.array(np.where(anchor_row >= 0, anchor_row - starts, -1), pa.int32()),
+                "satisfaction": pa.array(np.asarray(sessions["satisfaction"], dtype=np.int8)),
                 "line": _array(sessions["line"], pa.int32()),
             }
         ),

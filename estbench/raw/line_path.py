@@ -16,7 +16,7 @@ from .. import schema
 from ..errors import Problem
 from ..layout import CONTEXT_PREFIX, LABEL_COLUMNS
 from ..schema import EMOTIONS, SATISFACTION, Task
-from .corpus import SATISFACTION_OF, BuildReport, Labeler, file_columns
+from .corpus import SATISFACTION_OF, SESSION_KEYS, TURN_KEYS, BuildReport, Labeler, ReadOptions, file_columns
 from .json_codec import JSONDecodeError, json_loads
 
 
@@ -35,6 +35,9 @@ def check_turn(turn: object, where: str, labelers: Sequence[Labeler], reasons: l
         reasons.append(f"{where}: missing field 'text'")
     elif not isinstance(text, str) or not text.strip():
         reasons.append(f"{where}: 'text' must be a non-empty string, got {text!r:.40}")
+    substantive = turn.get("substantive")
+    if substantive is not None and not isinstance(substantive, bool):
+        reasons.append(f"{where}: 'substantive' must be true or false, got {substantive!r:.40}")
     ids = [-1, -1, -1]
     if role == "user":
         for k, (labeler, key) in enumerate(zip(labelers, LABEL_COLUMNS)):
@@ -51,9 +54,12 @@ def check_turn(turn: object, where: str, labelers: Sequence[Labeler], reasons: l
 
 
 def parse_lines(
-    path: Path, lines: list[str] | None, keep_given_satisfaction: bool, problems: list[Problem]
+    path: Path, lines: list[str] | None, options: ReadOptions, problems: list[Problem]
 ) -> tuple[dict, list[Problem], BuildReport]:
-    """The line-by-line path: every problem as file:line: reason. Turns go straight into flat lists."""
+    """The line-by-line path: every problem as file:line: reason. Turns go straight into flat lists.
+
+    Every line whose session_id is a string is listed in `columns["ids"]` (with its line number), also when it has
+    other problems, so a duplicate session_id is reported on any line."""
     report = BuildReport(files=1)
     labelers = [Labeler(t) for t in Task]
     emotion_ids, transition_ids, satisfaction_ids = (labeler.cache for labeler in labelers)
@@ -61,13 +67,17 @@ def parse_lines(
         for name in labeler.task.labels:
             labeler(name)
     sat_from_emotion = SATISFACTION_OF.tolist()
-    sessions: dict[str, list] = {"session_id": [], "category": [], "n_turns": [], "line": [], "initial": []}
+    sessions: dict[str, list] = {"session_id": [], "category": [], "n_turns": [], "line": [], "initial": [],
+                                 "satisfaction": []}
+    ids_seen: tuple[list[str], list[int]] = ([], [])
+    known_session_keys, known_turn_keys = set(SESSION_KEYS), set(TURN_KEYS)
     roles: list[str] = []
     is_user: list[bool] = []
     texts: list[str] = []
     emotions: list[int] = []
     transitions: list[int] = []
     satisfactions: list[int] = []
+    given_substantive: list[bool | None] = []
     turn_index: list[int] = []
     seen_any = False
 
@@ -75,7 +85,15 @@ def parse_lines(
         for g in range(begin, end):
             if is_user[g]:
                 visited.append(g)
-                yield texts[g], EMOTIONS[emotions[g]]
+                yield texts[g], EMOTIONS[emotions[g]], given_substantive[g]
+
+    def unknown(keys, known: set, level: str, reasons: list[str]) -> None:
+        for key in keys:
+            if key not in known:
+                if options.strict:
+                    reasons.append(f"unknown {level} key {key!r} (build without --strict to ignore it)")
+                name = f"{level} key {key!r}"
+                report.unknown_keys[name] = report.unknown_keys.get(name, 0) + 1
 
     for line_no, line in enumerate(lines or (), 1):
         if not line or line.isspace():
@@ -96,6 +114,16 @@ def parse_lines(
             reasons.append("missing field 'session_id'")
         elif not isinstance(session_id, str) or not session_id.strip():
             reasons.append(f"'session_id' must be a non-empty string, got {session_id!r}")
+        else:
+            ids_seen[0].append(session_id)
+            ids_seen[1].append(line_no)
+        unknown(obj, known_session_keys, "session", reasons)
+        dialogue_satisfaction = -1
+        if obj.get("satisfaction") not in (None, ""):
+            try:
+                dialogue_satisfaction = labelers[2](obj["satisfaction"])
+            except ValueError as err:
+                reasons.append(f"session {err}")
         category = obj.get("category")
         if category is None:
             category = ""
@@ -112,6 +140,11 @@ def parse_lines(
         for index, turn in enumerate(raw_turns):
             # fast path: a well-formed turn with known label spellings (the common case, ~3M times at paper scale)
             try:
+                if len(turn) > 2 and not known_turn_keys.issuperset(turn):
+                    unknown(turn, known_turn_keys, "turn", reasons)
+                given = turn.get("substantive")
+                if given is not None and type(given) is not bool:
+                    raise KeyError
                 role, text = turn["role"], turn["text"]
                 if not text or type(text) is not str or text.isspace():
                     raise KeyError
@@ -127,8 +160,10 @@ def parse_lines(
                     raise KeyError
             except (KeyError, TypeError):
                 role, text, emotion, transition, satisfaction = check_turn(turn, f"turn {index}", labelers, reasons)
+                given = turn.get("substantive") if isinstance(turn, dict) else None
+                given = given if isinstance(given, bool) else None
             if satisfaction >= 0 and emotion >= 0 and satisfaction != sat_from_emotion[emotion]:
-                if keep_given_satisfaction:
+                if options.keep_given_satisfaction:
                     report.satisfaction_disagreements_kept += 1
                 else:
                     reasons.append(
@@ -144,6 +179,8 @@ def parse_lines(
             emotions.append(emotion)
             transitions.append(transition)
             satisfactions.append(satisfaction)
+            given_substantive.append(given if user else None)
+            report.substantive_given += user and given is not None
         end = len(texts)
         if reasons or not n_user:
             if reasons:
@@ -152,11 +189,14 @@ def parse_lines(
                 report.sessions_skipped_no_user_turn += 1
                 if len(report.skipped_session_ids) < 10:
                     report.skipped_session_ids.append(session_id)
-            for column in (roles, is_user, texts, emotions, transitions, satisfactions):
+            for column in (roles, is_user, texts, emotions, transitions, satisfactions, given_substantive):
                 del column[begin:]
             continue
         visited: list[int] = []
-        initial = schema.initial_utterance(user_turns(begin, end, visited))
+        initial = schema.initial_utterance(user_turns(begin, end, visited),
+                                           emotional_fillers_count=options.emotional_fillers_count)
+        report.dialogue_satisfaction_given += dialogue_satisfaction >= 0
+        sessions["satisfaction"].append(dialogue_satisfaction)
         sessions["session_id"].append(session_id)
         sessions["category"].append(category)
         sessions["n_turns"].append(schema.count_turns(roles[begin:end]))
@@ -179,4 +219,5 @@ def parse_lines(
         satisfaction=np.array(satisfactions, dtype=np.int8),
         report=report,
     )
+    columns["ids"] = ids_seen
     return columns, problems, report

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import Problem, ProblemReport
-from .corpus import BuildReport, Corpus
+from .corpus import BuildReport, Corpus, ReadOptions
 from .fast_path import parse_arrow
 from .line_path import parse_lines
 
@@ -67,7 +67,7 @@ def _decode_lines(path: Path, data: bytes, problems: list[Problem]) -> list[str]
         return lines
 
 
-def _parse_file(path: Path, keep_given_satisfaction: bool) -> tuple[dict, list[Problem], BuildReport]:
+def _parse_file(path: Path, options: ReadOptions) -> tuple[dict, list[Problem], BuildReport]:
     """Validate one raw file and derive its missing labels. Returns its columns (sessions + turns), its problems
     and its report counts.
 
@@ -78,20 +78,23 @@ def _parse_file(path: Path, keep_given_satisfaction: bool) -> tuple[dict, list[P
     problems: list[Problem] = []
     data = _read_bytes(path, problems)
     if data is None:
-        return parse_lines(path, None, keep_given_satisfaction, problems)
-    return parse_arrow(path, data, keep_given_satisfaction) or parse_lines(
-        path, _decode_lines(path, data, problems), keep_given_satisfaction, problems
-    )
+        return parse_lines(path, None, options, problems)
+    return parse_arrow(path, data, options) or parse_lines(path, _decode_lines(path, data, problems), options, problems)
 
 
 def read_raw(
     data_dir: str | os.PathLike,
     *,
     keep_given_satisfaction: bool = False,
+    emotional_fillers_count: bool = False,
+    strict: bool = False,
     workers: int | None = None,
     progress: bool = False,
 ) -> Corpus:
-    """Read and validate a raw v1 directory. Raises `RawFormatError` listing every problem as file:line: reason."""
+    """Read and validate a raw v1 directory. Raises `RawFormatError` listing every problem as file:line: reason.
+
+    Options as in `ReadOptions`; unknown keys are counted in `Corpus.report.unknown_keys` (errors with `strict`)."""
+    options = ReadOptions(keep_given_satisfaction, emotional_fillers_count, strict)
     files = raw_files(data_dir)
     # one process by default: the fast path's JSON reader is multi-threaded already; extra processes only pay off
     # for big inputs that need the line-by-line path
@@ -102,7 +105,7 @@ def read_raw(
     results = []
     if workers <= 1:
         for path in files:
-            results.append(_parse_file(path, keep_given_satisfaction))
+            results.append(_parse_file(path, options))
             bar.update()
     else:
         import multiprocessing
@@ -110,7 +113,7 @@ def read_raw(
         # fork: workers start in milliseconds and need no importable __main__ (as datasets' own map(num_proc=))
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            for result in pool.map(_parse_file, files, [keep_given_satisfaction] * len(files)):
+            for result in pool.map(_parse_file, files, [options] * len(files)):
                 results.append(result)
                 bar.update()
     bar.close()
@@ -120,8 +123,7 @@ def read_raw(
     first_seen: dict[str, tuple[str, int]] = {}
     for path, (columns, _, file_report) in zip(files, results):
         report.merge(file_report)
-        table = columns["sessions"]
-        for session_id, line in zip(table["session_id"].to_pylist(), table["line"].to_pylist()):
+        for session_id, line in zip(*columns["ids"]):
             if session_id in first_seen:
                 where = "{}:{}".format(*first_seen[session_id])
                 problems.append(Problem(str(path), line, f"duplicate session_id {session_id!r} (first at {where})"))
@@ -129,7 +131,7 @@ def read_raw(
                 first_seen[session_id] = (str(path), line)
     if problems:
         raise RawFormatError(problems)
-    if not first_seen:
+    if not sum(columns["sessions"].num_rows for columns, _, _ in results):
         raise RawFormatError([Problem(str(data_dir), None, "no session with a user turn")])
 
     session_tables, turn_tables, offset = [], [], 0

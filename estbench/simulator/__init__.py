@@ -16,6 +16,6 @@ The paper's corpus is not public; this package generates a stand-in calibrated t
 """
 
 from .corpus import DEFAULT_SEED, DEFAULT_SESSIONS, generate_session, iter_sessions
-from .writer import write_corpus
+from .writer import read_marker, write_corpus
 
-__all__ = ["DEFAULT_SEED", "DEFAULT_SESSIONS", "generate_session", "iter_sessions", "write_corpus"]
+__all__ = ["DEFAULT_SEED", "DEFAULT_SESSIONS", "generate_session", "iter_sessions", "read_marker", "write_corpus"]

@@ -91,7 +91,7 @@ class Dialogue:
     def _append_user(self, text: str, emotion: str) -> None:
         self.turns.append({"role": "user", "text": text, "emotion": emotion})
         if not self.opened:
-            self.opened = emotion != NO_EMOTION or is_substantive(text)
+            self.opened = is_substantive(text)  # the paper's rule: a filler never opens, whatever its emotion
 
     def _dress(self, text: str, act: str) -> str:
         """Spoken-style particles around a content clause."""

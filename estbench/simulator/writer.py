@@ -24,6 +24,21 @@ SESSIONS_PER_SHARD = 2_500
 COMPRESS_LEVEL = 6
 SHARD_PREFIX = "sim-"
 SHARD_SUFFIX = ".jsonl.gz"
+# Written beside the shards: tells the builder the folder is this simulator's output (its card then says so and
+# carries the simulator's sections; a build of any other raw folder carries none of them).
+MARKER_NAME = "simulated.json"
+
+
+def read_marker(folder: str | os.PathLike) -> dict | None:
+    """The marker of a simulated corpus folder, or None if the folder is not the simulator's output."""
+    path = Path(folder) / MARKER_NAME
+    if not path.is_file():
+        return None
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and marker.get("generator") == "estbench.simulator" else None
 
 
 def shard_name(index: int, shards: int) -> str:
@@ -93,6 +108,8 @@ def write_corpus(
     finally:
         bar.close()
 
+    marker = {"generator": "estbench.simulator", "sessions": n_sessions, "seed": seed, "shards": shards}
+    write_atomically(out / MARKER_NAME, json.dumps(marker, indent=1) + "\n")
     written = {Path(task[0]).name for task in tasks}
     for stale in out.glob(f"{SHARD_PREFIX}*-of-*{SHARD_SUFFIX}"):
         if stale.name not in written:
