@@ -69,7 +69,7 @@ def train_tiny_model(est_dir: Path, steps: int, work: Path):
     from est_baselines.tiny import char_tokenizer, tiny_llama
 
     train = load_track(est_dir, "balanced", "train")
-    tokenizer = char_tokenizer(list(train["context"]) + list(train["text"]))
+    tokenizer = char_tokenizer(list(train["context"]) + list(train["text"]) + list(train["anchor"]))
     model = tiny_llama(tokenizer, hidden_size=64, layers=2)
     est_args, training_args, model_args = make_parser().parse_args_and_config([
         "--est_dir", str(est_dir), "--output_dir", str(work / "tiny"), "--learning_rate", "3e-3",
@@ -110,6 +110,7 @@ def bench_scoring(est_dir: Path, args, work: Path) -> None:
     model, tokenizer = train_tiny_model(est_dir, args.train_steps, work)
     test = load_track(est_dir, "balanced", "test").head(args.utterances)
     contexts, texts = test["context"].fillna("").tolist(), test["text"].tolist()
+    anchors = test["anchor"].fillna("").tolist()
     settings = dict(mode="joint", language="zh", max_context_chars=200)
     methods = {"scoring": predict_batch, "constrained": constrained_predict_batch, "generation": generate_labels}
     n, total = len(texts), len(texts) * len(TASKS)
@@ -126,7 +127,8 @@ def bench_scoring(est_dir: Path, args, work: Path) -> None:
         def run(method):
             merged: dict[str, list] = {t.value: [] for t in TASKS}
             for batch in batches:
-                for task, labels in method(model, tokenizer, contexts[batch], texts[batch], **settings).items():
+                for task, labels in method(model, tokenizer, contexts[batch], texts[batch], anchors=anchors[batch],
+                                           **settings).items():
                     merged[task].extend(labels)
             return merged
 

@@ -433,3 +433,18 @@ def score(
             low, high = np.nanpercentile(values, [tail, 100 - tail])
             out[f"{key}_ci"] = [float(low), float(high)]
     return out
+
+
+DIALOGUE_PREFIX = "dialogue_"
+
+
+def score_dialogue_satisfaction(references: Sequence, predictions: Sequence, **options) -> dict:
+    """Dialogue-level satisfaction: one label per session (the `sessions` config's `dialogue_satisfaction`), scored
+    like the utterance task (A / macro P, R, F1; `options` as for `score`), keys prefixed `dialogue_`.
+
+    >>> out = score_dialogue_satisfaction(["Satisfied", "Dissatisfied"], ["Satisfied", "Neutral"])
+    >>> out["dialogue_satisfaction_accuracy"], round(out["dialogue_satisfaction_macro_f1"], 4)
+    (0.5, 0.5)
+    """
+    out = score({Task.SATISFACTION.value: references}, {Task.SATISFACTION.value: predictions}, **options)
+    return {f"{DIALOGUE_PREFIX}{key}": value for key, value in out.items()}

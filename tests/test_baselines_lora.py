@@ -48,7 +48,8 @@ def est_dir(small_est):
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory, est_dir):
     frame = load_track(est_dir, "balanced", "train")
-    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "base", list(frame["context"]) + list(frame["text"]))
+    texts = list(frame["context"]) + list(frame["text"]) + list(frame["anchor"])
+    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "base", texts)
 
 
 def _load_base(base_dir):

@@ -240,6 +240,83 @@ def test_card_body(small_est):
         assert f"| {emotion} | {annotated:,} | {used:,} | {used / 1_500_827:.6f} | {scaled:,} |" in text
 
 
+def test_card_of_simulated_data_says_so_and_shows_its_figures(small_est):
+    text = (small_est / "README.md").read_text(encoding="utf-8")
+    assert "synthetic" in card_yaml(small_est)["tags"]
+    assert "**Rule used for this build:** the paper's rule as written" in text
+    for name in ("labels", "utterances_per_session", "emotion_by_position"):
+        assert f"(figures/{name}.png)" in text
+        assert (small_est / "figures" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    # per-class counts in every split, the absent classes marked
+    train = read_split(small_est, "emotion", "train")["emotion"]
+    worry = train.count(estbench.schema.EMOTIONS.index("Worry"))
+    assert f"| Emotion | Worry | {worry:,} |" in text
+    assert "Dialogue-level satisfaction (the `sessions` config's `dialogue_satisfaction`): none in this corpus" in text
+
+
+def test_card_of_owner_data_says_nothing_about_simulation(tmp_path):
+    write_standin_corpus(tmp_path / "raw", 200, seed=2)
+    est_dataset.build(tmp_path / "raw", tmp_path / "est", progress=False)
+    text = (tmp_path / "est" / "README.md").read_text(encoding="utf-8")
+    assert "simulat" not in text.lower() and "synthetic" not in text.lower()
+    meta = card_yaml(tmp_path / "est")
+    assert meta["language"] == ["zh"] and "synthetic" not in meta["tags"]
+    assert "No description was given (`--card-meta FILE` adds one)." in text
+
+
+def test_card_meta_fills_the_card(tmp_path):
+    write_standin_corpus(tmp_path / "raw", 60, seed=2)
+    (tmp_path / "meta.yaml").write_text(yaml.safe_dump({
+        "pretty_name": "My Calls", "description": "Calls of our hotline, rated by our QA team.",
+        "language": ["zh", "en"], "license": "cc-by-4.0", "homepage": "https://example.org/calls",
+        "citation": "@misc{mycalls2026,\n  title = {My Calls}\n}"}), encoding="utf-8")
+    est_dataset.build(tmp_path / "raw", tmp_path / "est", progress=False, card_meta=tmp_path / "meta.yaml")
+    text = (tmp_path / "est" / "README.md").read_text(encoding="utf-8")
+    meta = card_yaml(tmp_path / "est")
+    assert (meta["pretty_name"], meta["language"], meta["license"]) == ("My Calls", ["zh", "en"], "cc-by-4.0")
+    assert meta["homepage"] == "https://example.org/calls"
+    assert "# My Calls" in text and "Calls of our hotline, rated by our QA team." in text
+    assert "@misc{mycalls2026," in text and "@article{bian2025est," in text
+
+
+def test_bad_card_meta_is_refused_before_anything_is_written(tmp_path):
+    write_standin_corpus(tmp_path / "raw", 20, seed=2)
+    (tmp_path / "meta.yaml").write_text("pretty_name: x\nauthors: me\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, str(ROOT / "est_dataset.py"), "build", "--data-dir", str(tmp_path / "raw"),
+                          "--out", str(tmp_path / "est"), "--card-meta", str(tmp_path / "meta.yaml"), "--no-progress"],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "--card-meta meta.yaml: unknown key(s) authors" in run.stderr
+    assert not (tmp_path / "est").exists()
+
+
+def test_every_row_with_a_transition_carries_its_anchor(small_est):
+    for split in SPLITS:
+        rows = read_split(small_est, "joint", split)
+        assert rows.num_rows and all(0 <= a < t for a, t in zip(rows["anchor_turn"], rows["turn"]))
+        assert all(rows["anchor"])
+        sessions = {r["session_id"]: r for r in read_split(small_est, "sessions", split)}
+        for row in rows.select(range(min(50, rows.num_rows))):
+            assert sessions[row["session_id"]]["turns"][row["anchor_turn"]]["text"] == row["anchor"]
+
+
+def test_dialogue_satisfaction_reaches_the_sessions_config(tmp_path, monkeypatch):
+    from estbench.testing.standin import write_jsonl
+
+    sessions = [{"session_id": f"s{i}", "satisfaction": ["满意", "Neutral", "dissatisfied"][i % 3],
+                 "turns": [{"role": "user", "text": "宽带又断了", "emotion": "Anger"}]} for i in range(40)]
+    write_jsonl(tmp_path / "raw" / "a.jsonl", sessions)
+    est_dataset.build(tmp_path / "raw", tmp_path / "est", progress=False)
+    monkeypatch.chdir(tmp_path)
+    loaded = datasets.load_dataset("est", "sessions")
+    feature = loaded["train"].features["dialogue_satisfaction"]
+    got = {r["session_id"]: feature.int2str(r["dialogue_satisfaction"]) for split in loaded.values() for r in split}
+    assert got == {f"s{i}": ["Satisfied", "Neutral", "Dissatisfied"][i % 3] for i in range(40)}
+    text = (tmp_path / "est" / "README.md").read_text(encoding="utf-8")
+    # the last user utterance is Anger (Dissatisfied): a third of the sessions agree
+    assert "40 sessions carry it: Satisfied 14 (35.0%), Neutral 13 (32.5%), Dissatisfied 13 (32.5%)" in text
+    assert "in 13 of them (32.5%)" in text
+
+
 def test_card_template_rejects_unknown_placeholders(tmp_path, small_raw_dir):
     template = tmp_path / "card.md"
     template.write_text("# x {{ no_such_value }}")

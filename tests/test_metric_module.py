@@ -195,3 +195,27 @@ def test_card_has_space_yaml_evaluate_sections_and_every_label():
     assert "0.7208" in body and "mean of the per-class F1" in body
     app = (MODULE / "app.py").read_text().strip().splitlines()
     assert app[-2:] == ['module = evaluate.load("est_metric.py", "joint")', "launch_gradio_widget(module)"]
+
+
+def test_dialogue_satisfaction_config_scores_a_built_sessions_config(tmp_path, monkeypatch):
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    import est_dataset
+    from estbench.testing.standin import write_jsonl
+
+    labels = ["Satisfied", "Neutral", "Dissatisfied"]
+    write_jsonl(tmp_path / "raw" / "a.jsonl", [
+        {"session_id": f"s{i}", "satisfaction": labels[i % 3],
+         "turns": [{"role": "user", "text": "宽带又断了", "emotion": "Anger"}]} for i in range(60)])
+    est_dataset.build(tmp_path / "raw", tmp_path / "est", progress=False)
+    monkeypatch.chdir(tmp_path)
+    sessions = __import__("datasets").load_dataset("est", "sessions", split="train")
+    gold = list(sessions["dialogue_satisfaction"])
+    # a system that predicts the satisfaction of the last user utterance (always Dissatisfied here)
+    guess = [2] * len(gold)
+    out = _load("dialogue_satisfaction", path=str(ROOT / "metrics" / "est_metric")).compute(
+        references=gold, predictions=guess)
+    p, r, f, _ = precision_recall_fscore_support(gold, guess, average="macro", labels=sorted(set(gold)), zero_division=0)
+    assert out == pytest.approx({"dialogue_satisfaction_accuracy": accuracy_score(gold, guess),
+                                 "dialogue_satisfaction_macro_precision": p, "dialogue_satisfaction_macro_recall": r,
+                                 "dialogue_satisfaction_macro_f1": f})

@@ -3,9 +3,9 @@
 Both take training rows (a DataFrame with `context`, `text` and the task label columns, label names) and predict
 label names for new rows, so their output goes straight into a prediction file.
 
-TF-IDF features: character n-grams of the user utterance and, separately, of its dialogue context (the utterance is
-what carries the emotion; the context tells e.g. an initial complaint from a polite follow-up, which the transition
-needs). Character n-grams need no Chinese word segmenter.
+TF-IDF features: character n-grams of the user utterance and, separately, of its dialogue context and of the
+session's anchor (the utterance carries the emotion; the anchor is what the transition is relative to; the context
+tells e.g. an initial complaint from a polite follow-up). Character n-grams need no Chinese word segmenter.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class TfidfSettings:
 
 
 class TfidfBaseline:
-    """TF-IDF (char n-grams over utterance + context) -> multinomial logistic regression, one model per task."""
+    """TF-IDF (char n-grams over utterance, context and anchor) -> multinomial logistic regression, one per task."""
 
     name = "tfidf"
 
@@ -77,11 +77,16 @@ class TfidfBaseline:
                 sublinear_tf=s.sublinear_tf, dtype=np.float32,
             )
 
-        return ColumnTransformer([("text", vectorizer(), "text"), ("context", vectorizer(), "context")])
+        return ColumnTransformer([("text", vectorizer(), "text"), ("context", vectorizer(), "context"),
+                                  ("anchor", vectorizer(), "anchor")])
 
     def _inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         context = frame["context"].fillna("").astype(str).str[-self.settings.context_chars:]
-        return pd.DataFrame({"text": frame["text"].fillna("").astype(str), "context": context})
+        # rows before the anchor (or a frame built without the field) get an explicit marker, not an empty document
+        anchor = frame["anchor"].fillna("") if "anchor" in frame.columns else pd.Series([""] * len(frame))
+        anchor = anchor.astype(str).where(anchor.astype(str) != "", "<none>")
+        return pd.DataFrame({"text": frame["text"].fillna("").astype(str), "context": context,
+                             "anchor": anchor.to_numpy()})
 
     def fit(self, frame: pd.DataFrame) -> "TfidfBaseline":
         s = self.settings

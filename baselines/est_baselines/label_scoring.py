@@ -192,6 +192,13 @@ def candidate_logprobs(model, tokenizer, prefixes: Sequence[str], candidates: Se
     return continuation_logprobs(model, tokenizer, encode_prompts(model, tokenizer, prefixes), prefixes, candidates)
 
 
+def _prompts(contexts, texts, anchors, tasks, language, max_context_chars) -> list[str]:
+    anchors = [""] * len(texts) if anchors is None else anchors
+    if not len(contexts) == len(texts) == len(anchors):
+        raise ValueError(f"{len(contexts)} contexts, {len(texts)} texts and {len(anchors)} anchors: one each per row")
+    return [build_prompt(c, t, tasks, language, max_context_chars, anchor=a) for c, t, a in zip(contexts, texts, anchors)]
+
+
 def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
     if tokenizer.eos_token is None:
         raise ValueError("the tokenizer has no eos token; the answer's end cannot be scored")
@@ -200,14 +207,14 @@ def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
 
 def predict_batch(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600,
+    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances: {task name: [label, ...]}, every label from estbench.schema.
 
     The prompt is run once per task group; each field then costs one pass over the answer so far + its candidates."""
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
-        prompts = [build_prompt(c, t, tasks, language, max_context_chars) for c, t in zip(contexts, texts)]
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
         encoded = encode_prompts(model, tokenizer, prompts)
         prefixes = prompts
         for task, terminator in zip(tasks, _terminators(tokenizer, tasks)):
@@ -334,14 +341,14 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
 
 def constrained_predict_batch(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600,
+    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances by trie-constrained greedy decoding ({task name: [label, ...]}); same
     interface as `predict_batch`. Faster (about one model call per branching point), but greedy: at each branching
     point it commits to the likeliest next token, which is not always the first token of the likeliest whole label."""
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
-        prompts = [build_prompt(c, t, tasks, language, max_context_chars) for c, t in zip(contexts, texts)]
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
         chosen = constrained_decode(model, tokenizer, prompts, answer_trie(tokenizer, tasks, language))
         for position, task in enumerate(tasks):
             predictions[task.value] = [labels[position] for labels in chosen]
@@ -368,13 +375,13 @@ def parse_answer(answer: str, tasks: Sequence[Task], language: str = "zh") -> di
 @torch.no_grad()
 def generate_labels(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, max_new_tokens: int | None = None,
+    max_context_chars: int | None = 600, max_new_tokens: int | None = None, anchors: Sequence[str] | None = None,
 ) -> dict[str, list[str | None]]:
     """Greedy generation then parsing; None marks an answer that is not a valid label."""
     device = _model_device(model)
     predictions: dict[str, list[str | None]] = {}
     for tasks in tasks_of(mode):
-        prompts = [build_prompt(c, t, tasks, language, max_context_chars) for c, t in zip(contexts, texts)]
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
         if max_new_tokens is None:  # room for the longest valid answer, so generation is not cut short
             longest = "\n".join(field_prefix(t, language) + max(t.labels, key=len) for t in tasks)
             budget = len(tokenizer(longest, add_special_tokens=False)["input_ids"]) + 2

@@ -76,7 +76,8 @@ def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", 
     for row in frame.itertuples(index=False):
         labels = {task: getattr(row, task) for task in ("emotion", "transition", "satisfaction")}
         for tasks in tasks_of(mode):
-            prompts.append(build_prompt(row.context, row.text, tasks, language, max_context_chars))
+            prompts.append(build_prompt(row.context, row.text, tasks, language, max_context_chars,
+                                        anchor=getattr(row, "anchor", "") or ""))
             completions.append(build_completion(labels, tasks, language))
     return Dataset.from_dict({"prompt": prompts, "completion": completions})
 

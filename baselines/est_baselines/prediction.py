@@ -82,19 +82,23 @@ def load_for_prediction(model_path: str | Path, *, base_model: str | None = None
 
 def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, batch_size: int = 16,
                  mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
-                 method: str = "constrained", progress: bool = True) -> dict[str, list[str]]:
+                 method: str = "constrained", progress: bool = True,
+                 anchors: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Labels for every row, in input order. Batches group rows of similar length to waste little on padding."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
     predict_batch = METHODS[method]
     budget = max_context_chars or 10**9
-    order = sorted(range(len(texts)), key=lambda i: -(min(len(contexts[i]), budget) + len(texts[i])))
+    anchors = [""] * len(texts) if anchors is None else list(anchors)
+    order = sorted(range(len(texts)),
+                   key=lambda i: -(min(len(contexts[i]), budget) + len(texts[i]) + len(anchors[i])))
     predictions: dict[str, list[str | None]] = {}
     batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc="predicting", unit="batch", disable=not progress):
         rows = order[start : start + batch_size]
         batch = predict_batch(model, tokenizer, [contexts[i] for i in rows], [texts[i] for i in rows], mode=mode,
-                              language=language, max_context_chars=max_context_chars)
+                              language=language, max_context_chars=max_context_chars,
+                              anchors=[anchors[i] for i in rows])
         for task, labels in batch.items():
             column = predictions.setdefault(task, [None] * len(texts))
             for i, label in zip(rows, labels):
@@ -104,8 +108,13 @@ def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str]
 
 def predict_frame(model, tokenizer, frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
     """A prediction table (id + three label columns) for the rows of a built split."""
-    predictions = predict_rows(model, tokenizer, frame["context"].fillna("").tolist(), frame["text"].tolist(), **kwargs)
+    predictions = predict_rows(model, tokenizer, frame["context"].fillna("").tolist(), frame["text"].tolist(),
+                               anchors=_anchors(frame), **kwargs)
     return predictions_frame(frame["id"].tolist(), predictions)
+
+
+def _anchors(frame: pd.DataFrame) -> list[str]:
+    return frame["anchor"].fillna("").tolist() if "anchor" in frame.columns else [""] * len(frame)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,5 +1,6 @@
 """Prompt templates for generative classification (the paper's Fig. 2): state each task's candidate labels, give the
-dialogue context and the user's utterance, and ask for the label(s).
+session's anchor (what the transition is relative to), the dialogue context and the user's utterance, and ask for
+the label(s).
 
 Two modes share one answer format, a line per task, `<task name><separator><label>`:
 
@@ -28,6 +29,8 @@ class PromptTemplate:
     instruction: str  # formatted with {tasks}: the task names joined
     task_names: Mapping[Task, str]
     candidates: str  # formatted with {task} and {labels}
+    anchor_header: str  # the session's anchor: what the transition is relative to
+    empty_anchor: str
     context_header: str
     empty_context: str
     utterance_header: str
@@ -41,6 +44,8 @@ TEMPLATES: dict[str, PromptTemplate] = {
         instruction="你是电信客服对话分析助手。请根据对话上下文，判断用户当前语句的{tasks}，每项只能从候选类别中选择一个。",
         task_names={Task.EMOTION: "情绪", Task.TRANSITION: "情绪状态转移", Task.SATISFACTION: "满意度"},
         candidates="{task}的候选类别：{labels}",
+        anchor_header="会话起点（用户首个有实际内容的语句，情绪状态转移相对于它的极性）：",
+        empty_anchor="（尚无）",
         context_header="对话上下文：",
         empty_context="（无）",
         utterance_header="用户当前语句：",
@@ -55,6 +60,8 @@ TEMPLATES: dict[str, PromptTemplate] = {
         ),
         task_names={Task.EMOTION: "emotion", Task.TRANSITION: "emotion transition", Task.SATISFACTION: "satisfaction"},
         candidates="Candidate labels for {task}: {labels}",
+        anchor_header="Session anchor (the user's first substantive utterance; the transition is relative to its polarity):",
+        empty_anchor="(none yet)",
         context_header="Dialogue context:",
         empty_context="(none)",
         utterance_header="User's current utterance:",
@@ -99,13 +106,17 @@ def truncate_context(context: str, max_chars: int | None) -> str:
 
 
 def build_prompt(
-    context: str, text: str, tasks: Sequence[Task], language: str = "zh", max_context_chars: int | None = 600
+    context: str, text: str, tasks: Sequence[Task], language: str = "zh", max_context_chars: int | None = 600,
+    anchor: str = "",
 ) -> str:
-    """The prompt for one utterance and a group of tasks; it ends right where the first answer line starts."""
+    """The prompt for one utterance and a group of tasks; it ends right where the first answer line starts.
+
+    `anchor` is the row's `anchor` field (the session's first substantive user utterance, "" before it)."""
     t = template(language)
     names = t.list_joiner.join(t.task_names[task] for task in tasks)
     lines = [t.instruction.format(tasks=names)]
     lines += [t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(task.labels)) for task in tasks]
+    lines += [t.anchor_header, anchor if anchor and anchor.strip() else t.empty_anchor]
     context = truncate_context(context or "", max_context_chars)
     lines += [t.context_header, context if context.strip() else t.empty_context]
     lines += [t.utterance_header, text, t.answer_header, ""]

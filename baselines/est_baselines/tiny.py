@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     from .data import load_split
 
     frame = load_split(args.from_est, "joint", "train")
-    print(save_tiny_model(args.out_dir, list(frame["context"]) + list(frame["text"])))
+    print(save_tiny_model(args.out_dir, list(frame["context"]) + list(frame["text"]) + list(frame["anchor"])))
 
 
 if __name__ == "__main__":

@@ -19,27 +19,30 @@ import evaluate
 # The estbench library (installed with the project; vendored into the Space folder by metrics/deploy.py).
 from estbench.paper import CITATION
 from estbench.schema import TASK_NAMES
-from estbench.scoring import encode, score
+from estbench.scoring import encode, score, score_dialogue_satisfaction
 
 _DESCRIPTION = """
 EST scores customer-service dialogue understanding on three utterance-level tasks: the user's emotion (7 classes),
 the emotion-state transition relative to the session's initial polarity (9 classes) and the user's satisfaction
 (3 classes). For each task it reports accuracy (A) and macro precision (P), recall (R) and F1, where macro-F1 is the
 mean of the per-class F1 over the classes present in the references (predicted labels outside them count as
-errors; a zero denominator gives 0). The `joint` configuration scores all three tasks at once and adds
-`all_accuracy` (the paper's ALL_A: mean of the three accuracies) and `exact_match` (all three tasks right).
+errors; a zero denominator gives 0). The `joint` configuration (the default) scores all three tasks at once and
+adds `all_accuracy` (the paper's ALL_A: mean of the three accuracies) and `exact_match` (all three tasks right). The
+`dialogue_satisfaction` configuration scores one satisfaction label per session (corpora that rate whole dialogues;
+the `sessions` config's `dialogue_satisfaction`), with keys `dialogue_satisfaction_*`.
 """
 
 
 _KWARGS_DESCRIPTION = """
 Args:
     predictions: for `emotion`, `transition`, `satisfaction`: one label per utterance, as label names (`str`, the
-        canonical est_labels spelling) or ClassLabel ids (`int`, est_labels order). For `joint`: one dict per
+        canonical estbench.schema spelling) or ClassLabel ids (`int`, schema order); for `dialogue_satisfaction`
+        one satisfaction label per session. For `joint`: one dict per
         utterance with the keys `emotion`, `transition` and `satisfaction` (e.g.
         `df[["emotion", "transition", "satisfaction"]].to_dict("records")`). One kind (names or ids) per input.
     references: the gold labels, in the same form as `predictions`.
     per_class (`bool`): add `{task}_per_class`: `{label: {"precision", "recall", "f1", "support"}}`. Defaults to False.
-    confusion (`bool`): add `{task}_confusion_matrix` (rows = reference, columns = prediction, est_labels order).
+    confusion (`bool`): add `{task}_confusion_matrix` (rows = reference, columns = prediction, schema order).
         Defaults to False.
     bootstrap (`int`): number of bootstrap replicates; adds `{key}_ci = [low, high]`, the percentile 95% interval
         of every headline number. Defaults to 0 (none).
@@ -100,7 +103,18 @@ Examples:
         >>> low, high = results["emotion_accuracy_ci"]
         >>> low <= results["emotion_accuracy"] <= high
         True
+
+    Example 5-Dialogue-level satisfaction, one label per session:
+        >>> est = evaluate.load("metrics/est_metric", "dialogue_satisfaction")
+        >>> results = est.compute(references=["Satisfied", "Dissatisfied", "Neutral"],
+        ...                       predictions=["Satisfied", "Neutral", "Neutral"])
+        >>> print(round(results["dialogue_satisfaction_accuracy"], 4), round(results["dialogue_satisfaction_macro_f1"], 4))
+        0.6667 0.5556
 """
+
+
+DIALOGUE = "dialogue_satisfaction"  # one satisfaction label per session (the sessions config)
+CONFIGS = (*TASK_NAMES, "joint", DIALOGUE)
 
 
 def _label_features(kind: str, joint: bool):
@@ -126,10 +140,10 @@ class EstMetric(evaluate.Metric):
     def _info(self):
         if self.config_name == "default":  # evaluate.load(path) without a config: the joint config, as in the card
             self.config_name = "joint"
-        if self.config_name not in (*TASK_NAMES, "joint"):
+        if self.config_name not in CONFIGS:
             raise ValueError(
                 f"unknown EST metric configuration {self.config_name!r}: choose one of "
-                f"{', '.join(TASK_NAMES)}, joint (e.g. evaluate.load(<path>, 'joint'))"
+                f"{', '.join(CONFIGS)} (e.g. evaluate.load(<path>, 'joint'))"
             )
         joint = self.config_name == "joint"
         # names or ids on either side: evaluate picks the first option that encodes the first example
@@ -153,6 +167,8 @@ class EstMetric(evaluate.Metric):
         return info
 
     def _as_columns(self, values, what: str) -> dict:
+        if self.config_name == DIALOGUE:
+            return {"satisfaction": values}
         if self.config_name != "joint":
             return {self.config_name: values}
         if hasattr(values, "type"):  # the cached Arrow struct column
@@ -183,6 +199,12 @@ class EstMetric(evaluate.Metric):
     def _compute(
         self, predictions, references, per_class=False, confusion=False, bootstrap=0, seed=0, session_ids=None
     ):
+        if self.config_name == DIALOGUE:  # one label per session: a bootstrap resamples the sessions themselves
+            return score_dialogue_satisfaction(
+                self._as_columns(references, "references")["satisfaction"],
+                self._as_columns(predictions, "predictions")["satisfaction"],
+                per_class=per_class, confusion=confusion, bootstrap=bootstrap, seed=seed,
+            )
         return score(
             self._as_columns(references, "references"),
             self._as_columns(predictions, "predictions"),
