@@ -124,9 +124,12 @@ def _print_summary(summary: BuildSummary) -> None:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     try:
+        if args.sessions and args.data_dir:
+            raise ValueError("--sessions builds a simulated corpus; it cannot be combined with --data-dir")
         summary = build(
             args.data_dir,
             args.out,
+            sessions=args.sessions,
             context_turns=args.context_turns,
             blind_test=args.blind_test,
             gold_out=args.gold_out,
@@ -148,6 +151,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    if args.preview:
+        from estbench.simulator.preview import preview
+
+        print(preview(args.preview, args.seed), end="")
+        return 0
+    if not args.out:
+        print("error: simulate needs --out DIR (or --preview N to print sessions)", file=sys.stderr)
+        return 2
     progress = not args.no_progress
     paths = simulator.write_corpus(args.out, args.sessions, args.seed, shards=args.shards, progress=progress)
     print(f"Wrote {args.sessions:,} simulated sessions (seed {args.seed}) to {len(paths)} file(s) in {args.out}")
@@ -196,6 +207,9 @@ def make_parser() -> argparse.ArgumentParser:
         "default corpus (generated once into ~/.cache/est/raw).",
     )
     b.add_argument("--data-dir", metavar="DIR", help="folder of raw v1 files (default: the embedded simulated corpus)")
+    b.add_argument("--sessions", type=_positive_int, metavar="N",
+                   help=f"build a simulated corpus of N sessions instead of the embedded default's "
+                   f"{simulator.DEFAULT_SESSIONS:,} (quick work: e.g. --sessions 5000; seed {simulator.DEFAULT_SEED})")
     b.add_argument("--out", default="est", metavar="DIR",
                    help="output folder, replaced only when the build succeeds (default: est)")
     b.add_argument("--context-turns", type=_non_negative_int, default=DEFAULT_CONTEXT_TURNS, metavar="K",
@@ -231,7 +245,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="number of sessions (default: %(default)s, the embedded default's size)")
     s.add_argument("--seed", type=int, default=simulator.DEFAULT_SEED, metavar="S",
                    help="random seed (default: %(default)s, the embedded default's seed)")
-    s.add_argument("--out", required=True, metavar="DIR", help="output folder for the *.jsonl.gz shards")
+    s.add_argument("--out", metavar="DIR", help="output folder for the *.jsonl.gz shards")
+    s.add_argument("--preview", type=_positive_int, metavar="N",
+                   help="print the first N sessions readably (role, text, labels) instead of writing files")
     s.add_argument("--shards", type=int, default=None, metavar="N",
                    help="number of files (default: the simulator's choice)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")

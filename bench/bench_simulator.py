@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from est_dataset import PAPER_ELIGIBLE
+from estbench.paper import ELIGIBLE as PAPER_ELIGIBLE
 from estbench import simulator
 from estbench.schema import NO_EMOTION
 from estbench.simulator.stats import (

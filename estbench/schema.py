@@ -191,10 +191,11 @@ POLITE_EXPRESSIONS: tuple[str, ...] = (
 )
 INTERJECTIONS: tuple[str, ...] = (  # hesitations, back-channels and summons
     "喂", "嗯", "恩", "哦", "噢", "喔", "啊", "呃", "额", "唉", "哎", "诶", "欸", "嗯哼", "哈", "呀", "吧",
-    "在吗", "在不在", "有人吗", "客服", "人工", "人工客服",
+    "在吗", "在不在", "有人吗", "客服", "人工", "人工客服", "你说", "您说", "你讲", "请讲", "请说",
 )
 ACKNOWLEDGEMENTS: tuple[str, ...] = (
     "好", "好的", "好滴", "行", "可以", "ok", "okay", "对", "对的", "是", "是的", "是吧", "明白", "知道了", "收到",
+    "我听着", "我在听",
 )
 # Who a greeting is addressed to: "小姐姐你好" and "这位听众你好" are greetings all the same.
 ADDRESSEES: tuple[str, ...] = (

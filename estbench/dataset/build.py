@@ -36,7 +36,7 @@ from .card import (
     render_card,
     split_label_counts,
 )
-from .default_corpus import default_corpus_dir, default_source_description
+from .default_corpus import default_corpus_dir, default_source_description, simulated_corpus_dir
 from .figures import FIGURE_DIR, draw_figures
 from .tables import EstTables
 
@@ -87,6 +87,7 @@ def build(
     out: str | os.PathLike = "est",
     *,
     card_template: str | os.PathLike,
+    sessions: int | None = None,
     context_turns: int = DEFAULT_CONTEXT_TURNS,
     blind_test: bool = False,
     gold_out: str | os.PathLike | None = None,
@@ -102,6 +103,7 @@ def build(
     """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/); nothing in
     `out` changes unless it succeeds.
 
+    `sessions`: build a simulated corpus of that many sessions instead of the embedded default (no `data_dir`).
     With `blind_test`, test labels are -1 and the gold goes to `gold_out` (default: `<out>-gold/test.parquet`).
     `emotional_fillers_count`, `strict`: see `estbench.raw.ReadOptions`; `balanced_cap`: see `balanced_targets`;
     `card_meta`: a YAML file (or `CardMeta`) describing the corpus for its card.
@@ -114,9 +116,11 @@ def build(
     if blind_test and (gold_dir == out or out in gold_dir.parents):
         raise FileExistsError(f"the gold labels must stay outside the public folder: {gold_dir} is inside {out}")
     meta = card_meta if isinstance(card_meta, CardMeta) else CardMeta.from_yaml(card_meta) if card_meta else CardMeta()
-    embedded_default = data_dir is None
+    embedded_default = data_dir is None and sessions is None
     if embedded_default:
         data_dir = default_corpus_dir(progress=progress)
+    elif data_dir is None:  # a simulated corpus of another size (`build --sessions N`), cached like the default
+        data_dir = simulated_corpus_dir(sessions, simulator.DEFAULT_SEED, progress=progress)
     marker = simulator.read_marker(data_dir)
     source = default_source_description() if embedded_default else describe_source(data_dir, marker)
     corpus = read_raw(data_dir, keep_given_satisfaction=keep_given_satisfaction,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import random
 from typing import Iterator
 
+from .calls import simulate_session
 from .emotions import _Sampler
-from .flows import CATEGORY_WEIGHTS, simulate_session
+from .story import CATEGORY_WEIGHTS
 
-DEFAULT_SESSIONS = 10_000
+DEFAULT_SESSIONS = 90_000  # the paper's Table 2
 DEFAULT_SEED = 2025
 
 _CATEGORY = _Sampler(CATEGORY_WEIGHTS)

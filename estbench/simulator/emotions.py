@@ -30,7 +30,7 @@ OUTCOMES = (NEUTRAL, EMPATHY, GOOD, WAIT, BAD)
 INITIAL: dict[str, dict[str, float]] = {
     "business_consultation": {NO_EMOTION: 0.855, WORRY: 0.135, ANXIETY: 0.002, DISAPPOINTMENT: 0.008},
     "business_processing": {NO_EMOTION: 0.835, WORRY: 0.15, ANXIETY: 0.005, DISAPPOINTMENT: 0.01},
-    "complaint_suggestion": {NO_EMOTION: 0.569, WORRY: 0.18, DISAPPOINTMENT: 0.18, ANGER: 0.045, INSULT: 0.04},
+    "complaint_suggestion": {NO_EMOTION: 0.559, WORRY: 0.18, DISAPPOINTMENT: 0.18, ANGER: 0.045, INSULT: 0.056},
     "fault_report_tech_support": {NO_EMOTION: 0.646, WORRY: 0.31, ANXIETY: 0.014, ANGER: 0.01, DISAPPOINTMENT: 0.02},
     # A return visit may open with thanks ("已经好了，谢谢你们"): the paper's rare "Positive to *" sessions.
     "care_follow_up": {NO_EMOTION: 0.89, WORRY: 0.06, DISAPPOINTMENT: 0.015, ANGER: 0.005, GRATITUDE: 0.03},
@@ -41,7 +41,7 @@ TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
     NEUTRAL: {
         NO_EMOTION: {NO_EMOTION: 0.9965, WORRY: 0.003, ANXIETY: 0.0005},
         WORRY: {WORRY: 0.87, NO_EMOTION: 0.122, ANXIETY: 0.008},
-        ANXIETY: {ANXIETY: 0.85, NO_EMOTION: 0.1, WORRY: 0.03, ANGER: 0.02},
+        ANXIETY: {ANXIETY: 0.8, NO_EMOTION: 0.15, WORRY: 0.03, ANGER: 0.02},
         ANGER: {ANGER: 0.82, NO_EMOTION: 0.11, DISAPPOINTMENT: 0.065, INSULT: 0.005},
         INSULT: {INSULT: 0.6, ANGER: 0.35, NO_EMOTION: 0.05},
         DISAPPOINTMENT: {DISAPPOINTMENT: 0.83, NO_EMOTION: 0.14, ANGER: 0.03},
@@ -57,7 +57,7 @@ TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
         GRATITUDE: {GRATITUDE: 0.7, NO_EMOTION: 0.3},
     },
     GOOD: {
-        NO_EMOTION: {NO_EMOTION: 0.865, GRATITUDE: 0.135},
+        NO_EMOTION: {NO_EMOTION: 0.905, GRATITUDE: 0.095},
         WORRY: {NO_EMOTION: 0.55, GRATITUDE: 0.25, WORRY: 0.2},
         ANXIETY: {NO_EMOTION: 0.5, GRATITUDE: 0.25, ANXIETY: 0.25},
         ANGER: {NO_EMOTION: 0.5, ANGER: 0.3, GRATITUDE: 0.1, DISAPPOINTMENT: 0.1},
@@ -78,7 +78,7 @@ TRANSITIONS: dict[str, dict[str, dict[str, float]]] = {
         NO_EMOTION: {NO_EMOTION: 0.805, DISAPPOINTMENT: 0.066, WORRY: 0.115, ANGER: 0.01, ANXIETY: 0.004},
         WORRY: {WORRY: 0.665, ANXIETY: 0.025, DISAPPOINTMENT: 0.16, ANGER: 0.03, NO_EMOTION: 0.12},
         ANXIETY: {ANXIETY: 0.6, ANGER: 0.1, DISAPPOINTMENT: 0.15, NO_EMOTION: 0.15},
-        ANGER: {ANGER: 0.63, INSULT: 0.12, DISAPPOINTMENT: 0.2, NO_EMOTION: 0.05},
+        ANGER: {ANGER: 0.6, INSULT: 0.15, DISAPPOINTMENT: 0.2, NO_EMOTION: 0.05},
         INSULT: {INSULT: 0.5, ANGER: 0.5},
         DISAPPOINTMENT: {DISAPPOINTMENT: 0.7, ANGER: 0.1, INSULT: 0.005, NO_EMOTION: 0.195},
         GRATITUDE: {NO_EMOTION: 0.6, DISAPPOINTMENT: 0.4},
@@ -93,7 +93,7 @@ EXPRESSIVENESS: dict[str, float] = {
 }
 GRATITUDE_EXPRESSIVENESS: dict[str, float] = {
     "greet": 0.0, "ack": 0.0, "identity": 0.0, "answer": 0.02, "request": 0.02, "visit_reply": 0.5, "detail": 0.02,
-    "followup": 0.03, "react": 0.55, "push": 0.0, "close": 0.8,
+    "followup": 0.12, "react": 0.5, "push": 0.0, "close": 0.7,
 }
 
 # The initial utterance sets the session's initial polarity and therefore has no transition. In the paper nearly every
