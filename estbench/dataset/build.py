@@ -33,10 +33,15 @@ from .card import (
     corpus_statistics,
     detect_language,
     dialogue_satisfaction_summary,
+    example_sessions,
     render_card,
     split_label_counts,
 )
-from .default_corpus import default_corpus_dir, default_source_description, simulated_corpus_dir
+from .default_corpus import (
+    default_corpus_dir,
+    default_source_description,
+    simulated_corpus_dir,
+)
 from .figures import FIGURE_DIR, draw_figures
 from .tables import EstTables
 
@@ -163,6 +168,7 @@ def build(
             dialogue=dialogue_satisfaction_summary(tables),
             figures=tuple((name, caption) for name, caption, _ in figures),
             meta=meta,
+            examples=example_sessions(tables) if simulated else "",
         )
         (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
         gold = None

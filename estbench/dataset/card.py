@@ -202,7 +202,7 @@ CARD_PLACEHOLDERS = (
     "pretty_name", "description", "source", "context_turns", "configs_table", "label_table", "category_table",
     "alias_table", "anchor_rule", "filler_words", "addressees", "hesitations", "balanced_rule", "balanced_rates",
     "balanced_seed", "paper_scale_size", "table2", "table3", "label_counts_scope", "split_counts",
-    "dialogue_satisfaction", "figures", "build_report", "blind_test", "citation",
+    "dialogue_satisfaction", "figures", "build_report", "blind_test", "citation", "example_sessions",
 )
 CARD_BLOCKS = ("simulated", "corpus")  # <!-- name --> ... <!-- /name -->: kept for simulator output / other corpora
 _BLOCK = re.compile(r"^<!-- (\w+) -->\n(.*?)^<!-- /\1 -->\n", re.S | re.M)
@@ -226,6 +226,7 @@ class CardInputs:
     dialogue: dict  # dialogue_satisfaction_summary(tables)
     figures: tuple[tuple[str, str], ...] = ()  # (file inside the folder, caption)
     meta: CardMeta = CardMeta()
+    examples: str = ""  # example_sessions(tables)
 
 
 def split_label_counts(tables: EstTables) -> dict[str, dict[str, dict[str, dict[str, int]]]]:
@@ -266,6 +267,35 @@ def dialogue_satisfaction_summary(tables: EstTables) -> dict:
                            map(int, np.bincount(label[counted], minlength=len(Task.SATISFACTION.labels))))),
         "agree_with_last_utterance": int((label[counted] == last[counted]).sum()),
     }
+
+
+def example_sessions(tables: EstTables, n: int = 2, max_turns: int = 16) -> str:
+    """The first `n` train sessions that carry an emotion, turn by turn with the labels the build gave them."""
+    sessions, turns = tables.corpus.sessions, tables.corpus.turns
+    session_of_turn = turns["session"].to_numpy()
+    emotion = turns["emotion"].to_numpy()
+    starts = np.searchsorted(session_of_turn, np.arange(sessions.num_rows + 1))
+    train = np.flatnonzero(tables.session_split == SPLITS.index("train"))
+    no_emotion = Task.EMOTION.labels.index(schema.NO_EMOTION)
+    chosen = [s for s in train[:2000] if ((emotion[starts[s]:starts[s + 1]] >= 0)
+                                           & (emotion[starts[s]:starts[s + 1]] != no_emotion)).any()][:n]
+    blocks = []
+    for s in chosen:
+        rows = range(starts[s], min(starts[s + 1], starts[s] + max_turns))
+        lines = [f"Session `{sessions['session_id'][int(s)].as_py()}` ({sessions['category'][int(s)].as_py() or '-'}):", ""]
+        for r in rows:
+            user = bool(turns["is_user"][r].as_py())
+            text = turns["text"][r].as_py()
+            if user:
+                labels = [task.labels[int(turns[task.value][r].as_py())] if turns[task.value][r].as_py() >= 0 else "-"
+                          for task in Task]
+                lines.append(f"    用户：{text}    [{' | '.join(labels)}]")
+            else:
+                lines.append(f"    客服：{text}")
+        if starts[s + 1] - starts[s] > max_turns:
+            lines.append(f"    … ({starts[s + 1] - starts[s] - max_turns} more turns)")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) or "(no session with an emotion in the train split)"
 
 
 def _split_counts_markdown(counts: dict, blind_test: bool) -> str:
@@ -392,6 +422,7 @@ def render_card(inputs: CardInputs, template: Path) -> str:
             else "This build includes the test labels (built without `--blind-test`)."
         ),
         "citation": _citation(meta),
+        "example_sessions": inputs.examples,
     }
     assert set(values) == set(CARD_PLACEHOLDERS)
     body = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values[m.group(1)], text)

@@ -94,11 +94,11 @@ ALTERNATIVES = ("这样吧，我[帮您|给您]申请[一个|]特殊处理，您
                 "要不我先[帮您|给您]办一个临时的方案，您先用着")
 
 FOLLOWUPS: dict[str, tuple[int, int]] = {  # (min, max) follow-up questions: the main lever on session length
-    "business_consultation": (5, 13),
-    "business_processing": (4, 11),
-    "complaint_suggestion": (3, 10),
-    "fault_report_tech_support": (4, 11),
-    "care_follow_up": (3, 9),
+    "business_consultation": (5, 14),
+    "business_processing": (4, 12),
+    "complaint_suggestion": (3, 11),
+    "fault_report_tech_support": (4, 12),
+    "care_follow_up": (3, 10),
 }
 SECOND_MATTER = 0.55
 SPLIT_PROBABILITY = 0.3  # a caller's two clauses transcribed as two consecutive utterances
