@@ -35,8 +35,11 @@ from estbench.layout import (
     features_for,
 )
 from estbench.raw import RawFormatError, read_raw
+from estbench.results import read_records
 
 CARD_TEMPLATE = Path(__file__).with_name("dataset_card.md")
+# The baselines' scores on the embedded default (baselines/reproduce_results.sh), quoted in its card.
+BASELINE_RESULTS = Path(__file__).with_name("baselines") / "results"
 # `estbench.dataset.build` with this repository's card template (the Python entry point of `est_dataset.py build`)
 build = functools.partial(dataset.build, card_template=CARD_TEMPLATE)
 
@@ -138,6 +141,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             strict=args.strict,
             balanced_cap=args.balanced_cap,
             card_meta=args.card_meta,
+            baselines=[r for f in sorted(BASELINE_RESULTS.glob("*.json")) for r in read_records(f)],
             license=args.license,
             workers=args.workers,
             progress=not args.no_progress,

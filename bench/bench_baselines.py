@@ -25,7 +25,7 @@ import time
 import warnings
 from pathlib import Path
 
-import estbench.dataset.default_corpus
+import estbench.dataset
 import estbench.scoring
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
 from est_baselines.data import load_track
@@ -38,11 +38,8 @@ SPEEDUP_TARGET = 3.0
 
 
 def build_default(folder: Path) -> Path:
-    import est_dataset
-
-    raw = estbench.dataset.default_corpus.default_corpus_dir(progress=False)
     out = folder / "est"
-    est_dataset.build(raw, out, progress=False)
+    estbench.dataset.build(None, out, card_template=ROOT / "dataset_card.md", progress=False)
     return out
 
 

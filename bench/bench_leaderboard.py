@@ -35,13 +35,13 @@ PAPER_TEST_ROWS = 159_000
 
 def make_gold(work: Path, simulate: int | None) -> Path:
     if simulate:
-        import est_dataset
+        import estbench.dataset
         from estbench import simulator
 
         raw = work / "raw"
         print(f"simulating {simulate:,} sessions and building with --blind-test ...", flush=True)
         simulator.write_corpus(raw, simulate, simulator.DEFAULT_SEED, progress=True)
-        est_dataset.build(raw, work / "est", blind_test=True, progress=True)
+        estbench.dataset.build(raw, work / "est", card_template=REPO_ROOT / "dataset_card.md", blind_test=True)
         return work / "est-gold" / "test.parquet"
     path = work / "gold.parquet"
     synthetic_gold(n_sessions=PAPER_TEST_ROWS // 6, turns_per_session=6, seed=0).to_parquet(path)

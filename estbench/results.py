@@ -2,8 +2,9 @@
 file (`leaderboard/seed_baselines.json`) holds, so a baseline's numbers are never kept in two shapes.
 
 A record is a JSON object: `model`, `track`, `split`, `utterances`, `scores` (headline keys of `estbench.scoring`
-over the whole split) and, when it was scored on the leaderboard's public/private cut, `public_scores` and
-`private_scores`; `description`, `predictions_sha256` and `scored_at` are provenance.
+over the whole split), `intervals` (their session-bootstrap 95% intervals, when measured) and, when it was scored on
+the leaderboard's public/private cut, `public_scores` and `private_scores`; `description`, `train_rows`,
+`predictions_sha256` and `scored_at` are provenance.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class ScoreRecord:
     private_scores: dict[str, float] = dataclasses.field(default_factory=dict)
     predictions_sha256: str = ""
     scored_at: str = ""
+    intervals: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # key -> [low, high], 95% bootstrap
+    train_rows: int = 0  # training utterances of a seeded subsample (0: the whole train split)
 
     def __post_init__(self):
         where = f"score record {self.model!r}"
@@ -42,6 +45,10 @@ class ScoreRecord:
             if unknown:
                 raise ValueError(f"{where}: unknown keys in {name}: {unknown}")
             object.__setattr__(self, name, {k: float(v) for k, v in getattr(self, name).items()})
+        unknown = sorted(set(self.intervals) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown keys in intervals: {unknown}")
+        object.__setattr__(self, "intervals", {k: [float(lo), float(hi)] for k, (lo, hi) in self.intervals.items()})
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

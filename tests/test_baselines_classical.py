@@ -184,3 +184,18 @@ def test_context_truncation_keeps_the_most_recent_lines():
     assert truncate_context(context, 14) == "用户：第二句话\n客服：第三句"
     assert truncate_context(context, 8) == "客服：第三句"
     assert truncate_context(context, 3) == "第三句"  # one line longer than the budget: its end is kept
+
+
+def test_a_seeded_training_subsample_and_intervals_reach_the_score_record(small_est, tmp_path):
+    from estbench.results import read_records
+
+    args = ["tfidf", "--track", "balanced", "--est-dir", str(small_est), "--train-subsample", "40",
+            "--bootstrap", "50"]
+    first = run.main([*args, "--output", str(tmp_path / "a.csv"), "--results", str(tmp_path / "a.json")])
+    again = run.main([*args, "--output", str(tmp_path / "b.csv"), "--results", str(tmp_path / "b.json")])
+    assert first == again  # the same 40 rows, the same bootstrap
+    (record,) = read_records(tmp_path / "a.json")
+    assert record.train_rows == 40 and "--train-subsample 40" in record.description
+    low, high = record.intervals["emotion_macro_f1"]
+    assert low <= record.scores["emotion_macro_f1"] <= high
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -157,3 +157,15 @@ def test_simulate_help_shows_the_real_defaults():
     run = subprocess.run([sys.executable, str(ROOT / "est_dataset.py"), "simulate", "--help"], capture_output=True,
                          text=True)
     assert f"default: {simulator.DEFAULT_SESSIONS}" in run.stdout and f"default: {simulator.DEFAULT_SEED}" in run.stdout
+
+
+def test_the_citation_has_one_home():
+    from estbench.paper import CITATION
+
+    assert CITATION in (ROOT / "metrics" / "est_metric" / "README.md").read_text(encoding="utf-8")
+    assert "{{ citation }}" in (ROOT / "dataset_card.md").read_text(encoding="utf-8")
+    for path in [*ROOT.glob("*.md"), *ROOT.glob("*/*.md"), *ROOT.glob("*/*/*.md"), *PACKAGE.rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "@misc{bian2025est" not in text, path
+        if path.name != "paper.py":
+            assert text.count("@article{bian2025est") <= (path.name == "README.md" and "est_metric" in str(path)), path

@@ -62,7 +62,7 @@ def test_gold_file_tracks(gold_file, gold_frame):
 
 
 def test_gold_from_built_folder(gold_frame, tmp_path):
-    """A built est/ folder (contract 1): joint / joint-balanced test shards with ClassLabel ids."""
+    """A built est/ folder: joint / joint-balanced test shards with ClassLabel ids."""
     for config, rows in (("joint", gold_frame), ("joint-balanced", gold_frame[gold_frame["balanced"]])):
         folder = tmp_path / "est" / config
         folder.mkdir(parents=True)
@@ -274,7 +274,7 @@ def test_malformed_rows_and_lines(gold, gold_frame, tmp_path):
     assert f"emotion: 1 row(s) have an empty or missing label: {del_key['id']!r} (line 9)" in message
 
 
-# --- the real builder output (contract 1) ----------------------------------------------------------------------
+# --- the real builder output ----------------------------------------------------------------------------------
 
 def test_gold_of_real_builds_agree(small_est, small_est_blind, tmp_path):
     """The built est/ test split and the --blind-test gold file give the same gold on both tracks; a prediction file

@@ -35,6 +35,7 @@ from .data import (
 )
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "configs" / "paper.yaml"
+SUBSAMPLE_SEED = 20240917
 
 
 def metric_table(scores: dict) -> str:
@@ -48,8 +49,10 @@ def metric_table(scores: dict) -> str:
     return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header), "| " + " | ".join(cells) + " |"])
 
 
-def run_classical(name: str, est_dir: str, track: str, split: str):
+def run_classical(name: str, est_dir: str, track: str, split: str, train_subsample: int | None = None):
     train = load_track(est_dir, track, "train")
+    if train_subsample and train_subsample < len(train):  # seeded, so a rerun trains on the same rows
+        train = train.sample(n=train_subsample, random_state=SUBSAMPLE_SEED).sort_index()
     frame = load_track(est_dir, track, split)
     started = time.perf_counter()
     model = BASELINES[name]().fit(train)
@@ -89,6 +92,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--split", choices=["validation", "test"], default="test", help="split to predict and score")
     parser.add_argument("--gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
     parser.add_argument("--results", help="also write the scores (estbench.scoring.score output) to this JSON file")
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                        help="session-bootstrap replicates for the 95%% intervals (default: 1000; 0: none)")
+    parser.add_argument("--train-subsample", type=int, metavar="N",
+                        help="train majority/tfidf on a seeded random subsample of N training utterances (the full "
+                        "track has ~1.3M; see baselines/README.md for the measured time and memory)")
     lora = parser.add_argument_group("lora")
     lora.add_argument("--model", help="base causal LM (Hub id or local folder); required for lora")
     lora.add_argument("--config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
@@ -140,19 +148,29 @@ def _run(args, extra: list[str]) -> dict:
     if args.baseline == "lora":
         frame, table = run_lora(args, extra)
     else:
-        frame, table = run_classical(args.baseline, args.est_dir, args.track, args.split)
+        frame, table = run_classical(args.baseline, args.est_dir, args.track, args.split, args.train_subsample)
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}", file=sys.stderr)
     references = load_references(args.est_dir, args.track, args.split, frame, gold=args.gold)
-    scores = estbench.scoring.score(
+    out = estbench.scoring.score(
         {task.value: references[task.value].tolist() for task in TASKS},
         {task.value: table[task.value].tolist() for task in TASKS},
+        bootstrap=args.bootstrap, session_ids=frame["session_id"].tolist(),
     )
+    scores = {key: value for key, value in out.items() if not key.endswith("_ci")}
+    intervals = {key[:-3]: value for key, value in out.items() if key.endswith("_ci")}
     print(f"\n{args.baseline} on the {args.track} track, {args.split} split ({len(table)} utterances):\n")
     print(metric_table(scores))
+    if intervals:
+        print("\n95% session-bootstrap intervals of the macro-F1: " + ", ".join(
+            f"{task.value} [{intervals[f'{task.value}_macro_f1'][0]:.4f}, {intervals[f'{task.value}_macro_f1'][1]:.4f}]"
+            for task in TASKS))
     if args.results:
+        command = f"python baselines/run.py {args.baseline} --track {args.track}" + (
+            f" --train-subsample {args.train_subsample}" if args.train_subsample else "")
         record = ScoreRecord(model=args.baseline, track=args.track, split=args.split, utterances=len(table),
-                             scores=scores, description=f"python baselines/run.py {args.baseline} --track {args.track}")
+                             scores=scores, intervals=intervals, description=command,
+                             train_rows=args.train_subsample or 0)
         write_records(args.results, record)
     return scores
 

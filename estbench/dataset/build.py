@@ -9,6 +9,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Sequence
 
 import datasets
 import pyarrow as pa
@@ -26,6 +27,7 @@ from ..layout import (
     gold_dir_for,
 )
 from ..raw import BuildReport, ReadOptions, read_raw
+from ..results import ScoreRecord
 from .card import (
     CardInputs,
     CardMeta,
@@ -101,6 +103,7 @@ def build(
     strict: bool = False,
     balanced_cap: int | None = None,
     card_meta: str | os.PathLike | CardMeta | None = None,
+    baselines: Sequence[ScoreRecord] = (),
     license: str = "apache-2.0",
     workers: int | None = None,
     progress: bool = True,
@@ -111,7 +114,8 @@ def build(
     `sessions`: build a simulated corpus of that many sessions instead of the embedded default (no `data_dir`).
     With `blind_test`, test labels are -1 and the gold goes to `gold_out` (default: `<out>-gold/test.parquet`).
     `emotional_fillers_count`, `strict`: see `estbench.raw.ReadOptions`; `balanced_cap`: see `balanced_targets`;
-    `card_meta`: a YAML file (or `CardMeta`) describing the corpus for its card.
+    `card_meta`: a YAML file (or `CardMeta`) describing the corpus for its card; `baselines`: scores measured on the
+    embedded default (shown in its card only, since they describe that corpus).
     """
     from tqdm.auto import tqdm
 
@@ -169,6 +173,7 @@ def build(
             figures=tuple((name, caption) for name, caption, _ in figures),
             meta=meta,
             examples=example_sessions(tables) if simulated else "",
+            baselines=tuple(baselines) if embedded_default else (),
         )
         (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
         gold = None

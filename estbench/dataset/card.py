@@ -18,14 +18,15 @@ from .. import paper, schema
 from ..layout import CONFIG_NAMES, CONFIGS, DEFAULT_CONFIG, SPLITS, features_for
 from ..raw import BuildReport
 from ..raw.corpus import ReadOptions
+from ..results import ScoreRecord
 from ..schema import Task
 from .tables import BALANCED_SEED, EstTables
 
 # Measured by `python bench/bench_build.py` (stated in the card; re-measure when the context design changes).
 PAPER_SCALE_SIZE = (
-    "214 MB of Parquet for every config with k = 4 (the `context` columns take 130 MB of it), where full-history "
-    "contexts would need 1.24 GB of raw text in the `emotion` config alone (simulated corpus: 90,000 sessions, "
-    "1,618,714 user utterances)."
+    "351 MB of Parquet for every config with k = 4 (the `context` columns take 191 MB of it), where full-history "
+    "contexts would need 1.40 GB of raw text in the `emotion` config alone (the embedded default: 90,000 simulated "
+    "sessions, 1,623,109 user utterances)."
 )
 
 
@@ -202,7 +203,7 @@ CARD_PLACEHOLDERS = (
     "pretty_name", "description", "source", "context_turns", "configs_table", "label_table", "category_table",
     "alias_table", "anchor_rule", "filler_words", "addressees", "hesitations", "balanced_rule", "balanced_rates",
     "balanced_seed", "paper_scale_size", "table2", "table3", "label_counts_scope", "split_counts",
-    "dialogue_satisfaction", "figures", "build_report", "blind_test", "citation", "example_sessions",
+    "dialogue_satisfaction", "figures", "build_report", "blind_test", "citation", "example_sessions", "baselines",
 )
 CARD_BLOCKS = ("simulated", "corpus")  # <!-- name --> ... <!-- /name -->: kept for simulator output / other corpora
 _BLOCK = re.compile(r"^<!-- (\w+) -->\n(.*?)^<!-- /\1 -->\n", re.S | re.M)
@@ -227,6 +228,7 @@ class CardInputs:
     figures: tuple[tuple[str, str], ...] = ()  # (file inside the folder, caption)
     meta: CardMeta = CardMeta()
     examples: str = ""  # example_sessions(tables)
+    baselines: tuple[ScoreRecord, ...] = ()  # scores measured on this very corpus (the embedded default's)
 
 
 def split_label_counts(tables: EstTables) -> dict[str, dict[str, dict[str, dict[str, int]]]]:
@@ -296,6 +298,24 @@ def example_sessions(tables: EstTables, n: int = 2, max_turns: int = 16) -> str:
             lines.append(f"    … ({starts[s + 1] - starts[s] - max_turns} more turns)")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) or "(no session with an emotion in the train split)"
+
+
+def _baselines_markdown(records) -> str:
+    if not records:
+        return ("No baseline was measured on this build; run `python baselines/run.py tfidf --track balanced "
+                "--output preds.csv` on it (it prints the table with session-bootstrap intervals).")
+    rows = []
+    for r in sorted(records, key=lambda r: (r.track, r.model)):
+        cells = []
+        for task in Task:
+            key = f"{task.value}_macro_f1"
+            low, high = r.intervals.get(key, (float("nan"), float("nan")))
+            cells.append(f"{r.scores[key]:.4f} [{low:.4f}, {high:.4f}]")
+        rows.append((r.model, r.track, _fmt(r.utterances), *cells, f"{r.scores.get('all_accuracy', float('nan')):.4f}",
+                     f"`{r.description}`"))
+    header = ("Baseline", "Track", "Test utterances", *(f"{t.title} macro-F1 [95% CI]" for t in Task), "ALL_A",
+              "Command")
+    return _markdown_table(header, rows)
 
 
 def _split_counts_markdown(counts: dict, blind_test: bool) -> str:
@@ -423,6 +443,7 @@ def render_card(inputs: CardInputs, template: Path) -> str:
         ),
         "citation": _citation(meta),
         "example_sessions": inputs.examples,
+        "baselines": _baselines_markdown(inputs.baselines),
     }
     assert set(values) == set(CARD_PLACEHOLDERS)
     body = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values[m.group(1)], text)

@@ -1,6 +1,6 @@
 """Check an uploaded prediction file before anything is stored, and report ALL its problems in one message.
 
-A prediction file (contract 6) is CSV or JSON Lines with the columns `id`, `emotion`, `transition`,
+A prediction file is CSV or JSON Lines with the columns `id`, `emotion`, `transition`,
 `satisfaction` (label names as in estbench.schema; the documented aliases are accepted too). A task column may be left
 out: that task is then not scored. Rows may come in any order; every id of the track's test split must appear once.
 
