@@ -10,7 +10,7 @@ Layers, each importing only from the ones above it:
 - `raw`     raw format v1 and its validating reader
 - `results` one schema for stored scores (baseline result files, the leaderboard's seed rows)
 - `simulator` the simulated corpus that is the embedded default
-- `dataset` corpus -> config tables, card and Hub-ready Parquet folder
+- `dataset` corpus -> config tables, card (with figures) and Hub-ready Parquet folder
 - `spaces`  the one assembler of the metric and leaderboard Spaces
 - `testing` helpers the tests and bench scripts share (not shipped in a Space)
 

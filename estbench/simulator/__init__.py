@@ -4,12 +4,13 @@ The paper's corpus is not public; this package generates a stand-in calibrated t
 (Tables 2-3). Modules, one job each:
 
 - `labels`     the schema emotion names used as table keys
-- `phrases`    phrase banks shared by all categories (openings, identity checks, closings, emotion cues)
-- `topics`     what calls of each service category are about, with their wording and outcomes
-- `emotions`   the latent-state Markov chain over the seven emotions, driven by category and agent replies
-- `dialogue`   a session under construction: turns, slots, latent state, text realisation
-- `flows`      how calls unfold (opening, identity check, probing, resolution, negotiation, follow-ups, closing)
-- `corpus`     seeded sessions; `writer` sharded, byte-reproducible *.jsonl.gz; `stats` calibration figures
+- `story`      a session's situation (consistent facts) and the matters of each service category
+- `grammar`    the template expander, Chinese numerals and the transcription style of a call
+- `emotions`   the latent-state Markov chain over the seven emotions, driven by how each agent reply went
+- `cues`       how an emotion shows in what the caller says (explicit, implicit, contextual, situational)
+- `calls`      how a call unfolds turn by turn: the generation core
+- `corpus`     seeded sessions; `writer` sharded, byte-reproducible *.jsonl.gz + the simulated.json marker;
+               `stats` calibration figures; `preview` a readable view of sessions
 
     >>> from estbench import simulator
     >>> simulator.write_corpus("raw", simulator.DEFAULT_SESSIONS, simulator.DEFAULT_SEED)  # doctest: +SKIP
