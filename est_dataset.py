@@ -154,6 +154,24 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from estbench.convert import CONVERTERS, write_raw
+
+    options = {"user": args.cped_user} if args.corpus == "cped" else {}
+    try:
+        conversion = CONVERTERS[args.corpus].convert(args.sources, mapping=args.map, **options)
+        if not conversion.sessions:
+            raise RawFormatError([])
+        paths = write_raw(conversion.sessions, args.out, prefix=args.corpus)
+    except RawFormatError as err:
+        print(f"error: {err if err.problems else 'no session found in the sources'}", file=sys.stderr)
+        print(f"nothing was written; {args.out} is unchanged.", file=sys.stderr)
+        return 1
+    print(f"{args.corpus}: {conversion.summary()}")
+    print(f"wrote {len(paths)} file(s) to {args.out}; next: python est_dataset.py build --data-dir {args.out}")
+    return 0
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.preview:
         from estbench.simulator.preview import preview
@@ -256,6 +274,18 @@ def make_parser() -> argparse.ArgumentParser:
                    help="number of files (default: the simulator's choice)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_simulate)
+
+    c = commands.add_parser("convert", help="convert a public corpus (CPED, Taobao SSA) into raw format v1",
+                            description="Convert the public CPED CSVs or the SSA Clothes/Makeup files (.zip or the "
+                            "extracted text_*.txt) into raw format v1; prints what it read and how labels were mapped.")
+    c.add_argument("corpus", choices=["cped", "ssa"], help="which corpus the sources are")
+    c.add_argument("sources", nargs="+", metavar="SRC", help="CPED *_split.csv, or SSA clothes.zip / makeup.zip / txt")
+    c.add_argument("--out", required=True, metavar="RAW", help="output folder (replaced whole when it succeeds)")
+    c.add_argument("--map", metavar="FILE",
+                   help="YAML: source label -> EST emotion, under a 'cped:' or 'ssa:' key; overrides the defaults")
+    c.add_argument("--cped-user", choices=["most", "first"], default="most",
+                   help="CPED: the user is the speaker with most utterances (default) or the first speaker")
+    c.set_defaults(func=_cmd_convert)
 
     p = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub",
                             description="Upload a built folder to a Hub dataset repository (needs a token: "

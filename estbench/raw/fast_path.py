@@ -16,7 +16,7 @@ import pyarrow.json as pj
 from .. import schema
 from ..layout import LABEL_COLUMNS
 from ..schema import EMOTIONS, Task
-from .corpus import SATISFACTION_OF, SESSION_KEYS, TURN_KEYS, BuildReport, Labeler, ReadOptions, file_columns
+from .corpus import META_KEY, SATISFACTION_OF, SESSION_KEYS, TURN_KEYS, BuildReport, Labeler, ReadOptions, file_columns
 
 # Python's str.isspace() characters, for the fast path's "non-empty string" checks (RE2 syntax)
 _WHITESPACE_ONLY = (
@@ -55,10 +55,11 @@ def _label_ids(values: pa.Array, labeler: Labeler, required: np.ndarray, optiona
 
 def _unknown_keys(table: pa.Table, turns: pa.Array) -> dict[str, int]:
     """Keys outside raw format v1 (inferred by the reader) -> how many sessions / turns carry them."""
-    found = {f"session key {name!r}": table[name].chunk(0) for name in table.column_names if name not in SESSION_KEYS}
+    found = {f"session key {name!r}": table[name].chunk(0) for name in table.column_names
+             if name not in SESSION_KEYS and name != META_KEY}
     turn_type = turns.type.value_type
     found.update({f"turn key {turn_type.field(i).name!r}": turns.values.field(i) for i in range(turn_type.num_fields)
-                  if turn_type.field(i).name not in TURN_KEYS})
+                  if turn_type.field(i).name not in (*TURN_KEYS, META_KEY)})
     return {name: len(values) - values.null_count for name, values in found.items() if len(values) > values.null_count}
 
 

@@ -16,7 +16,7 @@ from .. import schema
 from ..errors import Problem
 from ..layout import CONTEXT_PREFIX, LABEL_COLUMNS
 from ..schema import EMOTIONS, SATISFACTION, Task
-from .corpus import SATISFACTION_OF, SESSION_KEYS, TURN_KEYS, BuildReport, Labeler, ReadOptions, file_columns
+from .corpus import META_KEY, SATISFACTION_OF, SESSION_KEYS, TURN_KEYS, BuildReport, Labeler, ReadOptions, file_columns
 from .json_codec import JSONDecodeError, json_loads
 
 
@@ -70,7 +70,7 @@ def parse_lines(
     sessions: dict[str, list] = {"session_id": [], "category": [], "n_turns": [], "line": [], "initial": [],
                                  "satisfaction": []}
     ids_seen: tuple[list[str], list[int]] = ([], [])
-    known_session_keys, known_turn_keys = set(SESSION_KEYS), set(TURN_KEYS)
+    known_session_keys, known_turn_keys = {*SESSION_KEYS, META_KEY}, {*TURN_KEYS, META_KEY}
     roles: list[str] = []
     is_user: list[bool] = []
     texts: list[str] = []
