@@ -112,7 +112,7 @@ _OPENING_ACTS = frozenset({"request", "visit_reply"})
 class Call:
     """A session under construction: its story, its turns, the caller's latent state and both speakers' styles."""
 
-    def __init__(self, rng: random.Random, category: str):  # noqa: C901
+    def __init__(self, rng: random.Random, category: str):
         self.rng = rng
         self.situation: Situation = draw_situation(rng, category)
         self.slots = dict(self.situation.slots, agent_id=expand(rng, "[一|二|三|五|七|八][零|一|三|六|八][二|四|五|九]"))
