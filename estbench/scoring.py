@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import TASK_NAMES, Task
+from .schema import TASK_NAMES, Task, normalize_label
 
 HEADLINE_METRICS: tuple[str, ...] = ("accuracy", "macro_precision", "macro_recall", "macro_f1")
 JOINT_METRICS: tuple[str, ...] = ("all_accuracy", "exact_match")
@@ -115,14 +115,33 @@ def _dictionary_ids(chunk: pa.DictionaryArray, labels: Sequence[str]) -> np.ndar
     return lookup.to_numpy(zero_copy_only=False).astype(np.int32)[chunk.indices.to_numpy(zero_copy_only=False)]
 
 
+def _aliases(task: Task, array, found: np.ndarray, unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map the documented aliases ("anger", "失望", "neutral to negative") to their ids, as the raw format and the
+    leaderboard do; only the values that are not canonical are looked at (the fast path stays as it is)."""
+    values = pa.array([_first_value(array, int(i)) for i in unknown]) if len(unknown) < 1000 else \
+        pc.cast(array.take(pa.array(unknown)), pa.string())
+    ids = {}
+    for value in pc.unique(values).to_pylist():
+        try:
+            ids[value] = task.labels.index(normalize_label(task, value))
+        except ValueError:
+            ids[value] = -1
+    found = found.astype(np.int32, copy=True)
+    found[unknown] = [ids[v] for v in values.to_pylist()]
+    return found, np.flatnonzero(found < 0)
+
+
 def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray:
     """Integer ids (schema order) of a sequence of `task` label names or ClassLabel ids.
 
-    `values` may be a list/tuple, numpy array, pandas Series or pyarrow (Chunked)Array. Names must be the canonical
-    schema spellings (map aliases first with `estbench.schema.normalize_label`). `what` names the sequence in errors.
+    `values` may be a list/tuple, numpy array, pandas Series or pyarrow (Chunked)Array. Names are the canonical
+    schema spellings or their documented aliases (`estbench.schema.normalize_label`: any case, Chinese names).
+    `what` names the sequence in errors.
 
     >>> encode("satisfaction", ["Neutral", "Satisfied"]).tolist()
     [1, 0]
+    >>> encode("emotion", ["anger", "失望", "No Emotion"]).tolist()
+    [1, 3, 6]
     >>> encode("satisfaction", ["Neutral", "Happy"], what="predictions")
     Traceback (most recent call last):
     ...
@@ -155,6 +174,8 @@ def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray
             found = None
         if found is not None:
             unknown = np.flatnonzero(found < 0)
+            if len(unknown):
+                found, unknown = _aliases(task, array, found, unknown)
             if len(unknown):
                 position = int(unknown[0])
                 raise ValueError(

@@ -199,7 +199,7 @@ W, A = EMOTION[0], EMOTION[1]
         ([], [], r"emotion references are empty"),
         ([W, A], [], r"emotion predictions are empty"),
         ([W, A, W], [W, "Happy", W], r"predictions: unknown emotion label 'Happy' at position 1"),
-        ([W, "anger", W], [W, A, W], r"references: unknown emotion label 'anger' at position 1"),
+        ([W, "angry", W], [W, A, W], r"references: unknown emotion label 'angry' at position 1"),
         ([W, A, W], [W, A, None], r"predictions: missing value \(None\) at position 2"),
         ([None, A], [W, A], r"references: missing value \(None\) at position 0"),
         (pd.Series([W, np.nan, A], dtype=object), [W, A, A], r"references: missing value .* at position 1"),
@@ -330,3 +330,15 @@ def test_session_ids_in_any_form_give_the_same_intervals():
 def test_encode_accepts_names_and_ids_in_label_order():
     assert encode("transition", list(TRANSITION)).tolist() == list(range(len(TRANSITION)))
     assert encode(Task.EMOTION, np.arange(len(EMOTION))).tolist() == list(range(len(EMOTION)))
+
+
+def test_the_documented_aliases_are_accepted_everywhere():
+    """Lower-case and Chinese spellings score exactly like the canonical names (as in the raw format and the board)."""
+    canonical = {"emotion": ["Anger", "Disappointment", "No Emotion"], "transition": ["Neutral to Negative"] * 3,
+                 "satisfaction": ["Dissatisfied", "Dissatisfied", "Neutral"]}
+    aliased = {"emotion": ["anger", "失望", "无情绪"], "transition": ["neutral to negative", "中性到负向", "Neutral->Negative"],
+               "satisfaction": ["dissatisfied", "不满意", "中立"]}
+    for task in canonical:
+        assert encode(task, aliased[task]).tolist() == encode(task, canonical[task]).tolist()
+        assert encode(task, pd.Series(aliased[task], dtype="category")).tolist() == encode(task, canonical[task]).tolist()
+    assert score(aliased, canonical) == score(canonical, canonical)
