@@ -36,8 +36,8 @@ the `sessions` config's `dialogue_satisfaction`), with keys `dialogue_satisfacti
 _KWARGS_DESCRIPTION = """
 Args:
     predictions: for `emotion`, `transition`, `satisfaction`: one label per utterance, as label names (`str`, the
-        canonical estbench.schema spelling or a documented alias) or ClassLabel ids (`int`, schema order); for `dialogue_satisfaction`
-        one satisfaction label per session. For `joint`: one dict per
+        canonical estbench.schema spelling or a documented alias) or ClassLabel ids (`int`, schema order); for
+        `dialogue_satisfaction` one satisfaction label per session. For `joint`: one dict per
         utterance with the keys `emotion`, `transition` and `satisfaction` (e.g.
         `df[["emotion", "transition", "satisfaction"]].to_dict("records")`). One kind (names or ids) per input.
     references: the gold labels, in the same form as `predictions`.
