@@ -326,13 +326,13 @@ def test_figures_an_agent_states_stay_the_same_within_a_call():
 def test_emotion_follows_how_the_agent_reply_went(monkeypatch):
     """Right after a refusal callers are far more often negative than right after a fix (the events drive it)."""
     after = {emotions.BAD: Counter(), emotions.GOOD: Counter()}
-    original = calls.Call.agent
+    original = calls.Call.say
 
-    def agent(self, templates, outcome=emotions.NEUTRAL):
-        original(self, templates, outcome)
+    def say(self, text, outcome=emotions.NEUTRAL):
+        original(self, text, outcome)
         self.turns[-1]["outcome"] = outcome
 
-    monkeypatch.setattr(calls.Call, "agent", agent)
+    monkeypatch.setattr(calls.Call, "say", say)
     for c in _calls(3000):
         for previous, turn in zip(c.turns, c.turns[1:]):
             if previous.get("outcome") in after and turn["role"] == "user":

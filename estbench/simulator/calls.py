@@ -127,7 +127,6 @@ class Call:
         self.agent_lines: list[str] = []  # what the agent said, before the transcription style (tests read it)
         self.opened = False  # has the session's anchor (its first substantive user utterance) been said?
         self.pending_cue = False
-        self._expanded: set[str] = set()  # lines `explain` already drew fresh
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
@@ -149,8 +148,11 @@ class Call:
         return self.line(RESTATE) + text
 
     def agent(self, templates, outcome: str = NEUTRAL) -> None:
-        """An agent reply: a `fresh` line of `templates`; its outcome moves the caller's latent state."""
-        text = templates[0] if len(templates) == 1 and templates[0] in self._expanded else self.fresh(templates)
+        """An agent reply: a `fresh` line of `templates`."""
+        self.say(self.fresh(templates), outcome)
+
+    def say(self, text: str, outcome: str = NEUTRAL) -> None:
+        """The agent says `text`; its outcome moves the caller's latent state."""
         self.said.add(text)
         self.agent_lines.append(text)
         self.turns.append({"role": "agent", "text": self.agent_style.say(text)})
@@ -241,13 +243,11 @@ def explain(c: Call, templates, outcome: str) -> None:
     c.said.add(text)
     head, _, tail = text.partition("，")
     if len(text) >= 16 and tail and head not in c.said and tail not in c.said and c.chance(0.08):
-        c._expanded.update((head, tail))
-        c.agent((head,), NEUTRAL)
+        c.say(head, NEUTRAL)
         c.user("ack", c.line(USER_BACKCHANNELS), emotion_allowed=False)
-        c.agent((tail,), outcome)
+        c.say(tail, outcome)
     else:
-        c._expanded.add(text)
-        c.agent((text,), outcome)
+        c.say(text, outcome)
 
 
 def draw_outcome(c: Call) -> str:
