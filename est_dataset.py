@@ -160,13 +160,15 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     options = {"user": args.cped_user} if args.corpus == "cped" else {}
     try:
         conversion = CONVERTERS[args.corpus].convert(args.sources, mapping=args.map, **options)
-        if not conversion.sessions:
-            raise RawFormatError([])
-        paths = write_raw(conversion.sessions, args.out, prefix=args.corpus)
     except RawFormatError as err:
-        print(f"error: {err if err.problems else 'no session found in the sources'}", file=sys.stderr)
+        conversion, problem = None, err
+    else:
+        problem = None if conversion.sessions else "no session found in the sources"
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         print(f"nothing was written; {args.out} is unchanged.", file=sys.stderr)
         return 1
+    paths = write_raw(conversion.sessions, args.out, prefix=args.corpus)
     print(f"{args.corpus}: {conversion.summary()}")
     print(f"wrote {len(paths)} file(s) to {args.out}; next: python est_dataset.py build --data-dir {args.out}")
     return 0

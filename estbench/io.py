@@ -1,17 +1,20 @@
 """Atomic file and folder writes: readers see the old content or the complete new one, never a partial one.
 
 Every part of the project that writes (the builder, the simulator, the converters, prediction files, the
-leaderboard's archive, the Space assemblers) goes through these three functions.
+leaderboard's archive, the Space assemblers) goes through these functions; `jsonl_gz` is the one encoding of raw
+format shards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 
 def write_atomically(path: str | os.PathLike, data: bytes | str | Callable, *, fsync: bool = False) -> Path:
@@ -35,6 +38,13 @@ def write_atomically(path: str | os.PathLike, data: bytes | str | Callable, *, f
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def jsonl_gz(records: Iterable[dict], compresslevel: int = 6) -> bytes:
+    """Compact JSON Lines, gzip-compressed with no timestamp or name in the header: the same records give the same
+    bytes (raw format v1 shards of the simulator and the converters)."""
+    data = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
+    return gzip.compress(data.encode("utf-8"), compresslevel=compresslevel, mtime=0)
 
 
 def swap_in(staged: Path, out: Path) -> None:

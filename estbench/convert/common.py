@@ -4,15 +4,13 @@ and mapped, and writing raw format v1 (sharded, deterministic `*.jsonl.gz`, stag
 from __future__ import annotations
 
 import dataclasses
-import gzip
-import json
 import math
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import Problem
-from ..io import staged_folder
+from ..io import jsonl_gz, staged_folder
 from ..raw import RawFormatError
 from ..schema import normalize_label
 
@@ -69,9 +67,8 @@ def write_raw(sessions: list[dict], out: str | Path, *, prefix: str) -> list[Pat
     with staged_folder(Path(out)) as staged:
         for shard in range(n_shards):
             part = sessions[shard * SESSIONS_PER_SHARD : (shard + 1) * SESSIONS_PER_SHARD]
-            data = "".join(json.dumps(s, ensure_ascii=False, separators=(",", ":")) + "\n" for s in part)
             name = f"{prefix}-{shard:05d}-of-{n_shards:05d}.jsonl.gz"
-            (staged / name).write_bytes(gzip.compress(data.encode("utf-8"), compresslevel=6, mtime=0))
+            (staged / name).write_bytes(jsonl_gz(part))
             names.append(name)
     return [Path(out) / name for name in names]
 

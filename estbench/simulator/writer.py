@@ -8,7 +8,6 @@ number of workers. Each shard is written to a temporary file and renamed, so a s
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import multiprocessing
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..io import write_atomically
+from ..io import jsonl_gz, write_atomically
 from .corpus import generate_session
 
 SESSIONS_PER_SHARD = 2_500
@@ -51,9 +50,7 @@ def default_shards(n_sessions: int) -> int:
 
 def shard_bytes(seed: int, start: int, stop: int) -> bytes:
     """The gzip-compressed JSON Lines of sessions [start, stop) (deterministic)."""
-    lines = [json.dumps(generate_session(seed, i), ensure_ascii=False, separators=(",", ":")) for i in range(start, stop)]
-    data = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-    return gzip.compress(data, compresslevel=COMPRESS_LEVEL, mtime=0)
+    return jsonl_gz((generate_session(seed, i) for i in range(start, stop)), COMPRESS_LEVEL)
 
 
 def _write_shard(task: tuple[str, int, int, int]) -> tuple[str, int]:
