@@ -18,6 +18,14 @@ from .layout import SPLITS, TRACKS
 from .scoring import headline_keys
 
 
+def check_scores(scores: dict, where: str, *, values: bool = True) -> dict:
+    """`scores` with float values, after checking that every key is a headline key of `estbench.scoring`."""
+    unknown = sorted(set(scores) - set(headline_keys()))
+    if unknown:
+        raise ValueError(f"{where}: unknown score keys {unknown}")
+    return {key: float(value) for key, value in scores.items()} if values else scores
+
+
 @dataclasses.dataclass(frozen=True)
 class ScoreRecord:
     model: str
@@ -39,15 +47,9 @@ class ScoreRecord:
             raise ValueError(f"{where}: track must be one of {', '.join(TRACKS)}, got {self.track!r}")
         if self.split not in SPLITS:
             raise ValueError(f"{where}: split must be one of {', '.join(SPLITS)}, got {self.split!r}")
-        known = set(headline_keys())
         for name in ("scores", "public_scores", "private_scores"):
-            unknown = sorted(set(getattr(self, name)) - known)
-            if unknown:
-                raise ValueError(f"{where}: unknown keys in {name}: {unknown}")
-            object.__setattr__(self, name, {k: float(v) for k, v in getattr(self, name).items()})
-        unknown = sorted(set(self.intervals) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown keys in intervals: {unknown}")
+            object.__setattr__(self, name, check_scores(getattr(self, name), f"{where}: {name}"))
+        check_scores(self.intervals, f"{where}: intervals", values=False)
         object.__setattr__(self, "intervals", {k: [float(lo), float(hi)] for k, (lo, hi) in self.intervals.items()})
 
     def to_json(self) -> dict:

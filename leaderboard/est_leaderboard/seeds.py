@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from estbench import paper
-from estbench.results import ScoreRecord, read_records, write_records
-from estbench.scoring import headline_keys
+from estbench.results import ScoreRecord, check_scores, read_records, write_records
 
 from .settings import TRACKS
 
@@ -38,18 +37,10 @@ class SeedRow:
     private_scores: dict[str, float]
 
 
-def _check_keys(scores: dict, where: str) -> dict[str, float]:
-    known = set(headline_keys())
-    unknown = sorted(set(scores) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown score keys {unknown}")
-    return {key: float(value) for key, value in scores.items()}
-
-
 def paper_rows() -> list[SeedRow]:
     table = paper.table4()
     return [SeedRow(kind=KIND_PAPER, model=row["model"], description=f"EST paper, Table 4; ref. {row['reference']}",
-                    track=table["track"], public_scores=_check_keys(row["scores"], f"paper Table 4: {row['model']}"),
+                    track=table["track"], public_scores=check_scores(row["scores"], f"paper Table 4: {row['model']}"),
                     private_scores={})
             for row in table["rows"]]
 
