@@ -8,6 +8,10 @@ on numpy int ids (a model's argmax output).
 
     python bench/bench_metric.py                 # 1,590,895 utterances x 3 tasks (the paper's size)
     python bench/bench_metric.py --n 100000 --skip-evaluate
+
+It then times each opt-in output of the core on the same input (conventions, consistency, slices; targets <= 1 s)
+and the paired test between two prediction sets over sessions of the paper's mean length (1,000 resamples of each
+kind; target: the paired bootstrap <= 30 s).
 """
 
 from __future__ import annotations
@@ -25,23 +29,31 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from estbench.schema import TASK_NAMES, Task
 from estbench.scoring import headline_keys, score
+from estbench.significance import paired_test
 
 PAPER_UTTERANCES = 1_590_895  # user utterances in EST (paper, Table 2)
+PAPER_SESSIONS = 90_000
 
 
 def make_csvs(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
     """Gold and prediction CSVs: skewed label distributions, predictions right ~60% of the time."""
     rng = np.random.default_rng(seed)
-    gold, predicted = {"id": np.arange(n)}, {"id": np.arange(n)}
+    gold, predicted, other = {"id": np.arange(n)}, {"id": np.arange(n)}, {"id": np.arange(n)}
+    # contiguous sessions of the paper's mean length (about 17.7 user utterances)
+    gold["session_id"] = np.char.add("call-", np.sort(rng.integers(0, PAPER_SESSIONS * n // PAPER_UTTERANCES + 1,
+                                                                     n)).astype(str))
+    gold["category"] = np.array(["consultation", "processing", "complaint", "fault", "care"])[
+        pd.factorize(gold["session_id"])[0] % 5]
     for task in Task:
         labels = np.array(task.labels, dtype=object)
         weights = rng.dirichlet(np.ones(len(labels)))
         ref = rng.choice(len(labels), size=n, p=weights)
         pred = np.where(rng.random(n) < 0.6, ref, rng.integers(0, len(labels), n))
-        gold[task.value], predicted[task.value] = labels[ref], labels[pred]
-    paths = folder / "gold.csv", folder / "predictions.csv"
-    pd.DataFrame(gold).to_csv(paths[0], index=False)
-    pd.DataFrame(predicted).to_csv(paths[1], index=False)
+        second = np.where(rng.random(n) < 0.62, ref, rng.integers(0, len(labels), n))
+        gold[task.value], predicted[task.value], other[task.value] = labels[ref], labels[pred], labels[second]
+    paths = folder / "gold.csv", folder / "predictions.csv", folder / "other.csv"
+    for frame, path in zip((gold, predicted, other), paths):
+        pd.DataFrame(frame).to_csv(path, index=False)
     return paths
 
 
@@ -90,10 +102,11 @@ def main() -> None:
     print(f"{args.n:,} utterances x {len(TASK_NAMES)} tasks, {os.cpu_count()} CPU cores, "
           f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows every timing)")
     with tempfile.TemporaryDirectory() as tmp:
-        gold_csv, pred_csv = make_csvs(Path(tmp), args.n, args.seed)
+        gold_csv, pred_csv, other_csv = make_csvs(Path(tmp), args.n, args.seed)
         start = time.perf_counter()
         gold, predicted = pd.read_csv(gold_csv), pd.read_csv(pred_csv)
         read_time = time.perf_counter() - start
+        other = pd.read_csv(other_csv)
     refs = {t: gold[t] for t in TASK_NAMES}
     preds = {t: predicted[t] for t in TASK_NAMES}
     print(f"input: pandas {pd.__version__} Series of label names, dtype {gold['emotion'].dtype!r} "
@@ -167,8 +180,35 @@ def main() -> None:
         print(f"evaluate 'joint' compute() on per-row dicts: {joint_time:.2f} s (+ {rows_time:.2f} s building the "
               f"dicts) vs core {core_time:.3f} s -> overhead {joint_time - core_time:.2f} s; same numbers: True")
 
-
+    extras(refs, preds, {t: other[t] for t in TASK_NAMES}, gold, core_time, core, args.repeats)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def extras(refs: dict, preds: dict, others: dict, gold: pd.DataFrame, core_time: float, core: dict,
+           repeats: int) -> None:
+    """The cost of each opt-in output on top of the plain call, and of the paired test."""
+    sessions = gold["session_id"]
+    costs = {
+        "conventions": lambda: score(refs, preds, conventions=True),
+        "consistency": lambda: score(refs, preds, consistency=True, session_ids=sessions),
+        "slices": lambda: score(refs, preds, slices=True, session_ids=sessions, categories=gold["category"]),
+    }
+    print(f"extras on {len(sessions):,} utterances, {sessions.nunique():,} sessions "
+          f"(cost = the call's wall time minus the plain call's {core_time:.3f} s):")
+    for name, call in costs.items():
+        wall, _, out = timed(call, repeats)
+        assert {k: out[k] for k in core} == core, f"{name} changed the headline numbers"
+        cost = wall - core_time
+        print(f"  {name:<12} {wall:.3f} s -> cost {cost:.3f} s; target <= 1 s: {'met' if cost <= 1 else 'NOT met'}")
+    start = time.perf_counter()
+    result = paired_test(refs, preds, others, session_ids=sessions, resamples=1000, seed=0)
+    paired_time = time.perf_counter() - start
+    row = result["emotion_macro_f1"]
+    print(f"  paired_test over sessions, 1,000 bootstrap + 1,000 randomization resamples: {paired_time:.2f} s "
+          f"(both together); target: paired bootstrap of 1,000 session resamples <= 30 s: "
+          f"{'met' if paired_time <= 30 else 'NOT met'}")
+    print(f"    e.g. emotion_macro_f1 B - A = {row['difference']:+.4f}, 95% CI [{row['ci'][0]:+.4f}, "
+          f"{row['ci'][1]:+.4f}], p_bootstrap {row['p_bootstrap']:.4f}, p_randomization {row['p_randomization']:.4f}")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ class Task(str, enum.Enum):
 TASKS: tuple[Task, ...] = tuple(Task)
 TASK_NAMES: tuple[str, ...] = tuple(t.value for t in Task)
 
+# The class that ERC papers leave out of "without neutral" scores (DailyDialog, EmoWOZ); satisfaction has none:
+# its Neutral is a rating in the middle of a scale, not the absence of one.
+NEUTRAL_LABELS: dict[str, str] = {"emotion": NO_EMOTION, "transition": "Neutral to Neutral"}
+
 # --- aliases accepted in raw input (documented in the README and the dataset card) ----------------------------
 EMOTION_ALIASES: dict[str, str] = {
     "disappointed": "Disappointment",  # Table 3 of the paper spells it this way

@@ -34,7 +34,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .consistency import consistency as _consistency
+from .conventions import conventions as _conventions
 from .schema import TASK_NAMES, Task, normalize_label
+from .slices import slice_buckets
 
 HEADLINE_METRICS: tuple[str, ...] = ("accuracy", "macro_precision", "macro_recall", "macro_f1")
 JOINT_METRICS: tuple[str, ...] = ("all_accuracy", "exact_match")
@@ -271,9 +274,10 @@ def _sum_by(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _metrics_from_cells(
-    layout: _CellLayout, cells: np.ndarray, counts: np.ndarray
+    layout: _CellLayout, cells: np.ndarray, counts: np.ndarray, conventions: bool = False
 ) -> tuple[dict[str, np.ndarray], dict[Task, np.ndarray]]:
-    """All headline metrics (arrays over the leading axes of `counts[..., cell]`) plus the per-task confusions."""
+    """All headline metrics (arrays over the leading axes of `counts[..., cell]`) plus the per-task confusions;
+    with `conventions`, the extras of `estbench.conventions` too."""
     out: dict[str, Any] = {}
     confusions = {}
     for index, (task, k) in enumerate(zip(layout.tasks, layout.sizes)):
@@ -281,6 +285,8 @@ def _metrics_from_cells(
         confusions[task] = cm
         for name, value in _task_metrics(cm).items():
             out[f"{task.value}_{name}"] = value
+        if conventions:
+            out.update(_conventions(task, cm))
     if len(layout.tasks) == len(TASK_NAMES):
         out["all_accuracy"] = sum(out[f"{t}_accuracy"] for t in TASK_NAMES) / len(TASK_NAMES)
         out["exact_match"] = (counts @ layout.all_correct(cells).astype(float)) / counts.sum(axis=-1)
@@ -311,7 +317,7 @@ def _session_index(session_ids: Any, n: int) -> np.ndarray:
 
 def _bootstrap_blocks(
     cell: np.ndarray, cells: np.ndarray, counts: np.ndarray, resamples: int, rng: np.random.Generator,
-    session_ids: Any,
+    session: np.ndarray | None,
 ):
     """Cell counts of `resamples` bootstrap replicates, in blocks of shape (<= BOOTSTRAP_BLOCK, len(cells)).
 
@@ -321,11 +327,11 @@ def _bootstrap_blocks(
     """
     n = int(counts.sum())
     sizes = [min(BOOTSTRAP_BLOCK, resamples - start) for start in range(0, resamples, BOOTSTRAP_BLOCK)]
-    if session_ids is None:
+    if session is None:
         for size in sizes:
             yield rng.multinomial(n, counts / n, size=size).astype(float)
         return
-    session = _session_index(session_ids, n).astype(np.int64)
+    session = session.astype(np.int64)
     n_sessions = int(session.max()) + 1
     cell_index = np.searchsorted(cells, cell)  # occupied-cell number of each utterance
     # (session, cell) pairs with their counts: a replicate only needs how often each session was drawn
@@ -370,6 +376,10 @@ def score(
     bootstrap: int = 0,
     seed: int = 0,
     session_ids: Sequence | None = None,
+    conventions: bool = False,
+    consistency: bool = False,
+    slices: bool = False,
+    categories: Sequence | None = None,
 ) -> dict:
     """Score predictions against references for one or more EST tasks.
 
@@ -385,7 +395,16 @@ def score(
             interval, for every headline key.
         seed: seed of the bootstrap's random generator (same seed, same intervals).
         session_ids: optional session id of every utterance. When given, the bootstrap resamples whole sessions
-            (utterances of one session are correlated); otherwise it resamples utterances.
+            (utterances of one session are correlated); otherwise it resamples utterances. Needed by `slices` and
+            by the session share of `consistency`.
+        conventions: add the field's other conventions (`estbench.conventions`): `{task}_weighted_f1`, for emotion
+            and transition `{task}_macro_f1_no_neutral`, `{task}_weighted_f1_no_neutral`,
+            `{task}_micro_f1_no_neutral`, for satisfaction `satisfaction_uar` and `satisfaction_kappa` (with
+            `bootstrap`, their intervals too).
+        consistency: add the `consistency_*` shares of `estbench.consistency` (all three tasks needed).
+        slices: add `slices = {slice: {bucket: {"count": rows, <headline keys>}}}` by turn position, emotion shift
+            and dialogue length (`estbench.slices`; needs `session_ids`, with the rows of a session contiguous
+            and in dialogue order), and by service category when `categories` (one per row) are given.
 
     Returns:
         A flat dict: `{task}_accuracy`, `{task}_macro_precision`, `{task}_macro_recall`, `{task}_macro_f1` for each
@@ -397,8 +416,15 @@ def score(
     """
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a non-negative number of replicates, got {bootstrap!r}")
-    if session_ids is not None and not bootstrap:
-        raise ValueError("session_ids only matter for the bootstrap; pass bootstrap=<number of replicates> too")
+    if session_ids is not None and not (bootstrap or consistency or slices):
+        raise ValueError(
+            "session_ids only matter for the bootstrap, consistency or slices; pass bootstrap=<number of "
+            "replicates>, consistency=True or slices=True too"
+        )
+    if slices and session_ids is None:
+        raise ValueError("slices need session_ids (the session of every utterance, rows in dialogue order)")
+    if categories is not None and not slices:
+        raise ValueError("categories only matter for slices; pass slices=True too")
     tasks = _tasks_of(references, predictions)
     jobs = [(task, side, mapping[task.value]) for task in tasks
             for side, mapping in (("references", references), ("predictions", predictions))]
@@ -424,8 +450,13 @@ def score(
     cell_counts = np.bincount(cell, minlength=layout.n_cells)
     cells = np.flatnonzero(cell_counts)
     counts = cell_counts[cells].astype(float)
-    metrics, confusions = _metrics_from_cells(layout, cells, counts)
+    metrics, confusions = _metrics_from_cells(layout, cells, counts, conventions)
     out: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
+    session = None if session_ids is None else _session_index(session_ids, n_rows)
+    if consistency:
+        if len(tasks) != len(TASK_NAMES):
+            raise ValueError(f"consistency needs all three tasks ({', '.join(TASK_NAMES)}) in one call")
+        out.update(_consistency({task: ids[task][1] for task in tasks}, session))
 
     if per_class:
         for task in tasks:
@@ -445,14 +476,44 @@ def score(
     if bootstrap:
         rng = np.random.default_rng(seed)
         blocks = [
-            _metrics_from_cells(layout, cells, block)[0]
-            for block in _bootstrap_blocks(cell, cells, counts, int(bootstrap), rng, session_ids)
+            _metrics_from_cells(layout, cells, block, conventions)[0]
+            for block in _bootstrap_blocks(cell, cells, counts, int(bootstrap), rng, session)
         ]
         replicates = {key: np.concatenate([block[key] for block in blocks]) for key in blocks[0]}
         tail = (1 - CONFIDENCE_LEVEL) / 2 * 100
         for key, values in replicates.items():
             low, high = np.nanpercentile(values, [tail, 100 - tail])
             out[f"{key}_ci"] = [float(low), float(high)]
+    if slices:
+        out["slices"] = _sliced(layout, cell, session, ids, categories, conventions)
+    return out
+
+
+def _sliced(layout: _CellLayout, cell: np.ndarray, session: np.ndarray, ids: dict, categories, conventions: bool):
+    """Headline numbers per bucket of every slice: one bincount over (bucket, cell) per slice."""
+    if np.count_nonzero(session[1:] != session[:-1]) + 1 != int(session.max()) + 1:
+        raise ValueError("slices: the rows of each session must be contiguous (and in dialogue order)")
+    category_ids = names = None
+    if categories is not None:
+        array = _to_arrow(categories, "categories")
+        if len(array) != len(cell):
+            raise ValueError(f"categories: {len(array)} values for {len(cell)} utterances")
+        encoded = pc.dictionary_encode(pa.chunked_array([array]) if isinstance(array, pa.Array) else array)
+        encoded = encoded.combine_chunks()
+        category_ids, names = encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+    emotion = ids[Task.EMOTION][0] if Task.EMOTION in ids else None
+    out = {}
+    for name, (labels, bucket) in slice_buckets(session, emotion, category_ids, names).items():
+        joint = np.bincount(bucket * layout.n_cells + cell, minlength=len(labels) * layout.n_cells)
+        joint = joint.reshape(len(labels), layout.n_cells)
+        rows = joint.sum(axis=1)
+        used = np.flatnonzero(rows)  # buckets without rows are left out
+        occupied = np.flatnonzero(joint.sum(axis=0))
+        metrics, _ = _metrics_from_cells(layout, occupied, joint[np.ix_(used, occupied)].astype(float), conventions)
+        out[name] = {
+            labels[b]: {"count": int(rows[b]), **{key: float(value[i]) for key, value in metrics.items()}}
+            for i, b in enumerate(used)
+        }
     return out
 
 

@@ -1,9 +1,9 @@
 """The one assembler of both Hugging Face Spaces (the `evaluate` metric and the leaderboard).
 
 A Space runs from its own folder with nothing else importable, so the assembler copies the Space's own files and
-vendors the core of this package (`VENDORED`: the schema, the paper's facts, the layout, errors, io and the scoring
-core) into `<space>/estbench/`. The result is staged beside `out` and renamed into place; an existing folder is
-replaced only with `overwrite=True`. `metrics/deploy.py` and `leaderboard/deploy.py` are its two command lines.
+vendors the core of this package (`VENDORED`: the schema, the paper's facts, the layout, errors, io, the scoring
+core with its extras and the paired test) into `<space>/estbench/`. The result is staged beside `out` and renamed
+into place; an existing folder is replaced only with `overwrite=True`. `metrics/deploy.py` and `leaderboard/deploy.py` are its two command lines.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # What a Space needs of estbench; the rest (raw reader, simulator, dataset builder, testing helpers) stays out.
 VENDORED: tuple[str, ...] = (
     "__init__.py", "schema.py", "paper.py", "paper_table4.json", "layout.py", "errors.py", "io.py", "scoring.py",
-    "results.py",
+    "conventions.py", "consistency.py", "slices.py", "significance.py", "results.py",
 )
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "data", ".*")
 

@@ -15,9 +15,9 @@ PACKAGE = ROOT / "estbench"
 # estbench's layers, lowest first: a module may import only from a lower layer or from its own sub-package
 LAYERS = (
     {"schema", "errors", "io"},
-    {"paper", "layout"},
+    {"paper", "layout", "conventions", "consistency", "slices"},
     {"scoring", "raw", "simulator"},
-    {"results", "convert"},
+    {"results", "convert", "significance"},
     {"dataset"},
     {"spaces", "testing"},
 )

@@ -95,8 +95,11 @@ def test_unknown_config_is_a_clear_error(config):
         evaluate.load("metrics/est_metric", config)
 
 
-def test_no_config_is_the_joint_config():
-    metric = evaluate.load("metrics/est_metric")
+def test_no_config_is_the_joint_config_and_says_so():
+    with pytest.warns(UserWarning, match="no EST metric configuration given: using 'joint'") as caught:
+        metric = evaluate.load("metrics/est_metric")
+    said = str(caught[0].message)
+    assert all(config in said for config in ("emotion", "transition", "satisfaction", "dialogue_satisfaction"))
     refs, preds = _random_rows(4)
     assert metric.config_name == "joint"
     assert metric.compute(references=_records(refs), predictions=_records(preds)) == score(refs, preds)

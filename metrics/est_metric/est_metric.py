@@ -13,6 +13,8 @@
 # limitations under the License.
 """EST metric: accuracy and macro precision/recall/F1 for emotion, emotion-state transition and satisfaction."""
 
+import warnings
+
 import datasets
 import evaluate
 
@@ -48,7 +50,17 @@ Args:
         of every headline number. Defaults to 0 (none).
     seed (`int`): seed of the bootstrap. Defaults to 0.
     session_ids (`list` of `str`): session of each utterance; when given, the bootstrap resamples whole sessions
-        instead of single utterances. Defaults to None.
+        instead of single utterances; needed by `slices` and the session share of `consistency`. Defaults to None.
+    conventions (`bool`): add the field's other conventions: `{task}_weighted_f1`; for emotion and transition
+        `{task}_macro_f1_no_neutral`, `{task}_weighted_f1_no_neutral`, `{task}_micro_f1_no_neutral` (the neutral
+        class is No Emotion, resp. Neutral to Neutral); for satisfaction `satisfaction_uar`, `satisfaction_kappa`.
+        Defaults to False.
+    consistency (`bool`, `joint` only): add `consistency_satisfaction_emotion`, `consistency_transition_emotion`
+        and, with `session_ids`, `consistency_session_initial`: how often the predicted tasks agree with each
+        other as the gold always does. Defaults to False.
+    slices (`bool`): add `slices`: headline numbers and row counts by turn position, emotion shift, dialogue
+        length and (with `categories`, one service category per utterance) category. Needs `session_ids`, the
+        rows of a session contiguous and in dialogue order. Defaults to False.
 
 Returns:
     `{task}_accuracy`, `{task}_macro_precision`, `{task}_macro_recall`, `{task}_macro_f1` (`float`, 0 to 1, higher
@@ -104,7 +116,16 @@ Examples:
         >>> low <= results["emotion_accuracy"] <= high
         True
 
-    Example 5-Dialogue-level satisfaction, one label per session:
+    Example 5-The field's other conventions and cross-task consistency (opt-in; the defaults are unchanged):
+        >>> est = evaluate.load("metrics/est_metric", "joint")
+        >>> results = est.compute(references=references, predictions=predictions, conventions=True,
+        ...                       consistency=True, session_ids=["s1", "s1"])
+        >>> print(round(results["emotion_weighted_f1"], 4), results["emotion_macro_f1_no_neutral"], results["satisfaction_kappa"])
+        0.5 0.5 1.0
+        >>> print(results["consistency_satisfaction_emotion"], results["consistency_session_initial"])
+        0.5 0.0
+
+    Example 6-Dialogue-level satisfaction, one label per session:
         >>> est = evaluate.load("metrics/est_metric", "dialogue_satisfaction")
         >>> results = est.compute(references=["Satisfied", "Dissatisfied", "Neutral"],
         ...                       predictions=["Satisfied", "Neutral", "Neutral"])
@@ -139,6 +160,10 @@ def _columns(rows, what: str) -> dict:
 class EstMetric(evaluate.Metric):
     def _info(self):
         if self.config_name == "default":  # evaluate.load(path) without a config: the joint config, as in the card
+            warnings.warn(
+                f"no EST metric configuration given: using 'joint' (the configurations are {', '.join(CONFIGS)}; "
+                "e.g. evaluate.load(<path>, 'emotion'))", stacklevel=2,
+            )
             self.config_name = "joint"
         if self.config_name not in CONFIGS:
             raise ValueError(
@@ -197,13 +222,16 @@ class EstMetric(evaluate.Metric):
         super().add(prediction=prediction, reference=reference, **kwargs)
 
     def _compute(
-        self, predictions, references, per_class=False, confusion=False, bootstrap=0, seed=0, session_ids=None
+        self, predictions, references, per_class=False, confusion=False, bootstrap=0, seed=0, session_ids=None,
+        conventions=False, consistency=False, slices=False, categories=None,
     ):
+        if consistency and self.config_name != "joint":
+            raise ValueError("consistency compares the three tasks' predictions: use the 'joint' configuration")
         if self.config_name == DIALOGUE:  # one label per session: a bootstrap resamples the sessions themselves
             return score_dialogue_satisfaction(
                 self._as_columns(references, "references")["satisfaction"],
                 self._as_columns(predictions, "predictions")["satisfaction"],
-                per_class=per_class, confusion=confusion, bootstrap=bootstrap, seed=seed,
+                per_class=per_class, confusion=confusion, bootstrap=bootstrap, seed=seed, conventions=conventions,
             )
         return score(
             self._as_columns(references, "references"),
@@ -213,4 +241,8 @@ class EstMetric(evaluate.Metric):
             bootstrap=bootstrap,
             seed=seed,
             session_ids=session_ids,
+            conventions=conventions,
+            consistency=consistency,
+            slices=slices,
+            categories=categories,
         )
