@@ -4,6 +4,8 @@
    server-side (`Leaderboard.submit`: read, validate, score both halves, archive, insert), CSV and JSONL. Target ≤ 2 s.
 2. render the board with 1,000 stored submissions: query SQLite, rank, filter, and Gradio's Dataframe
    postprocessing of the result. Target ≤ 1 s. With --http, also the /board round trip of a live local server.
+3. re-score 1,000 stored balanced-track submissions from their archived files after the gold version changed
+   (`Leaderboard.rescore_all`: read, validate, score both halves, history + update per submission). Target ≤ 60 s.
 
 The gold is synthetic by default (random labels, same shape as the builder's gold file, ~159k rows). With
 --simulate N the gold comes from the real pipeline instead: simulator corpus of N sessions -> est_dataset build
@@ -16,6 +18,7 @@ The gold is synthetic by default (random labels, same shape as the builder's gol
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import tempfile
 import time
@@ -31,6 +34,7 @@ from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PAPER_TEST_ROWS = 159_000
+BALANCED_TEST_ROWS = 5_117  # the default corpus's balanced test split
 
 
 def make_gold(work: Path, simulate: int | None) -> Path:
@@ -65,9 +69,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
         work = Path(tmp)
         gold_path = make_gold(work, args.simulate)
-        settings = Settings.from_env({"EST_LB_GOLD": str(gold_path), "EST_LB_DATA_DIR": str(work / "data"),
-                                      "EST_LB_DAILY_LIMIT": "100000", "EST_LB_SEED_BASELINES": str(work / "s.json"),
-                                      "EST_LB_MAX_BYTES": str(1 << 30)})
+        settings_env = {"EST_LB_GOLD": str(gold_path), "EST_LB_DATA_DIR": str(work / "data"),
+                        "EST_LB_DAILY_LIMIT": "100000", "EST_LB_SEED_BASELINES": str(work / "s.json"),
+                        "EST_LB_MAX_BYTES": str(1 << 30)}
+        settings = Settings.from_env(settings_env)
         board = Leaderboard(settings)
         gold, load_s = timed(board.gold, "full")
         frame = gold.frame()
@@ -106,7 +111,7 @@ def main() -> None:
                             track="full", sha256=f"{i:064x}", file_name="p.csv", raw=b"-", extension=".csv",
                             tasks=template.tasks, public_scores={k: v * scale for k, v in template.public_scores.items()},
                             private_scores=template.private_scores, public_detail=template.public_detail,
-                            private_detail=template.private_detail)
+                            private_detail=template.private_detail, gold_version=template.gold_version)
         import gradio as gr  # noqa: F401  (imported outside the timing)
 
         from est_leaderboard.ui import _board_value
@@ -124,6 +129,29 @@ def main() -> None:
         start = time.perf_counter()
         searched = board.board("full", search="model-99")
         print(f"  search 'model-99': {len(searched)} rows in {time.perf_counter() - start:.3f} s")
+
+        print(f"\n3) re-score {args.board_rows:,} stored balanced-track submissions after a gold change")
+        # the balanced track's real size (5,117 test rows of the default corpus), in a data dir of their own
+        small_gold = work / "balanced-gold.parquet"
+        synthetic_gold(n_sessions=BALANCED_TEST_ROWS // 6 + 1, turns_per_session=6, seed=3,
+                       balanced_share=1.0).to_parquet(small_gold)
+        rescore_env = {**settings_env, "EST_LB_DATA_DIR": str(work / "rescore-data"), "EST_LB_GOLD": str(small_gold)}
+        first = Leaderboard(Settings.from_env(rescore_env))
+        balanced = first.gold("balanced").frame()
+        for i in range(args.board_rows):
+            raw = noisy_predictions(balanced, 0.1 + 0.5 * (i % 97) / 97, seed=10_000 + i).to_csv(index=False).encode()
+            sha = hashlib.sha256(raw).hexdigest()
+            first.store.add(submitter=f"rescore-{i % 50}", model_name=f"r-{i}", description="", track="balanced",
+                            sha256=sha, file_name="p.csv", raw=raw, extension=".csv", tasks=template.tasks,
+                            public_scores={}, private_scores={}, public_detail={}, private_detail={},
+                            gold_version="older-gold+000000000000")
+        moved = Leaderboard(Settings.from_env({**rescore_env, "EST_LB_GOLD_VERSION": "bench-v2"}))
+        start = time.perf_counter()
+        report = moved.rescore_all()
+        rescore_s = time.perf_counter() - start
+        print(f"  {report.rescored:,} re-scored ({len(balanced):,} test rows each), {len(report.failed)} failed, "
+              f"in {rescore_s:.1f} s  "
+              f"target <= 60 s for 1,000: {'OK' if rescore_s <= 60 else 'MISSED'}")
 
         if args.http:
             from gradio_client import Client

@@ -28,7 +28,10 @@ def _check_port_is_free(host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     parser = argparse.ArgumentParser(description="Serve the EST leaderboard (Gradio).")
     parser.add_argument("--host", default=settings.host, help="interface to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=settings.port,
@@ -45,15 +48,16 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"error: cannot load the gold labels of the {track} track: {err}\n"
                              "Build the dataset first (python est_dataset.py build --blind-test) or set EST_LB_GOLD "
                              "(a gold parquet file or a built est/ folder) or EST_LB_GOLD_REPO.") from None
-        logging.info("gold of the %s track: %d rows (%d public) from %s", track, len(gold), gold.public.sum(),
-                     gold.source)
+        logging.info("gold of the %s track: version %s, %d rows (%d public)", track, gold.version, len(gold),
+                     gold.public.sum())
     demo = build_app(leaderboard)
     demo.queue(default_concurrency_limit=4)
-    blocked = [str(settings.data_dir.resolve())]
-    if settings.gold_source is not None:
-        blocked.append(str(settings.gold_source.resolve()))
-    demo.launch(server_name=args.host, server_port=args.port, show_error=True, ssr_mode=False,
-                max_file_size=2 * settings.max_bytes, blocked_paths=blocked)
+    # The data dir and the gold (a local file or folder, or the file fetched from the Hub on a Space) are never
+    # served, whatever path a request names.
+    blocked = [str(settings.data_dir.resolve()), str(leaderboard.gold_source().resolve())]
+    # show_error=False: an unexpected exception is logged, never shown (its text could name server paths)
+    demo.launch(server_name=args.host, server_port=args.port, show_error=False, ssr_mode=False,
+                max_file_size=settings.max_bytes, blocked_paths=blocked)
 
 
 if __name__ == "__main__":

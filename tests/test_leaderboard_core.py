@@ -17,7 +17,7 @@ import pytest
 
 import estbench.scoring
 from estbench.results import read_records
-from est_leaderboard.board import ALL_A, COLUMNS, SCORE_HEADERS, build_board
+from est_leaderboard.board import ALL_A, COLUMNS, MEAN_F1, SCORE_HEADERS, build_board
 from est_leaderboard.gold import load_gold
 from est_leaderboard.scoring import score_submission
 from est_leaderboard.seeds import (
@@ -66,7 +66,9 @@ def test_scores_are_est_scoring_on_each_half(gold_file, gold_frame, tmp_path):
         expected = estbench.scoring.score({t: ref[t].tolist() for t in TASK_NAMES},
                                      {t: preds.loc[ids, t].tolist() for t in TASK_NAMES})
         assert half.scores == pytest.approx(expected)
-        assert set(half.detail) == {f"{t}_{k}" for t in TASK_NAMES for k in ("per_class", "confusion_matrix")}
+        assert set(half.detail) == {f"{t}_per_class" for t in TASK_NAMES} | {"slices"} | {
+            "consistency_satisfaction_emotion", "consistency_transition_emotion", "consistency_session_initial"}
+        assert not any("confusion" in key for key in half.detail)  # cells of hidden labels never leave the core
     assert public.scores != private.scores  # two different halves, two different results
 
 
@@ -81,7 +83,7 @@ def test_unscored_task_is_absent(gold_file, gold_frame, tmp_path):
 
 def store_one(store: SubmissionStore, sha: str, *, submitter="alice", track="full", limit=None, now=None,
               score=0.5):
-    scores = {"all_accuracy": score}
+    scores = {"all_accuracy": score, **{f"{t}_macro_f1": score for t in TASK_NAMES}}
     return store.add(submitter=submitter, model_name=f"m-{sha}", description="", track=track, sha256=sha * 8,
                      file_name="p.csv", raw=sha.encode(), extension=".csv", tasks=list(TASK_NAMES),
                      public_scores=scores, private_scores={"all_accuracy": score / 2}, public_detail={},
@@ -176,10 +178,10 @@ def test_private_half_only_when_revealed(gold_file, gold_frame, tmp_path):
     private_all_a = round(stored.private_scores["all_accuracy"], 4)
     assert public_all_a != private_all_a
     assert hidden.board("full", half="private")[ALL_A].tolist() == [public_all_a]
-    assert hidden.detail(stored.id)[1] == stored.public_detail
+    assert hidden.detail(stored.id)[1:] == (stored.public_scores, stored.public_detail)
     revealed = Leaderboard(make_settings(tmp_path, gold_file, EST_LB_REVEAL_PRIVATE=1))
     assert revealed.board("full", half="private")[ALL_A].tolist() == [private_all_a]
-    assert revealed.detail(stored.id)[1] == stored.private_detail
+    assert revealed.detail(stored.id)[1:] == (stored.private_scores, stored.private_detail)
 
 
 def test_template_has_ids_and_no_labels(gold_file, gold_frame, tmp_path):
@@ -199,8 +201,9 @@ def test_board_columns_from_schema_ranking_search_and_column_choice(tmp_path):
     for sha, score in (("11111111", 0.3), ("22222222", 0.9), ("33333333", 0.6)):
         store_one(store, sha, score=score)
     table = build_board("full", store.list("full"), [], search="")
-    assert table[ALL_A].tolist() == [0.9, 0.6, 0.3] and table["Rank"].tolist() == [1, 2, 3]
-    assert table[ALL_A].dtype.kind == "f"  # numeric, so it sorts numerically
+    assert table[MEAN_F1].tolist() == [0.9, 0.6, 0.3] and table["Rank"].tolist() == [1, 2, 3]
+    assert table[ALL_A].dtype.kind == "f" and table[MEAN_F1].dtype.kind == "f"  # numeric: they sort numerically
+    assert table["ID"].tolist() == [2, 3, 1] and str(table["ID"].dtype) == "Int64"  # integer IDs, no "19.0"
     assert build_board("full", store.list(), [], search="M-3333")["Model"].tolist() == ["m-33333333"]
     narrow = build_board("full", store.list(), [], score_headers=[ALL_A])
     assert [c for c in narrow.columns if c in SCORE_HEADERS] == [ALL_A]
@@ -220,15 +223,16 @@ def test_paper_rows_and_baseline_seeds(gold_file, gold_frame, tmp_path):
     again = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "re-run")  # replaces
     assert len(json.loads(settings.seed_baselines.read_text())) == 1
     table = Leaderboard(settings).board("balanced")
-    assert set(table["Type"]) == {KIND_PAPER, KIND_BASELINE}
+    assert set(table["Type"]) == {KIND_BASELINE}  # the paper's rows are never interleaved with scores on this gold
+    reported = Leaderboard(settings).paper()
+    assert reported["Model"].tolist() == [r.model for r in paper] and "Rank" not in reported.columns
     row = table[table["Type"] == KIND_BASELINE].iloc[0]
     assert row[ALL_A] == pytest.approx(entry.public_scores["all_accuracy"], abs=1e-4)
     # the whole split's scores are kept beside the halves, in the schema baselines/run.py --results writes too
     assert read_records(settings.seed_baselines) == [again] and entry.utterances == int(gold_frame["balanced"].sum())
     assert min(entry.public_scores["all_accuracy"], entry.private_scores["all_accuracy"]) <= entry.scores[
         "all_accuracy"] <= max(entry.public_scores["all_accuracy"], entry.private_scores["all_accuracy"])
-    ranked = table[ALL_A].fillna(-1).tolist()
-    assert ranked == sorted(ranked, reverse=True)
+    assert reported.loc[reported["Model"] == "LLaMa2-7B", ALL_A].item() == 0.7208
 
 
 def test_settings_from_env(tmp_path):
@@ -236,26 +240,27 @@ def test_settings_from_env(tmp_path):
     assert local.data_dir == LEADERBOARD_DIR / "data" and not local.on_space and local.host == "127.0.0.1"
     assert local.daily_limit == 5 and local.max_bytes == 20 * 1024 * 1024 and not local.reveal_private
     space = Settings.from_env({"SPACE_ID": "u/est", "EST_LB_GOLD_REPO": "u/est-gold", "HF_TOKEN": "t",
+                               "EST_LB_HALF_SALT": "secret",
                                "EST_LB_REVEAL_PRIVATE": "true", "EST_LB_DAILY_LIMIT": "3"})
     assert space.on_space and space.data_dir == Path("/data") and space.gold_source is None
     assert space.gold_repo == "u/est-gold" and space.reveal_private and space.daily_limit == 3
     with pytest.raises(ValueError, match="EST_LB_DAILY_LIMIT"):
         Settings.from_env({"EST_LB_DAILY_LIMIT": "many"})
+    with pytest.raises(ValueError, match="EST_LB_HALF_SALT is not set"):  # a Space must keep its cut secret
+        Settings.from_env({"SPACE_ID": "u/est", "EST_LB_GOLD_REPO": "u/est-gold"})
+    assert Settings.from_env({"EST_LB_MAX_MIB": "5"}).max_bytes == 5 * 1024 * 1024
 
 
-def test_detail_figures_show_per_class_f1_and_confusion(gold_file, gold_frame, tmp_path):
-    from est_leaderboard.plots import confusion_figure, per_class_f1_figure
+def test_detail_figure_shows_per_class_f1_above_the_row_floor(gold_file, gold_frame, tmp_path):
+    from est_leaderboard.plots import per_class_f1_figure
 
-    board = Leaderboard(make_settings(tmp_path, gold_file))
+    board = Leaderboard(make_settings(tmp_path, gold_file, EST_LB_MIN_CLASS_ROWS=5))
     path = write_predictions(tmp_path / "p.csv", gold_frame, 0.3, seed=9, tasks=("emotion", "satisfaction"))
     stored = board.submit(path, submitter="a", model_name="M", description="", track="full").submission
-    submission, detail = board.detail(stored.id)
-    bars = per_class_f1_figure(detail, submission.tasks)
+    submission, _, detail = board.detail(stored.id)
+    bars = per_class_f1_figure(detail, submission.tasks, 5)
     assert len(bars.axes) == 2  # one panel per scored task; transition was left out
     widths = [patch.get_width() for patch in bars.axes[0].patches]
-    assert widths == pytest.approx([detail["emotion_per_class"][label]["f1"] for label in Task.EMOTION.labels])
-    matrices = confusion_figure(detail, submission.tasks)
-    shown = matrices.axes[1].images[0].get_array()
-    counts = np.asarray(detail["satisfaction_confusion_matrix"], dtype=float)
-    assert np.allclose(shown, counts / counts.sum(axis=1, keepdims=True))
-    assert counts.sum() == int(board.gold("full").public.sum())  # the public half only
+    report = detail["emotion_per_class"]
+    assert widths == pytest.approx([report[label].get("f1", 0.0) for label in Task.EMOTION.labels])
+    assert any("f1" in row for row in report.values())

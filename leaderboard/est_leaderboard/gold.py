@@ -7,7 +7,13 @@
 
 Track `full` is the joint test split, track `balanced` the joint-balanced one (the paper's protocol).
 Every row belongs to the public or the private half; the half is fixed per *session* by a salted hash of its
-session_id, so an utterance never sits in a different half than its neighbours and the cut never changes.
+session_id, so an utterance never sits in a different half than its neighbours and the cut never changes. The salt
+is a setting (`EST_LB_HALF_SALT`, a Space secret): without it nobody can compute from the public source which rows
+are public. Locally the documented default `DEFAULT_HALF_SALT` is used.
+
+The gold has a version, `<name>+<first 12 hex digits of the SHA-256 of its ids and labels>` (e.g.
+`simulated-v1+3f2a9c1d0b7e`): the name says which release it is (`EST_LB_GOLD_VERSION`), the hash which content, so
+two golds that differ in one label never share a version. Every score records the version it was computed on.
 """
 
 from __future__ import annotations
@@ -24,12 +30,22 @@ from estbench.errors import ProblemReport
 from estbench.layout import TRACK_CONFIGS, TRACKS
 from estbench.schema import Task
 
-_HALF_SALT = b"est-leaderboard-public-private-v1:"
+DEFAULT_HALF_SALT = "est-leaderboard-public-private-v1"  # local default only; a Space sets its own secret
+DEFAULT_GOLD_NAME = "simulated-v1"
 
 
-def is_public_session(session_id: str) -> bool:
+def is_public_session(session_id: str, salt: str = DEFAULT_HALF_SALT) -> bool:
     """The fixed public/private cut: about half of the sessions are public."""
-    return hashlib.sha256(_HALF_SALT + session_id.encode("utf-8")).digest()[0] < 128
+    return hashlib.sha256(f"{salt}:".encode("utf-8") + session_id.encode("utf-8")).digest()[0] < 128
+
+
+def content_hash(ids: np.ndarray, labels: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the gold's ids (in order) and label ids per task: the content part of a gold version."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(ids.tolist()).encode("utf-8"))
+    for task in sorted(labels):
+        digest.update(task.encode("utf-8") + labels[task].astype(np.int8).tobytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +59,7 @@ class Gold:
     public: np.ndarray  # bool per row
     source: str
     index: pd.Index = field(repr=False)
+    version: str = ""  # <name>+<content hash>
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -97,8 +114,10 @@ def _read_built_split(folder: Path, track: str) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(p) for p in shards], ignore_index=True)
 
 
-def load_gold(source: str | Path, track: str) -> Gold:
-    """Test labels of `track` ("balanced" or "full") from a gold parquet file or a built est/ folder."""
+def load_gold(source: str | Path, track: str, *, salt: str = DEFAULT_HALF_SALT,
+              name: str = DEFAULT_GOLD_NAME) -> Gold:
+    """Test labels of `track` ("balanced" or "full") from a gold parquet file or a built est/ folder; `salt` fixes
+    the public/private cut, `name` is the release part of the version."""
     if track not in TRACKS:
         raise ValueError(f"unknown track {track!r} (expected one of: {', '.join(TRACKS)})")
     source = Path(source)
@@ -126,10 +145,10 @@ def load_gold(source: str | Path, track: str) -> Gold:
     index.get_indexer(ids[:1])  # build the id hash table now, at start-up, rather than on the first upload
     session_ids = frame["session_id"].astype(str).to_numpy(dtype=object)
     sessions = pd.unique(session_ids)
-    public_of = {s: is_public_session(s) for s in sessions}
+    public_of = {s: is_public_session(s, salt) for s in sessions}
     public = np.fromiter((public_of[s] for s in session_ids), dtype=bool, count=len(session_ids))
     return Gold(track=track, ids=ids, session_ids=session_ids, labels=labels, public=public,
-                source=str(source), index=index)
+                source=str(source), index=index, version=f"{name}+{content_hash(ids, labels)[:12]}")
 
 
 def fetch_gold_file(repo_id: str, filename: str, token: str | None) -> Path:

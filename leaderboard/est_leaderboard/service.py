@@ -15,19 +15,48 @@ import pandas as pd
 
 from estbench.io import write_atomically
 
-from .board import build_board
+from estbench.schema import TASK_NAMES
+from estbench.significance import paired_test
+
+from .board import build_board, mean_macro_f1, paper_table
 from .gold import Gold, fetch_gold_file, load_gold
 from .scoring import score_submission
 from .seeds import SeedRow, baseline_rows, paper_rows
 from .settings import TRACKS, Settings
 from .storage import DailyLimitReached, Submission, SubmissionStore, utc_now
-from .validation import check_submission
+from .validation import SubmissionError, check_submission
+
+COMPARE_RESAMPLES = 1000
+MAX_SUBMISSION_ID = 2 ** 63 - 1  # SQLite's INTEGER range
 
 logger = logging.getLogger(__name__)
 
 
 class SubmissionRefused(Exception):
     """A submission that is not stored for a reason other than the file's content (identity, limit, form)."""
+
+
+def parse_submission_id(value) -> int:
+    """A submission ID from a form field or an API call, or SubmissionRefused with a one-line reason."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise SubmissionRefused("enter a submission ID from the board")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SubmissionRefused(f"submission ID {str(value)[:40]!r} is not a whole number") from None
+    if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+        raise SubmissionRefused(f"submission ID {str(value)[:40]!r} is not a whole number")
+    if not 1 <= number <= MAX_SUBMISSION_ID:
+        raise SubmissionRefused(f"no submission #{str(value)[:40]} (IDs are whole numbers from 1)")
+    return int(number)
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    gold_version: str
+    rescored: int
+    unchanged: int  # already scored on this version
+    failed: list[str]  # "#id: reason" for archived files that do not fit the new gold
 
 
 @dataclass(frozen=True)
@@ -72,8 +101,17 @@ class Leaderboard:
             raise SubmissionRefused(f"unknown track {track!r} (choose one of: {', '.join(TRACKS)})")
         with self._gold_lock:
             if track not in self._gold:
-                self._gold[track] = load_gold(self.gold_source(), track)
+                self._gold[track] = load_gold(self.gold_source(), track, salt=self.settings.half_salt,
+                                              name=self.settings.gold_name)
             return self._gold[track]
+
+    def gold_version(self, track: str) -> str:
+        return self.gold(track).version
+
+    def reload_gold(self) -> None:
+        """Forget the loaded gold (after the gold source changed); the next use loads it again."""
+        with self._gold_lock:
+            self._gold.clear()
 
     # --- submitting ------------------------------------------------------------------------------------------
     def submit(self, path: str | Path, *, submitter: str, model_name: str, description: str, track: str,
@@ -92,14 +130,14 @@ class Leaderboard:
         if self.store.count_on_day(submitter, now.strftime("%Y-%m-%d")) >= self.settings.daily_limit:
             raise SubmissionRefused(f"daily limit reached: {self.settings.daily_limit} accepted submissions per "
                                     "user per UTC day")
-        public, private = score_submission(checked.codes, gold)
+        public, private = score_submission(checked.codes, gold, self.settings.min_class_rows)
         try:
             stored, created = self.store.add(
                 submitter=submitter, model_name=model_name, description=description, track=track,
                 sha256=checked.sha256, file_name=Path(file_name or path).name, raw=checked.raw,
                 extension=checked.extension, tasks=list(checked.tasks), public_scores=public.scores,
                 private_scores=private.scores, public_detail=public.detail, private_detail=private.detail,
-                daily_limit=self.settings.daily_limit, now=now)
+                daily_limit=self.settings.daily_limit, now=now, gold_version=gold.version)
         except DailyLimitReached as err:
             raise SubmissionRefused(f"daily limit reached: {err}") from None
         if created and self._mirror is not None:
@@ -110,23 +148,84 @@ class Leaderboard:
     def seeds(self) -> list[SeedRow]:
         return paper_rows() + baseline_rows(self.settings.seed_baselines)
 
-    def board(self, track: str, *, half: str = "public", search: str = "", score_headers=None) -> pd.DataFrame:
-        if half == "private" and not self.settings.reveal_private:
-            half = "public"  # private-half scores stay hidden until the admin reveals them
-        return build_board(track, self.store.list(track), self.seeds(), half=half, search=search,
-                           score_headers=score_headers)
+    def shown_half(self, half: str = "public") -> str:
+        return half if half == "public" or self.settings.reveal_private else "public"  # private: after the reveal
 
-    def detail(self, submission_id: int) -> tuple[Submission, dict] | None:
-        """A submission and the detail (per-class report, confusion matrices) of the half that may be shown."""
-        submission = self.store.get(submission_id)
+    def board(self, track: str, *, half: str = "public", search: str = "", score_headers=None) -> pd.DataFrame:
+        return build_board(track, self.store.list(track), self.seeds(), half=self.shown_half(half), search=search,
+                           score_headers=score_headers, gold_version=self.gold_version(track))
+
+    def paper(self) -> pd.DataFrame:
+        return paper_table(self.seeds())
+
+    def detail(self, submission_id) -> tuple[Submission, dict, dict] | None:
+        """A submission, the scores and the detail (per-class report with the k-row floor, consistency, slices) of
+        the half that may be shown."""
+        submission = self.store.get(parse_submission_id(submission_id))
         if submission is None:
             return None
-        detail = submission.private_detail if self.settings.reveal_private else submission.public_detail
-        return submission, detail or {}
+        if self.settings.reveal_private:
+            return submission, submission.private_scores, submission.private_detail or {}
+        return submission, submission.public_scores, submission.public_detail or {}
 
-    def template_csv(self, track: str, directory: Path) -> Path:
-        """A prediction-file template for `track`: every test id, the task columns left blank (no labels)."""
-        path = directory / f"est-{track}-template.csv"
+    def _archived_codes(self, submission: Submission, gold: Gold) -> dict:
+        archived = self.store.archived_file(submission)
+        return check_submission(archived, gold, max_bytes=1 << 40,
+                                file_name=f"submission #{submission.id}{archived.suffix}").codes
+
+    def compare(self, first_id, second_id, resamples: int = COMPARE_RESAMPLES) -> tuple[Submission, Submission, dict]:
+        """Paired test of B (second) - A (first) on the shown half of their track's current gold, resampling
+        sessions (`estbench.significance.paired_test`)."""
+        a, b = (self.store.get(parse_submission_id(v)) for v in (first_id, second_id))
+        for value, found in ((first_id, a), (second_id, b)):
+            if found is None:
+                raise SubmissionRefused(f"no submission #{parse_submission_id(value)}")
+        if a.track != b.track:
+            raise SubmissionRefused(f"#{a.id} is on the {a.track} track and #{b.id} on the {b.track} track; "
+                                    "compare two submissions of one track")
+        tasks = [t for t in TASK_NAMES if t in a.tasks and t in b.tasks]
+        if not tasks:
+            raise SubmissionRefused(f"#{a.id} and #{b.id} have no task in common")
+        gold = self.gold(a.track)
+        codes_a, codes_b = self._archived_codes(a, gold), self._archived_codes(b, gold)
+        mask = gold.public if self.shown_half() == "public" else ~gold.public
+        result = paired_test({t: gold.labels[t][mask] for t in tasks}, {t: codes_a[t][mask] for t in tasks},
+                             {t: codes_b[t][mask] for t in tasks}, session_ids=gold.session_ids[mask],
+                             resamples=resamples, seed=0)
+        return a, b, result
+
+    def rescore_all(self, progress=None) -> RescoreReport:
+        """Score every stored submission not yet scored on the current gold from its archived file; the earlier
+        scores are kept in the history."""
+        rescored = unchanged = 0
+        failed = []
+        submissions = self.store.list()
+        for submission in (progress(submissions) if progress else submissions):
+            gold = self.gold(submission.track)
+            if submission.gold_version == gold.version:
+                unchanged += 1
+                continue
+            try:
+                codes = self._archived_codes(submission, gold)
+            except SubmissionError as err:
+                failed.append(f"#{submission.id}: {err.problems[0] if err.problems else err}")
+                continue
+            public, private = score_submission(codes, gold, self.settings.min_class_rows)
+            self.store.rescore(submission.id, gold_version=gold.version, public_scores=public.scores,
+                               private_scores=private.scores, public_detail=public.detail,
+                               private_detail=private.detail)
+            rescored += 1
+        versions = sorted({self.gold_version(t) for t in TRACKS})
+        return RescoreReport(", ".join(versions), rescored, unchanged, failed)
+
+    def is_admin(self, user: str) -> bool:
+        return bool(user) and user in self.settings.admins
+
+    def template_csv(self, track: str, directory: Path | None = None) -> Path:
+        """A prediction-file template for `track`: every test id, the task columns left blank (no labels). Kept in
+        one folder under the data dir and named by the gold version, so restarts reuse it."""
+        directory = directory or self.settings.templates_dir
+        path = directory / f"est-{track}-template-{self.gold_version(track).replace('+', '-')}.csv"
         if not path.exists():
             from .validation import COLUMNS
 
@@ -141,4 +240,5 @@ def describe_outcome(outcome: SubmissionOutcome) -> str:
             f"This file was already submitted on {s.submitted_at} as #{s.id} ({s.model_name}); not stored again. "
             "Earlier result:")
     scores = ", ".join(f"{k} {v:.4f}" for k, v in s.public_scores.items())
-    return f"{head}\nPublic-half scores: {scores}"
+    return (f"{head}\nPublic half, gold {s.gold_version}: Mean F1 {mean_macro_f1(s.public_scores):.4f}\n"
+            f"All public-half scores: {scores}")

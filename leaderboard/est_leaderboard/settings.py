@@ -8,7 +8,11 @@
 | EST_LB_GOLD_FILE            | test.parquet                             | file name inside that repo         |
 | HF_TOKEN                    | unset                                    | Space secret that can read the repo|
 | EST_LB_RESULTS_REPO         | unset (no mirroring)                     | optional dataset repo for a mirror |
-| EST_LB_MAX_BYTES            | 20971520 (20 MiB upload size limit)      |                                    |
+| EST_LB_MAX_MIB              | 20 (upload size limit, MiB)              |                                    |
+| EST_LB_HALF_SALT            | est-leaderboard-public-private-v1        | required: a Space secret           |
+| EST_LB_GOLD_VERSION         | simulated-v1 (name part of the version)  | e.g. est-release-v1                |
+| EST_LB_ADMINS               | the dev identity                         | comma-separated HF user names      |
+| EST_LB_MIN_CLASS_ROWS       | 30 (k: per-class rows shown from k up)   |                                    |
 | EST_LB_DAILY_LIMIT          | 5 accepted submissions per user per UTC day |                                 |
 | EST_LB_REVEAL_PRIVATE       | 0 (private-half scores hidden)           | admin switch                       |
 | EST_LB_MAX_NAME_CHARS       | 64                                       |                                    |
@@ -19,6 +23,8 @@
 | EST_LB_SUBMIT_CONCURRENCY   | 2 submissions scored at the same time    |                                    |
 
 A Space is recognised by the `SPACE_ID` variable that Hugging Face sets; there the identity comes from OAuth.
+On a Space `EST_LB_HALF_SALT` must be set (a secret): the public source must not tell which test rows are public.
+`EST_LB_MAX_BYTES` (bytes) is still read when `EST_LB_MAX_MIB` is not set.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ from pathlib import Path
 from typing import Mapping
 
 from estbench.layout import TRACKS  # noqa: F401  (re-exported for the app's modules)
+
+from .gold import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+
+MIB = 1024 * 1024
 
 APP_DIR = Path(__file__).resolve().parent.parent  # leaderboard/ in the repo, the Space root when deployed
 REPO_ROOT = APP_DIR.parent  # only meaningful in the repository checkout
@@ -70,6 +80,18 @@ class Settings:
     host: str
     port: int
     submit_concurrency: int
+    half_salt: str = DEFAULT_HALF_SALT
+    gold_name: str = DEFAULT_GOLD_NAME
+    admins: tuple[str, ...] = ()
+    min_class_rows: int = 30
+
+    @property
+    def max_mib(self) -> float:
+        return self.max_bytes / MIB
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.data_dir / "templates"
 
     @property
     def db_path(self) -> Path:
@@ -90,21 +112,35 @@ class Settings:
             # Local default: the builder's --blind-test gold file, else the built dataset's test split.
             blind_gold = REPO_ROOT / "est-gold" / "test.parquet"
             gold_source = blind_gold if blind_gold.exists() else REPO_ROOT / "est"
+        salt = env.get("EST_LB_HALF_SALT") or None
+        if salt is None and on_space:
+            raise ValueError("EST_LB_HALF_SALT is not set: on a Space it must be a secret, so that the public source "
+                             "does not tell which test rows are in the public half")
+        if env.get("EST_LB_MAX_MIB"):
+            max_bytes = _positive_int(env, "EST_LB_MAX_MIB", 20) * MIB
+        else:
+            max_bytes = _positive_int(env, "EST_LB_MAX_BYTES", 20 * MIB)
+        dev_user = env.get("EST_LB_DEV_USER") or "dev-user"
+        admins = tuple(a.strip() for a in (env.get("EST_LB_ADMINS") or "").split(",") if a.strip())
         return cls(
+            half_salt=salt or DEFAULT_HALF_SALT,
+            gold_name=env.get("EST_LB_GOLD_VERSION") or DEFAULT_GOLD_NAME,
+            admins=admins or (() if on_space else (dev_user,)),
+            min_class_rows=_positive_int(env, "EST_LB_MIN_CLASS_ROWS", 30),
             data_dir=data_dir,
             gold_source=gold_source,
             gold_repo=gold_repo,
             gold_filename=env.get("EST_LB_GOLD_FILE") or "test.parquet",
             hf_token=env.get("HF_TOKEN") or None,
             results_repo=env.get("EST_LB_RESULTS_REPO") or None,
-            max_bytes=_positive_int(env, "EST_LB_MAX_BYTES", 20 * 1024 * 1024),
+            max_bytes=max_bytes,
             daily_limit=_positive_int(env, "EST_LB_DAILY_LIMIT", 5),
             reveal_private=_flag(env.get("EST_LB_REVEAL_PRIVATE")),
             max_name_chars=_positive_int(env, "EST_LB_MAX_NAME_CHARS", 64),
             max_description_chars=_positive_int(env, "EST_LB_MAX_DESCRIPTION_CHARS", 300),
             seed_baselines=Path(env.get("EST_LB_SEED_BASELINES") or APP_DIR / "seed_baselines.json"),
             on_space=on_space,
-            dev_user=env.get("EST_LB_DEV_USER") or "dev-user",
+            dev_user=dev_user,
             host=env.get("EST_LB_HOST") or ("0.0.0.0" if on_space else "127.0.0.1"),
             port=_positive_int(env, "EST_LB_PORT", _positive_int(env, "GRADIO_SERVER_PORT", 7860)),
             submit_concurrency=_positive_int(env, "EST_LB_SUBMIT_CONCURRENCY", 2),

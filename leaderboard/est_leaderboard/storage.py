@@ -4,6 +4,9 @@ Write order makes a crash at any point harmless: the raw file is archived first 
 then the row is inserted in one transaction. A crash before the commit leaves at most an unreferenced archive
 file, never a row without its file or a half-written row. The per-day limit and the duplicate check run inside
 the same write transaction (BEGIN IMMEDIATE), so parallel submissions cannot overshoot the limit.
+
+Every row records the gold version its scores were computed on. Re-scoring on a new gold (`rescore`) moves the old
+scores into `score_history` and writes the new ones in the same transaction, so no score is ever lost.
 """
 
 from __future__ import annotations
@@ -36,13 +39,21 @@ CREATE TABLE IF NOT EXISTS submissions (
     private_scores  TEXT NOT NULL,
     public_detail   TEXT NOT NULL,   -- JSON per-class report + confusion matrices
     private_detail  TEXT NOT NULL,
+    gold_version    TEXT NOT NULL DEFAULT '',
     UNIQUE (submitter, track, file_sha256)
+);
+CREATE TABLE IF NOT EXISTS score_history (
+    submission_id   INTEGER NOT NULL REFERENCES submissions (id),
+    gold_version    TEXT NOT NULL,
+    public_scores   TEXT NOT NULL,
+    private_scores  TEXT NOT NULL,
+    replaced_at     TEXT NOT NULL    -- ISO 8601, UTC: when a re-scoring replaced these scores
 );
 CREATE INDEX IF NOT EXISTS submissions_by_track ON submissions (track);
 CREATE INDEX IF NOT EXISTS submissions_by_day ON submissions (submitter, submitted_day);
 """
 SUMMARY_COLUMNS = ("id", "submitter", "model_name", "description", "track", "file_sha256", "submitted_at",
-                   "tasks", "public_scores", "private_scores")
+                   "tasks", "public_scores", "private_scores", "gold_version", "archive_path")
 
 
 class DailyLimitReached(Exception):
@@ -63,6 +74,8 @@ class Submission:
     private_scores: dict[str, float]
     public_detail: dict | None = None
     private_detail: dict | None = None
+    gold_version: str = ""
+    archive_path: str = ""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Submission":
@@ -74,6 +87,8 @@ class Submission:
             private_scores=json.loads(row["private_scores"]),
             public_detail=json.loads(row["public_detail"]) if "public_detail" in keys else None,
             private_detail=json.loads(row["private_detail"]) if "private_detail" in keys else None,
+            gold_version=row["gold_version"] if "gold_version" in keys else "",
+            archive_path=row["archive_path"] if "archive_path" in keys else "",
         )
 
 
@@ -91,6 +106,9 @@ class SubmissionStore:
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         with self._session() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(submissions)")}
+            if columns and "gold_version" not in columns:  # a database from before gold versions
+                connection.execute("ALTER TABLE submissions ADD COLUMN gold_version TEXT NOT NULL DEFAULT ''")
             connection.executescript(SCHEMA)
         for leftover in self.archive_dir.glob("*/.*.tmp"):  # temp files of archive writes cut short by a crash
             leftover.unlink(missing_ok=True)
@@ -107,6 +125,23 @@ class SubmissionStore:
         connection = self._connect()
         try:
             yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE): committed when the block ends, rolled back if it raises; a
+        block may end it early with ROLLBACK."""
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            yield connection
+            if connection.in_transaction:
+                connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
         finally:
             connection.close()
 
@@ -128,7 +163,7 @@ class SubmissionStore:
     def add(self, *, submitter: str, model_name: str, description: str, track: str, sha256: str, file_name: str,
             raw: bytes, extension: str, tasks: list[str], public_scores: dict, private_scores: dict,
             public_detail: dict, private_detail: dict, daily_limit: int | None = None,
-            now: datetime | None = None) -> tuple[Submission, bool]:
+            now: datetime | None = None, gold_version: str = "") -> tuple[Submission, bool]:
         """Store a submission. Returns (stored row, True), or (the earlier identical row, False) for a duplicate.
 
         Raises DailyLimitReached when `daily_limit` accepted submissions of `submitter` exist on this UTC day.
@@ -137,9 +172,7 @@ class SubmissionStore:
         archive = self.archive_path(sha256, extension)
         if not archive.exists():
             write_atomically(archive, raw, fsync=True)
-        connection = self._connect()
-        try:
-            connection.execute("BEGIN IMMEDIATE")
+        with self._write() as connection:
             earlier = connection.execute(
                 "SELECT * FROM submissions WHERE submitter = ? AND track = ? AND file_sha256 = ?",
                 (submitter, track, sha256)).fetchone()
@@ -158,21 +191,14 @@ class SubmissionStore:
             cursor = connection.execute(
                 "INSERT INTO submissions (submitter, model_name, description, track, file_sha256, file_name,"
                 " archive_path, submitted_at, submitted_day, tasks, public_scores, private_scores, public_detail,"
-                " private_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " private_detail, gold_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (submitter, model_name, description, track, sha256, file_name,
                  str(archive.relative_to(self.data_dir)), now.isoformat(timespec="seconds"), day, json.dumps(tasks),
                  json.dumps(public_scores), json.dumps(private_scores), json.dumps(public_detail),
-                 json.dumps(private_detail)))
+                 json.dumps(private_detail), gold_version))
             stored = Submission.from_row(
                 connection.execute("SELECT * FROM submissions WHERE id = ?", (cursor.lastrowid,)).fetchone())
-            connection.execute("COMMIT")
-            return stored, True
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        finally:
-            connection.close()
+        return stored, True
 
     def list(self, track: str | None = None) -> list[Submission]:
         """All submissions of a track (headline scores only; details are loaded by `get`)."""
@@ -186,6 +212,32 @@ class SubmissionStore:
         with self._session() as connection:
             row = connection.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         return Submission.from_row(row) if row else None
+
+    def archived_file(self, submission: Submission) -> Path:
+        return self.data_dir / submission.archive_path
+
+    def rescore(self, submission_id: int, *, gold_version: str, public_scores: dict, private_scores: dict,
+                public_detail: dict, private_detail: dict) -> None:
+        """Replace a submission's scores by those on `gold_version`; the old ones go to `score_history`."""
+        with self._write() as connection:
+            connection.execute(
+                "INSERT INTO score_history (submission_id, gold_version, public_scores, private_scores, replaced_at)"
+                " SELECT id, gold_version, public_scores, private_scores, ? FROM submissions WHERE id = ?",
+                (utc_now().isoformat(timespec="seconds"), submission_id))
+            connection.execute(
+                "UPDATE submissions SET gold_version = ?, public_scores = ?, private_scores = ?, public_detail = ?,"
+                " private_detail = ? WHERE id = ?",
+                (gold_version, json.dumps(public_scores), json.dumps(private_scores), json.dumps(public_detail),
+                 json.dumps(private_detail), submission_id))
+
+    def history(self, submission_id: int) -> list[dict]:
+        """Earlier scores of a submission, oldest first: gold version, public/private scores, when replaced."""
+        with self._session() as connection:
+            rows = connection.execute(
+                "SELECT gold_version, public_scores, private_scores, replaced_at FROM score_history"
+                " WHERE submission_id = ? ORDER BY rowid", (submission_id,)).fetchall()
+        return [{"gold_version": r["gold_version"], "public_scores": json.loads(r["public_scores"]),
+                 "private_scores": json.loads(r["private_scores"]), "replaced_at": r["replaced_at"]} for r in rows]
 
     def integrity_check(self) -> str:
         with self._session() as connection:

@@ -63,6 +63,33 @@ class CheckedSubmission:
         return tuple(self.codes)
 
 
+MIB = 1024 * 1024
+
+
+def mib(size: int) -> str:
+    """A size limit as the docs, the page and the errors all show it."""
+    return f"{size / MIB:g} MiB"
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """UTF-16 / UTF-32 by their byte-order mark, or by the zero bytes that ASCII text has in them."""
+    for mark, name in ((b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+                       (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")):
+        if raw.startswith(mark):
+            return name
+    head = raw[:4096]
+    if len(head) >= 8 and b"\x00" in head:
+        if head[1::4].count(0) == head[2::4].count(0) == head[3::4].count(0) == len(head[1::4]) and head[0]:
+            return "UTF-32 (little-endian)"
+        if head[0::4].count(0) == head[1::4].count(0) == head[2::4].count(0) == len(head[0::4]) and head[3]:
+            return "UTF-32 (big-endian)"
+        if head[1::2].count(0) >= 0.9 * len(head[1::2]) and head[0::2].count(0) == 0:
+            return "UTF-16 (little-endian)"
+        if head[0::2].count(0) >= 0.9 * len(head[0::2]) and head[1::2].count(0) == 0:
+            return "UTF-16 (big-endian)"
+    return None
+
+
 def _examples(items: list[str], total: int) -> str:
     shown = ", ".join(items[:MAX_EXAMPLES])
     return shown + (f" (first {MAX_EXAMPLES} of {total:,} shown)" if total > MAX_EXAMPLES else "")
@@ -82,11 +109,15 @@ def _read_bytes(path: Path, file_name: str, max_bytes: int) -> tuple[bytes | Non
         problems.append(f"wrong file type {extension or '(no extension)'!r}: upload a .csv or .jsonl file")
     size = path.stat().st_size
     if size > max_bytes:
-        problems.append(f"file is {size / 1e6:.1f} MB, over the size limit of {max_bytes / 1e6:.1f} MB")
+        problems.append(f"file is {size / MIB:.1f} MiB, over the size limit of {mib(max_bytes)}")
         return None, None, problems
     raw = path.read_bytes()
     if not raw.strip():
         problems.append("file is empty")
+        return None, None, problems
+    wide = _wide_encoding(raw)
+    if wide:
+        problems.append(f"the file is {wide} text; save it as UTF-8")
         return None, None, problems
     if raw[:2] == b"\x1f\x8b" or raw[:4] == b"PK\x03\x04" or raw[:4] == b"PAR1" or b"\x00" in raw[:4096]:
         problems.append("content is binary (compressed, parquet or similar), not CSV or JSON Lines text")
