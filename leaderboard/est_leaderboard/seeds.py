@@ -1,7 +1,8 @@
 """Rows of the board that are not user submissions.
 
-- The paper's Table 4 (`estbench.paper.table4()`, the one copy of those numbers): marked "reported in paper", shown on
-  the balanced track (the paper's protocol), never re-scored — they come from the paper's non-public data.
+- The paper's Table 4 (`estbench.paper.table4()`, the one copy of those numbers): marked "reported in paper", shown
+  as a table of its own (`board.paper_table`), never ranked with or re-scored on the served gold — they come from the
+  paper's non-public data.
 - The project's own baselines (`seed_baselines.json`, path set in settings): marked "baseline". Entries are written
   by `python -m est_leaderboard.seeds add-baseline ...` (run from `leaderboard/`), which validates and scores a
   baseline's prediction file against the gold exactly as a submission is scored, so no number is typed in by hand.
