@@ -1,7 +1,9 @@
-"""The field's other reporting conventions, computed from a task's confusion matrices (opt-in extras of `score`).
+"""The field's other reporting conventions, computed from a task's per-class counts (opt-in extras of `score`).
 
-Each is the scikit-learn computation named beside it (tests check them on random data); `cm[..., reference,
-prediction]` may carry leading axes (bootstrap replicates, slices), so every function is vectorised.
+Each is the scikit-learn computation named beside it (tests check them on random data). The input is the per-class
+statistics the scoring core computes once per confusion matrix (`tp`, `support`, `predicted`, `f1`, `recall`,
+arrays whose last axis is the class; leading axes are bootstrap replicates or slices), so every function is
+vectorised and no count is computed twice.
 
 - `{task}_weighted_f1`: per-class F1 weighted by reference support, ``f1_score(average="weighted")`` (IEMOCAP,
   MELD, EmoryNLP papers; Poria et al. 2019, "Emotion Recognition in Conversation: Research Challenges...").
@@ -21,14 +23,6 @@ from __future__ import annotations
 import numpy as np
 
 from .schema import NEUTRAL_LABELS, Task
-
-
-def _f1_and_support(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    tp = np.diagonal(cm, axis1=-2, axis2=-1)
-    support, predicted = cm.sum(axis=-1), cm.sum(axis=-2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)
-    return f1, support, predicted
 
 
 def _average(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -52,11 +46,10 @@ def convention_keys(task: str | Task) -> list[str]:
     return [f"{task.value}_{name}" for name in names]
 
 
-def conventions(task: str | Task, cm: np.ndarray) -> dict[str, np.ndarray]:
-    """The convention metrics of `task` from confusion matrices `cm[..., K, K]` (float or int counts)."""
+def conventions(task: str | Task, stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The convention metrics of `task` from its per-class statistics (`estbench.scoring._per_class`)."""
     task = Task(task)
-    cm = np.asarray(cm, dtype=float)
-    f1, support, predicted = _f1_and_support(cm)
+    f1, support, predicted, tp = stats["f1"], stats["support"], stats["predicted"], stats["tp"]
     present = (support > 0).astype(float)
     out = {"weighted_f1": _average(f1, support)}
     if task.value in NEUTRAL_LABELS:
@@ -64,17 +57,15 @@ def conventions(task: str | Task, cm: np.ndarray) -> dict[str, np.ndarray]:
         keep[task.labels.index(NEUTRAL_LABELS[task.value])] = 0.0
         out["macro_f1_no_neutral"] = _average(f1, present * keep)
         out["weighted_f1_no_neutral"] = _average(f1, support * keep)
-        tp = np.diagonal(cm, axis1=-2, axis2=-1)
         hits = (tp * keep).sum(axis=-1)
         counted = ((support + predicted) * keep).sum(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["micro_f1_no_neutral"] = np.where(counted > 0, 2 * hits / counted, 0.0)
     if task is Task.SATISFACTION:
+        out["uar"] = _average(stats["recall"], present)
         with np.errstate(divide="ignore", invalid="ignore"):
-            recall = np.where(support > 0, np.diagonal(cm, axis1=-2, axis2=-1) / support, 0.0)
-            out["uar"] = _average(recall, present)
-            n = cm.sum(axis=(-2, -1))
-            observed = np.diagonal(cm, axis1=-2, axis2=-1).sum(axis=-1) / n
+            n = support.sum(axis=-1)
+            observed = tp.sum(axis=-1) / n
             chance = (support * predicted).sum(axis=-1) / (n * n)
             out["kappa"] = np.where(chance < 1, (observed - chance) / (1 - chance), 0.0)
     return {f"{task.value}_{name}": value for name, value in out.items()}

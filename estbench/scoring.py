@@ -207,7 +207,8 @@ def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray
 # Metrics from confusion matrices (vectorised over any leading axes, e.g. bootstrap replicates)
 # --------------------------------------------------------------------------------------------------------------
 def _per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-class precision/recall/F1/support of confusion matrices `cm[..., reference, prediction]`."""
+    """Per-class precision/recall/F1/support/TP/predicted counts of confusion matrices `cm[..., reference,
+    prediction]`: the counts every other number (macro, conventions) is computed from."""
     tp = np.diagonal(cm, axis1=-2, axis2=-1)
     support = cm.sum(axis=-1)
     predicted = cm.sum(axis=-2)
@@ -216,12 +217,11 @@ def _per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
         recall = np.where(support > 0, tp / support, 0.0)
         # 2PR/(P+R) written in counts: 2TP / (2TP + FP + FN) = 2TP / (support + predicted)
         f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)
-    return {"precision": precision, "recall": recall, "f1": f1, "support": support, "tp": tp}
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support, "tp": tp, "predicted": predicted}
 
 
-def _task_metrics(cm: np.ndarray) -> dict[str, np.ndarray]:
-    """Accuracy and macro P/R/F1 over the classes present in the references."""
-    stats = _per_class(cm)
+def _task_metrics(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Accuracy and macro P/R/F1 over the classes present in the references, from `_per_class` statistics."""
     present = stats["support"] > 0
     n_present = present.sum(axis=-1)
     total = stats["support"].sum(axis=-1)
@@ -230,6 +230,21 @@ def _task_metrics(cm: np.ndarray) -> dict[str, np.ndarray]:
         for name in ("precision", "recall", "f1"):
             out[f"macro_{name}"] = np.where(present, stats[name], 0.0).sum(axis=-1) / n_present
     return out
+
+
+def task_metrics(task: Task, cm: np.ndarray, conventions: bool = False) -> dict[str, np.ndarray]:
+    """`{task}_accuracy`, `{task}_macro_*` (and with `conventions` the `estbench.conventions` keys) of confusion
+    matrices `cm[..., K, K]`, arrays over the leading axes; the scoring core and the paired test both use it."""
+    stats = _per_class(cm)
+    out = {f"{task.value}_{name}": value for name, value in _task_metrics(stats).items()}
+    if conventions:
+        out.update(_conventions(task, stats))
+    return out
+
+
+def joint_accuracy(accuracies: dict[str, Any]) -> Any:
+    """The paper's ALL_A: the mean of the three task accuracies (`{task}_accuracy` keys)."""
+    return sum(accuracies[f"{t}_accuracy"] for t in TASK_NAMES) / len(TASK_NAMES)
 
 
 class _CellLayout:
@@ -283,12 +298,9 @@ def _metrics_from_cells(
     for index, (task, k) in enumerate(zip(layout.tasks, layout.sizes)):
         cm = _sum_by(counts, layout.task_pair(cells, index), k * k).reshape(counts.shape[:-1] + (k, k))
         confusions[task] = cm
-        for name, value in _task_metrics(cm).items():
-            out[f"{task.value}_{name}"] = value
-        if conventions:
-            out.update(_conventions(task, cm))
+        out.update(task_metrics(task, cm, conventions))
     if len(layout.tasks) == len(TASK_NAMES):
-        out["all_accuracy"] = sum(out[f"{t}_accuracy"] for t in TASK_NAMES) / len(TASK_NAMES)
+        out["all_accuracy"] = joint_accuracy(out)
         out["exact_match"] = (counts @ layout.all_correct(cells).astype(float)) / counts.sum(axis=-1)
     return out, confusions
 

@@ -35,8 +35,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .schema import TASK_NAMES, Task
-from .conventions import conventions as _conventions
-from .scoring import CONFIDENCE_LEVEL, _session_index, _task_metrics, _tasks_of, encode
+from .scoring import CONFIDENCE_LEVEL, _session_index, _tasks_of, encode, joint_accuracy, task_metrics
 
 ALPHA = 0.05
 RESAMPLE_BLOCK = 200  # replicates per matrix product when units are utterances
@@ -74,15 +73,10 @@ class _Cells:
         for task, k, offset in zip(self.tasks, self.sizes, self.offsets):
             cube = counts[..., offset: offset + k ** 3].reshape(lead + (k, k, k))
             for side, cm in (("a", cube.sum(axis=-1)), ("b", cube.sum(axis=-2))):
-                values = {f"{task.value}_{name}": v for name, v in _task_metrics(cm).items()}
-                if conventions:
-                    values.update(_conventions(task, cm))
-                for key, value in values.items():
+                for key, value in task_metrics(task, cm, conventions).items():
                     out.setdefault(key, {})[side] = value
         if self.joint:
-            for side in ("a", "b"):
-                out.setdefault("all_accuracy", {})[side] = sum(
-                    out[f"{t}_accuracy"][side] for t in TASK_NAMES) / len(TASK_NAMES)
+            out["all_accuracy"] = {side: joint_accuracy({k: v[side] for k, v in out.items()}) for side in ("a", "b")}
             em = counts[..., self.offsets[-1]:]
             n = em.sum(axis=-1)
             out["exact_match"] = {"a": (em[..., 2] + em[..., 3]) / n, "b": (em[..., 1] + em[..., 3]) / n}
@@ -98,8 +92,7 @@ def _replicates(cells: _Cells, unit: np.ndarray, resamples: int, rng: np.random.
     n_units = int(unit.max()) + 1
     boot, rand = [], []
     if n_units == len(unit):  # utterance units: identical utterances are exchangeable, draw counts per profile
-        profiles, profile_of, profile_counts = np.unique(cells.columns, axis=0, return_inverse=True,
-                                                         return_counts=True)
+        profiles, profile_counts = np.unique(cells.columns, axis=0, return_counts=True)
         keep = np.zeros((len(profiles), cells.n_cells))
         swap = np.zeros_like(keep)
         for column in range(profiles.shape[1]):
@@ -195,8 +188,7 @@ def paired_test(
         ids[task] = (ref.astype(np.int64), a.astype(np.int64), b.astype(np.int64))
     cells = _Cells(tasks, ids)
     unit = np.arange(n) if session_ids is None else _session_index(session_ids, n).astype(np.int64)
-    observed_counts = np.zeros(cells.n_cells)
-    np.add.at(observed_counts, cells.columns.ravel(), 1.0)
+    observed_counts = np.bincount(cells.columns.ravel(), minlength=cells.n_cells).astype(float)
     observed = cells.metrics(observed_counts, conventions)
     boot, rand = _replicates(cells, unit, int(resamples), np.random.default_rng(seed), conventions)
     tail = (1 - CONFIDENCE_LEVEL) / 2 * 100

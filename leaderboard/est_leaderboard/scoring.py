@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import estbench.scoring
+from estbench.consistency import CONSISTENCY_KEYS
 from estbench.schema import TASK_NAMES, Task
 
 from .gold import Gold
@@ -56,9 +57,8 @@ def score_half(codes: dict[str, np.ndarray], gold: Gold, mask: np.ndarray,
     except ValueError:  # a gold whose sessions are not contiguous cannot be sliced; the rest still is
         out = estbench.scoring.score(references, predictions, per_class=True, consistency=joint,
                                      session_ids=sessions if joint else None)
-    scores = {key: value for key, value in out.items()
-              if isinstance(value, float) and not key.startswith("consistency_")}
-    detail: dict[str, object] = {key: value for key, value in out.items() if key.startswith("consistency_")}
+    scores = {key: value for key, value in out.items() if isinstance(value, float) and key not in CONSISTENCY_KEYS}
+    detail: dict[str, object] = {key: value for key, value in out.items() if key in CONSISTENCY_KEYS}
     for task in codes:
         k = len(Task(task).labels)
         predicted = np.bincount(predictions[task].astype(np.int64), minlength=k)
