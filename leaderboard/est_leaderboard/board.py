@@ -85,8 +85,7 @@ def build_board(track: str, submissions: list[Submission], seeds: list[SeedRow],
                 search: str = "", score_headers: list[str] | tuple[str, ...] | None = None,
                 gold_version: str = "") -> pd.DataFrame:
     """The ranked board of `track` on the chosen half: submissions scored on `gold_version` (all, when it is "")
-    and the project's baselines; filtered by a model-name search; the chosen score columns; columns without any
-    value left out; text cells neutralised."""
+    and the project's baselines; text cells neutralised; then `narrow`ed by the search and column choice."""
     if half not in HALVES:
         raise ValueError(f"half must be one of {HALVES}")
     rows = []
@@ -107,10 +106,18 @@ def build_board(track: str, submissions: list[Submission], seeds: list[SeedRow],
     frame["ID"] = pd.array([i if i is not None else None for i in frame["ID"]], dtype="Int64")
     for column in TEXT_COLUMNS:
         frame[column] = frame[column].map(neutralise)
+    return narrow(frame, search=search, score_headers=score_headers)
+
+
+def narrow(frame: pd.DataFrame, *, search: str = "", score_headers: list[str] | tuple[str, ...] | None = None
+           ) -> pd.DataFrame:
+    """A board's rows whose model name contains `search`, with the chosen score columns (all when None); columns
+    without any value left out. Narrowing a narrowed board again is fine: the page narrows the full board it
+    exports."""
     if search.strip():
         frame = frame[frame["Model"].str.contains(search.strip(), case=False, regex=False)]
     keep = set(score_headers if score_headers is not None else SCORE_HEADERS)
-    frame = frame[[c for c in COLUMNS if c not in SCORE_HEADERS or c in keep]]
+    frame = frame[[c for c in COLUMNS if c in frame.columns and (c not in SCORE_HEADERS or c in keep)]]
     empty = [c for c in frame.columns if c not in ("Rank", "Model") and
              (frame[c].isna().all() or (frame[c].astype(str).str.strip() == "").all())]
     return frame.drop(columns=empty) if len(frame) else frame

@@ -82,6 +82,7 @@ class Leaderboard:
         self.store = SubmissionStore(settings.data_dir)
         self._gold: dict[str, Gold] = {}
         self._gold_lock = threading.Lock()
+        self._fetched_gold: Path | None = None
         self._mirror = None
         if settings.results_repo and settings.hf_token:
             from .mirror import ResultsMirror
@@ -90,10 +91,14 @@ class Leaderboard:
 
     # --- gold ------------------------------------------------------------------------------------------------
     def gold_source(self) -> Path:
+        """The gold file or folder; on a Space fetched from the Hub once (again only after `reload_gold`)."""
         if self.settings.gold_source is not None:
             return self.settings.gold_source
         if self.settings.gold_repo:
-            return fetch_gold_file(self.settings.gold_repo, self.settings.gold_filename, self.settings.hf_token)
+            if self._fetched_gold is None:
+                self._fetched_gold = fetch_gold_file(self.settings.gold_repo, self.settings.gold_filename,
+                                                     self.settings.hf_token)
+            return self._fetched_gold
         raise RuntimeError("no gold labels configured: set EST_LB_GOLD (file or est/ folder) or EST_LB_GOLD_REPO")
 
     def gold(self, track: str) -> Gold:
@@ -112,6 +117,7 @@ class Leaderboard:
         """Forget the loaded gold (after the gold source changed); the next use loads it again."""
         with self._gold_lock:
             self._gold.clear()
+            self._fetched_gold = None
 
     # --- submitting ------------------------------------------------------------------------------------------
     def submit(self, path: str | Path, *, submitter: str, model_name: str, description: str, track: str,
@@ -222,9 +228,9 @@ class Leaderboard:
         return bool(user) and user in self.settings.admins
 
     def template_csv(self, track: str, directory: Path | None = None) -> Path:
-        """A prediction-file template for `track`: every test id, the task columns left blank (no labels). Kept in
-        one folder under the data dir and named by the gold version, so restarts reuse it."""
-        directory = directory or self.settings.templates_dir
+        """A prediction-file template for `track`: every test id, the task columns left blank (no labels). Written
+        to `settings.files_dir` by default and named by the gold version, so restarts reuse it."""
+        directory = directory or self.settings.files_dir
         path = directory / f"est-{track}-template-{self.gold_version(track).replace('+', '-')}.csv"
         if not path.exists():
             from .validation import COLUMNS

@@ -29,7 +29,9 @@ On a Space `EST_LB_HALF_SALT` must be set (a secret): the public source must not
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -90,8 +92,11 @@ class Settings:
         return self.max_bytes / MIB
 
     @property
-    def templates_dir(self) -> Path:
-        return self.data_dir / "templates"
+    def files_dir(self) -> Path:
+        """Where the page's downloads (templates, board exports) are written: one folder per data dir in the system
+        temp dir, reused across restarts, outside the data dir (which no route may serve)."""
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode("utf-8")).hexdigest()[:10]
+        return Path(tempfile.gettempdir()) / f"est-leaderboard-files-{digest}"
 
     @property
     def db_path(self) -> Path:

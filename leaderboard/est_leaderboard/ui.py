@@ -5,7 +5,6 @@ per-class number on fewer than k rows); gold labels are never handed to Gradio."
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -13,12 +12,14 @@ from gradio.utils import get_upload_folder as gradio_upload_folder
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from estbench.consistency import CONSISTENCY_KEYS
 from estbench.io import write_atomically
 from estbench.significance import ALPHA, describe
 
 from .board import (COLUMNS, DECIMALS, DEFAULT_SCORE_HEADERS, HALVES, MEAN_F1, PAPER_COLUMNS, SCORE_HEADERS,
-                    board_csv, board_json, neutralise)
+                    board_csv, board_json, narrow, neutralise)
 from .plots import per_class_f1_figure
+from .scoring import WITHHELD
 from .service import Leaderboard, SubmissionRefused, clean_text, describe_outcome
 from .settings import TRACKS
 from .validation import SubmissionError, mib
@@ -67,26 +68,24 @@ def _board_value(frame: pd.DataFrame) -> gr.Dataframe:
     return _table(frame, {"Rank", "ID", *SCORE_HEADERS})
 
 
-def _rows_table(rows: list[list], headers: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=headers)
-
-
 def detail_tables(scores: dict, detail: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(headline scores, consistency, slices) of a submission's shown half as small tables."""
-    headline = _rows_table([[key, round(value, DECIMALS)] for key, value in scores.items()], ["metric", "value"])
-    consistency = _rows_table([[key.removeprefix("consistency_").replace("_", " vs "), round(value, DECIMALS)]
-                               for key, value in detail.items() if key.startswith("consistency_")],
-                              ["consistency (share of predictions that agree)", "value"])
+    headline = pd.DataFrame([[key, round(value, DECIMALS)] for key, value in scores.items()],
+                            columns=["metric", "value"])
+    consistency = pd.DataFrame([[key.removeprefix("consistency_").replace("_", " vs "), round(value, DECIMALS)]
+                                for key, value in detail.items() if key in CONSISTENCY_KEYS],
+                               columns=["consistency (share of predictions that agree)", "value"])
     slice_rows = []
     for name, buckets in (detail.get("slices") or {}).items():
         for bucket, values in buckets.items():
-            if values.get("withheld"):
+            if values.get(WITHHELD):
                 slice_rows.append([name, bucket, values["count"], None, None, None])
             else:
                 slice_rows.append([name, bucket, values["count"],
                                    *(round(values[k], DECIMALS) if k in values else None
                                      for k in ("emotion_macro_f1", "transition_macro_f1", "satisfaction_macro_f1"))])
-    slices = _rows_table(slice_rows, ["slice", "bucket", "rows", "emotion F1", "transition F1", "satisfaction F1"])
+    slices = pd.DataFrame(slice_rows, columns=["slice", "bucket", "rows", "emotion F1", "transition F1",
+                                               "satisfaction F1"])
     return headline, consistency, slices
 
 
@@ -98,7 +97,7 @@ def compare_table(result: dict) -> pd.DataFrame:
         rows.append([key, round(row["a"], DECIMALS), round(row["b"], DECIMALS), round(row["difference"], DECIMALS),
                      f"[{row['ci'][0]:+.4f}, {row['ci'][1]:+.4f}]", round(row["p_randomization"], DECIMALS),
                      "significant" if row["p_randomization"] < ALPHA else "not significant"])
-    return _rows_table(rows, ["metric", "A", "B", "B - A", "95% CI of B - A", "p", f"at {ALPHA:g}"])
+    return pd.DataFrame(rows, columns=["metric", "A", "B", "B - A", "95% CI of B - A", "p", f"at {ALPHA:g}"])
 
 
 def forget_upload(path: Path | None) -> None:
@@ -119,34 +118,35 @@ def forget_upload(path: Path | None) -> None:
 
 def build_app(leaderboard: Leaderboard) -> gr.Blocks:
     settings = leaderboard.settings
-    # One folder for files the page hands out (templates, board exports), reused across restarts; it lies outside
-    # the data dir, which is blocked from every route.
-    files_dir = Path(tempfile.gettempdir()) / (
-        "est-leaderboard-files-" + hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:10])
-    files_dir.mkdir(parents=True, exist_ok=True)
-    templates = {track: leaderboard.template_csv(track, files_dir) for track in TRACKS}
+    templates = {track: leaderboard.template_csv(track) for track in TRACKS}
+
+    def export(frame: pd.DataFrame, track: str, half: str, suffix: str) -> str:
+        """The whole board as a download, named by its content: concurrent pages never overwrite each other's
+        file, and an unchanged board is not written again."""
+        text = (board_csv(frame) if suffix == ".csv" else
+                board_json(frame, track=track, half=half, gold_version=leaderboard.gold_version(track)))
+        data = text.encode("utf-8")
+        path = settings.files_dir / f"est-board-{track}-{half}-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
+        if not path.exists():
+            write_atomically(path, data)
+        return str(path)
 
     def board(track: str, search: str, columns: list[str], half: str):
-        frame = leaderboard.board(track, half=half, search=search or "", score_headers=columns)
         shown = leaderboard.shown_half(half)
-        version = leaderboard.gold_version(track)
-        stem = f"est-board-{track}-{shown}"
-        csv_text = board_csv(frame)
-        write_atomically(files_dir / f"{stem}.csv", csv_text.encode("utf-8"))
-        write_atomically(files_dir / f"{stem}.json",
-                         board_json(frame, track=track, half=shown, gold_version=version).encode("utf-8"))
+        full = leaderboard.board(track, half=shown)  # computed once: downloaded whole, shown narrowed
+        frame = narrow(full, search=search or "", score_headers=columns)
         note = (f"Ranked by **{MEAN_F1}** (mean macro-F1 of the three tasks) on the **{shown}** half of gold "
-                f"version `{version}`; {len(frame)} row(s).")
-        return (_board_value(frame), note, str(files_dir / f"{stem}.csv"), str(files_dir / f"{stem}.json"),
-                csv_text)
+                f"version `{leaderboard.gold_version(track)}`; {len(frame)} row(s).")
+        return (_board_value(frame), note, export(full, track, shown, ".csv"), export(full, track, shown, ".json"),
+                board_csv(frame))
 
     def board_api(track: str, half: str) -> str:
         """The board of a track as JSON: {track, half, gold_version, ranking, rows: [...]}."""
         if track not in TRACKS:
             raise gr.Error(f"unknown track {str(track)[:20]!r} (choose one of: {', '.join(TRACKS)})")
         shown = leaderboard.shown_half(half if half in HALVES else "public")
-        frame = leaderboard.board(track, half=shown)
-        return board_json(frame, track=track, half=shown, gold_version=leaderboard.gold_version(track))
+        return board_json(leaderboard.board(track, half=shown), track=track, half=shown,
+                          gold_version=leaderboard.gold_version(track))
 
     def submit(user: str, file, model_name: str, description: str, submit_track: str, board_track: str, search: str,
                columns: list[str], half: str):
