@@ -49,7 +49,8 @@ def live(tmp_path_factory):
     gold_frame.to_parquet(gold_file)
     env = {"EST_LB_GOLD": str(gold_file), "EST_LB_DATA_DIR": str(root / "data"), "EST_LB_DAILY_LIMIT": "100",
            "EST_LB_SEED_BASELINES": str(root / "seed_baselines.json"), "EST_LB_SUBMIT_CONCURRENCY": "2",
-           "GRADIO_TEMP_DIR": str(root / "gradio-tmp"), "EST_LB_HALF_SALT": LIVE_SALT}
+           "GRADIO_TEMP_DIR": str(root / "gradio-tmp"), "EST_LB_HALF_SALT": LIVE_SALT,
+           "EST_LB_ADMINS": "browser-user"}
     server = AppServer(env, root / "server.log").start()
     yield {"server": server, "root": root, "gold_file": gold_file, "gold_frame": gold_frame,
            "data_dir": root / "data", "gradio_tmp": root / "gradio-tmp"}
@@ -293,6 +294,28 @@ def test_crafted_probe_through_the_api_reads_no_hidden_label(live):
     assert {tuple(sorted(r)) for r in board_rows} == {tuple(sorted(board_rows[0]))}  # one shape: headline columns
 
 
+def column_of(table, header: str) -> int:
+    return table.locator("thead th").evaluate_all("els => els.map(e => e.title)").index(header)
+
+
+def visible_rows(table) -> list[list[str]]:
+    """The rows the (virtualised) table shows, cell texts in column order, read from its rendered text: the cells
+    follow the last header (the headers also show sort-priority digits); every cell of the boards read here has
+    text, so blank lines are layout, not cells."""
+    titles = table.locator("thead th").evaluate_all("els => els.map(e => e.title)")
+    width = len(titles)
+    lines = [line.strip() for line in table.inner_text().split("\n") if line.strip() not in ("", "⋮")]
+    lines = lines[lines.index(titles[-1]) + 1:]
+    return [lines[i:i + width] for i in range(0, len(lines) - width + 1, width)]
+
+
+def sort_by(page, table, header: str, order: str) -> None:
+    cell = table.locator(f"thead th[title='{header}']")
+    cell.click()  # selects the header; its menu button shows then
+    cell.locator("button.cell-menu-button").click()
+    page.get_by_role("menuitem", name=order).or_(page.get_by_text(order, exact=True)).first.click()
+
+
 def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
     import re
 
@@ -308,6 +331,12 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
     broken.loc[broken.index[0], "emotion"] = "Happy"
     broken.to_csv(bad, index=False)
     model = "=HYPERLINK(\"http://x\",\"<b>web model</b>\")"
+    client = client_as(live["server"].url, "sorter")  # enough full-track rows for two-digit IDs to sort
+    for i in range(11):
+        path = live["root"] / f"sort-{i}.csv"
+        noisy_predictions(live["gold_frame"], 0.05 + 0.07 * i, seed=300 + i).to_csv(path, index=False)
+        assert submit_via_api(client, path, f"sort-{i}")[0].startswith("Accepted")
+    assert client.predict(api_name="/rescore").startswith("Refused: re-scoring is for the organisers")
 
     def field(page, elem_id):
         return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
@@ -368,6 +397,31 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied.splitlines()[0].startswith("Rank,ID,Model")
             assert "'=HYPERLINK" in copied and "\n=HYPERLINK" not in copied and ",=HYPERLINK" not in copied
+
+            with page.expect_download() as download:
+                page.locator("#download-csv").click()
+            exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert exported.splitlines()[0].startswith("Rank,ID,Model") and "'=HYPERLINK" in exported
+
+            # every score column sorts numerically from its header's menu (Gradio 6: the header's "⋮" button)
+            page.locator("#board-track").get_by_text("full", exact=True).click()
+            expect(table).to_contain_text("sort-10", timeout=30_000)
+            expected_top = max(s.id for s in SubmissionStore(live["data_dir"]).list("full"))
+            assert expected_top >= 10  # two-digit IDs: a text sort would put 9 above them
+            sort_by(page, table, "ID", "Sort descending")
+            expect(table.locator("td").nth(1)).to_have_text(str(expected_top))
+            sort_by(page, table, MEAN_F1, "Sort ascending")
+            rows = visible_rows(table)
+            assert all(len(r) == len(rows[0]) for r in rows), rows
+            means = [float(row[column_of(table, MEAN_F1)]) for row in rows]
+            assert len(means) >= 5 and means == sorted(means)
+
+            page.get_by_role("tab", name="Organisers").click()
+            page.locator("#rescore").click()
+            expect(field(page, "rescore-status")).to_have_value(
+                re.compile(r"^Gold version simulated-v1\+\w+(, simulated-v1\+\w+)?: 0 submission\(s\) re-scored, "
+                           r"\d+ already on it"),
+                timeout=30_000)
 
             page.get_by_role("tab", name="Compare").click()
             field(page, "compare-a").fill(ids[0])

@@ -33,7 +33,8 @@ track; they are scored on hidden labels and ranked below.
 
 - **Ranking:** by **Mean F1**, the mean of the three tasks' macro-F1 (a task left out counts 0), on both tracks.
   ALL_A (the paper's mean of the three accuracies) is shown but does not rank: a constant majority-class guess
-  scores a high ALL_A. Click a column header to sort by it.
+  scores a high ALL_A. Sort by any column from its header: click it, then its ⋮ menu
+  (numbers sort as numbers).
 - **Tracks:** `balanced` = test split of `joint-balanced` (the paper's protocol), `full` = test split of `joint`.
 - **Halves:** the test set is cut once, by session, into a public and a private half. The board shows public-half
   scores; private-half scores are stored and revealed by the organisers at the end.
