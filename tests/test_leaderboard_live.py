@@ -117,6 +117,7 @@ def test_gold_and_data_dir_unreachable_by_any_route(live):
         event_id = json.loads(response.read())["event_id"]
     code, stream = http_get(f"{server.url}/gradio_api/call/submit/{event_id}")
     assert b"event: error" in stream and b"Accepted" not in stream
+    assert str(gold_file).encode() not in stream and str(data_dir).encode() not in stream  # no server path shown
     assert [s.model_name for s in SubmissionStore(data_dir).list()] == ["probe"]
     # the only files the app hands out, the two templates, hold the track's ids and no labels
     templates = [c["props"]["value"] for c in json.loads(config)["components"]
@@ -444,6 +445,13 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             page.locator("#submit-button").click()
             expect(status).to_have_value(re.compile(r"^Rejected\. browser-bad\.csv: 1 problem found.*'Happy'", re.S),
                                          timeout=30_000)
+            expect(page.locator("#submission-file")).to_contain_text("at most 20 MiB")
+            page.locator("#submission-file button[aria-label='Clear']").first.click()
+            too_big = tmp_path / "too-big.csv"
+            too_big.write_bytes(b"id,emotion\n" + b"x,Anger\n" * (21 * 1024 * 1024 // 8))
+            page.locator("#submission-file input[type=file]").set_input_files(str(too_big))
+            # Gradio's own check, before any byte is sent: the same limit (its unit label is "Mb", 1,048,576 bytes)
+            expect(page.get_by_text(re.compile(r"exceed the maximum allowed size of 20\.0 Mb"))).to_be_visible()
         finally:
             browser.close()
     stored = [s.model_name for s in SubmissionStore(live["data_dir"]).list("balanced")]
