@@ -68,7 +68,7 @@ def train_tiny_model(est_dir: Path, steps: int, work: Path):
     train = load_track(est_dir, "balanced", "train")
     tokenizer = char_tokenizer(list(train["context"]) + list(train["text"]) + list(train["anchor"]))
     model = tiny_llama(tokenizer, hidden_size=64, layers=2)
-    est_args, training_args, model_args = make_parser().parse_args_and_config([
+    est_args, training_args, model_args, _ = make_parser().parse_args_and_config([
         "--est_dir", str(est_dir), "--output_dir", str(work / "tiny"), "--learning_rate", "3e-3",
         "--per_device_train_batch_size", "8", "--max_steps", str(steps), "--save_strategy", "no",
         "--logging_steps", str(max(1, steps // 5)), "--gradient_checkpointing", "false", "--report_to", "none",

@@ -59,12 +59,13 @@ def _load_base(base_dir):
 
 
 def _training_args(est_dir, output_dir, *extra):
+    """(EstArguments, SFTConfig, ModelConfig) of a tiny run; the loading arguments keep their defaults."""
     return make_parser().parse_args_and_config([
         "--est_dir", str(est_dir), "--output_dir", str(output_dir), "--use_peft", "--lora_r", "4",
         "--lora_alpha", "8", "--lora_target_modules", "all-linear", "--learning_rate", "1e-2",
         "--per_device_train_batch_size", "8", "--max_steps", "15", "--logging_steps", "5", "--save_strategy", "no",
         "--gradient_checkpointing", "false", "--report_to", "none", "--disable_tqdm", "true", "--seed", "0", *extra,
-    ])
+    ])[:3]
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from datasets import Dataset
 from estbench.layout import TRACKS
 
 from .data import load_track
+from .loading import ALL_LINEAR, LoadingArguments, ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES, build_completion, build_prompt, tasks_of
 
 PROMPT_SETTINGS_FILE = "est_prompt.json"
@@ -86,28 +87,31 @@ def _subset(frame, size: int | None, seed: int):
     return frame if size is None or size >= len(frame) else frame.sample(n=size, random_state=seed)
 
 
-def load_model_and_tokenizer(model_args):
-    """Base model + tokenizer, with a pad token set (Llama-style tokenizers ship without one)."""
-    import torch
+def load_model_and_tokenizer(model_args, loading_args: LoadingArguments | None = None, trust_remote_code=False):
+    """Base model + tokenizer (`est_baselines.loading`: remote code, device map, 4/8-bit, EOS and pad tokens)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    dtype = model_args.dtype if model_args.dtype in (None, "auto") else getattr(torch, model_args.dtype)
-    model = AutoModelForCausalLM.from_pretrained(
-        model_args.model_name_or_path, revision=model_args.model_revision, dtype=dtype,
-        attn_implementation=model_args.attn_implementation,
-    )
-    return model, tokenizer
+    loading_args = loading_args or LoadingArguments()
+    kwargs = model_kwargs(dtype=model_args.dtype, trust_remote_code=trust_remote_code,
+                          device_map=loading_args.device_map, revision=model_args.model_revision,
+                          attn_implementation=model_args.attn_implementation, load_in_4bit=model_args.load_in_4bit,
+                          load_in_8bit=model_args.load_in_8bit, quant_type=model_args.bnb_4bit_quant_type,
+                          nested=model_args.use_bnb_nested_quant)
+    model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision,
+                                              trust_remote_code=trust_remote_code)
+    return model, ensure_special_tokens(tokenizer, model.config)
 
 
-def build_trainer(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None):
+def build_trainer(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None,
+                  loading_args: LoadingArguments | None = None):
     """The SFTTrainer of a run (model/tokenizer objects may be passed in, e.g. by tests; else they are loaded)."""
     from trl import SFTTrainer, get_peft_config
 
     if model is None or tokenizer is None:
-        model, tokenizer = load_model_and_tokenizer(model_args)
+        model, tokenizer = load_model_and_tokenizer(model_args, loading_args, training_args.trust_remote_code)
+    if model_args.use_peft and not model_args.lora_target_modules:
+        model_args.lora_target_modules = ALL_LINEAR  # any architecture, custom-code ones included
     train_frame = _subset(load_track(est_args.est_dir, est_args.track, "train"), est_args.max_train_samples,
                           training_args.seed)
     prompt_kwargs = dict(mode=est_args.prompt_mode, language=est_args.prompt_language,
@@ -137,11 +141,16 @@ def save_prompt_settings(est_args: EstArguments, output_dir: str | Path) -> None
     path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
 
 
-def train(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None) -> Path:
-    """Fine-tune, save the adapter (or full model without --use_peft) + tokenizer + prompt settings; return the dir."""
+def train(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None,
+          loading_args: LoadingArguments | None = None) -> Path:
+    """Fine-tune, save the adapter (or full model without --use_peft) + tokenizer + prompt settings; return the dir.
+    The trained model is released before returning (prediction loads what was saved)."""
+    import gc
+
+    import torch
     from transformers.trainer_utils import get_last_checkpoint
 
-    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer, loading_args)
     resume = training_args.resume_from_checkpoint
     if isinstance(resume, str) and resume.lower() in ("true", "latest"):
         resume = get_last_checkpoint(training_args.output_dir)
@@ -151,6 +160,13 @@ def train(est_args: EstArguments, training_args, model_args, model=None, tokeniz
     trainer.save_model(training_args.output_dir)
     if trainer.accelerator.is_main_process:
         save_prompt_settings(est_args, training_args.output_dir)
+    # The trainer holds the model through reference cycles (callbacks, accelerator): without this, a following
+    # prediction run would load a second copy beside it (about 32 GB for an 8B model in bf16).
+    trainer.accelerator.free_memory()
+    del trainer, model
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     return Path(training_args.output_dir)
 
 
@@ -158,7 +174,7 @@ def make_parser():
     import torch
     from trl import ModelConfig, SFTConfig, TrlParser
 
-    parser = TrlParser((EstArguments, SFTConfig, ModelConfig))
+    parser = TrlParser((EstArguments, SFTConfig, ModelConfig, LoadingArguments))
     # SFTConfig turns bf16 on by default, which fails without a bf16 GPU: pick the precision the machine has. A YAML
     # value or a command-line flag still wins (TrlParser applies both on top of these defaults).
     cuda = torch.cuda.is_available()
@@ -168,11 +184,11 @@ def make_parser():
 
 
 def main(argv: list[str] | None = None) -> Path:
-    est_args, training_args, model_args = make_parser().parse_args_and_config(argv)
+    est_args, training_args, model_args, loading_args = make_parser().parse_args_and_config(argv)
     if not model_args.model_name_or_path:
         raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
     try:
-        output_dir = train(est_args, training_args, model_args)
+        output_dir = train(est_args, training_args, model_args, loading_args=loading_args)
     except FileNotFoundError as error:  # e.g. no built dataset: one clear line, no traceback
         raise SystemExit(f"error: {error}") from error
     print(f"saved to {output_dir}")

@@ -44,40 +44,56 @@ from .data import (
     write_predictions,
 )
 from .label_scoring import METHODS
+from .loading import ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES
 
 
 def load_for_prediction(model_path: str | Path, *, base_model: str | None = None, merge: bool = False,
-                        dtype: str = "auto", device: str | None = None):
-    """(model, tokenizer, prompt settings) from an adapter folder or a full model folder / Hub id."""
+                        dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False,
+                        device_map: str | None = None, load_in_4bit: bool = False, load_in_8bit: bool = False):
+    """(model, tokenizer, prompt settings) from an adapter folder or a full model folder / Hub id, loaded by the
+    rules of `est_baselines.loading` (remote code, device map, 4/8-bit, EOS and pad tokens)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .lora import PROMPT_SETTINGS_FILE
 
     model_path = Path(model_path)
-    torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+    kwargs = model_kwargs(dtype=dtype, trust_remote_code=trust_remote_code, device_map=device_map,
+                          load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit)
     adapter_config = model_path / "adapter_config.json"
     if adapter_config.exists():
         from peft import PeftModel
 
         base_name = base_model or json.loads(adapter_config.read_text())["base_model_name_or_path"]
-        model = AutoModelForCausalLM.from_pretrained(base_name, dtype=torch_dtype)
+        model = AutoModelForCausalLM.from_pretrained(base_name, **kwargs)
         model = PeftModel.from_pretrained(model, model_path)
         if merge:
             model = model.merge_and_unload()
         has_tokenizer = (model_path / "tokenizer_config.json").exists()
-        tokenizer = AutoTokenizer.from_pretrained(model_path if has_tokenizer else base_name)
+        tokenizer_source = model_path if has_tokenizer else base_name
     else:
-        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch_dtype)
-        tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), **kwargs)
+        tokenizer_source = str(model_path)
+    tokenizer = ensure_special_tokens(
+        AutoTokenizer.from_pretrained(tokenizer_source, trust_remote_code=trust_remote_code), model.config)
     tokenizer.padding_side = "left"
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model.to(device).eval()
+    if kwargs["device_map"] is None:  # placed by transformers otherwise
+        model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.eval()
     settings_file = model_path / PROMPT_SETTINGS_FILE
     settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
     return model, tokenizer, settings
+
+
+def save_merged(model, tokenizer, settings: dict, out_dir: str | Path) -> Path:
+    """Merged weights + tokenizer + prompt settings in one folder any engine can load as a plain model."""
+    from .lora import PROMPT_SETTINGS_FILE
+
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    (out_dir / PROMPT_SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    return out_dir
 
 
 def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, batch_size: int = 16,
@@ -122,6 +138,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model_path", required=True, help="LoRA adapter folder, or a full model folder / Hub id")
     parser.add_argument("--base_model", help="base model of the adapter (default: the one in adapter_config.json)")
     parser.add_argument("--merge", action="store_true", help="merge the adapter into the base weights first")
+    parser.add_argument("--save_merged", metavar="DIR",
+                        help="also write the merged model (weights, tokenizer, prompt settings) to DIR, for vLLM or "
+                             "any engine; implies --merge")
+    parser.add_argument("--trust_remote_code", action="store_true",
+                        help="run the model repo's own code (Baichuan2, TeleChat2, Qwen v1, GLM4)")
+    parser.add_argument("--device_map", help="transformers device_map, e.g. auto (default: one device)")
+    quantized = parser.add_mutually_exclusive_group()
+    quantized.add_argument("--load_in_4bit", action="store_true", help="4-bit weights (bitsandbytes, GPU)")
+    quantized.add_argument("--load_in_8bit", action="store_true", help="8-bit weights (bitsandbytes, GPU)")
     parser.add_argument("--est_dir", default="est", help="built dataset folder (default: est)")
     parser.add_argument("--track", choices=TRACKS, default="balanced", help="leaderboard track")
     parser.add_argument("--split", choices=["train", "validation", "test"], default="test", help="split to predict")
@@ -152,8 +177,12 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def _predict(args: argparse.Namespace) -> Path:
-    model, tokenizer, settings = load_for_prediction(args.model_path, base_model=args.base_model, merge=args.merge,
-                                                     dtype=args.dtype)
+    model, tokenizer, settings = load_for_prediction(
+        args.model_path, base_model=args.base_model, merge=args.merge or bool(args.save_merged), dtype=args.dtype,
+        trust_remote_code=args.trust_remote_code, device_map=args.device_map, load_in_4bit=args.load_in_4bit,
+        load_in_8bit=args.load_in_8bit)
+    if args.save_merged:
+        print(f"merged model written to {save_merged(model, tokenizer, settings, args.save_merged)}")
     frame = load_track(args.est_dir, args.track, args.split)
     if args.limit:
         frame = frame.head(args.limit)
