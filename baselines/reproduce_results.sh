@@ -14,14 +14,14 @@ FULL_SUBSAMPLE=${FULL_SUBSAMPLE:-200000}
 for track in balanced full; do
   subsample=()
   [ "$track" = full ] && subsample=(--train-subsample "$FULL_SUBSAMPLE")
-  for baseline in majority tfidf; do
+  for baseline in majority tfidf tfidf-structured; do
     python baselines/run.py "$baseline" --track "$track" --est-dir "$work/est" --output "$work/$baseline-$track.csv" \
       --results "baselines/results/$baseline-$track.json" "${subsample[@]}"
-    if [ "$baseline" = majority ]; then
-      name="Majority class"; what="Most frequent training label per task"
-    else
-      name="TF-IDF + logistic regression"; what="Character 1-3-gram TF-IDF of utterance and context, logistic regression per task"
-    fi
+    case "$baseline" in
+      majority) name="Majority class"; what="Most frequent training label per task";;
+      tfidf) name="TF-IDF + logistic regression"; what="Character 1-3-gram TF-IDF of utterance and context, logistic regression per task";;
+      tfidf-structured) name="Structured TF-IDF"; what="TF-IDF emotion and anchor polarity; satisfaction and transition derived by the paper's rules";;
+    esac
     python -m est_leaderboard.seeds add-baseline --predictions "$work/$baseline-$track.csv" --model "$name" \
       --track "$track" --gold "$work/est" --seed-file leaderboard/seed_baselines.json \
       --description "$what (python baselines/run.py $baseline). Simulated default corpus." > /dev/null

@@ -62,6 +62,22 @@ def test_tfidf_beats_majority_on_macro_f1(simulated_est, track, tmp_path, capsys
         assert tfidf[key] > majority[key] + 0.1, (key, tfidf[key], majority[key])
 
 
+def test_structured_tfidf_tells_one_story_and_derives_its_labels(simulated_est, tmp_path, capsys):
+    """Satisfaction and transition come from the predicted emotion and anchor polarity: never a contradiction; the
+    emotion is the plain TF-IDF's (same features, same classifier settings)."""
+    _scores(simulated_est, "tfidf-structured", "balanced", tmp_path, capsys)
+    predicted = pd.read_csv(tmp_path / "tfidf-structured.csv")
+    test = load_track(simulated_est, "balanced", "test").set_index("id").loc[predicted["id"]]
+    tasks = ("emotion", "transition", "satisfaction")
+    out = estbench.scoring.score({t: list(predicted[t]) for t in tasks}, {t: list(predicted[t]) for t in tasks},
+                                 consistency=True, session_ids=list(test["session_id"]))
+    assert [out[k] for k in ("consistency_satisfaction_emotion", "consistency_transition_emotion",
+                             "consistency_session_initial")] == [1.0, 1.0, 1.0]
+    train = load_track(simulated_est, "balanced", "train")
+    plain = TfidfBaseline().fit(train).predict(test.reset_index())
+    assert plain["emotion"] == predicted["emotion"].tolist()
+
+
 def test_majority_predicts_the_most_frequent_training_label():
     labels = {"emotion": ["Worry", "Anger", "Anger", "Gratitude"],
               "transition": ["Neutral to Negative"] * 3 + ["Negative to Positive"],

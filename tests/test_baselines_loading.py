@@ -167,3 +167,27 @@ def test_predictions_land_on_their_own_rows_under_any_batching(monkeypatch):
         out = predict_rows(None, None, contexts, texts, batch_size=batch_size, progress=False)
         for task in Task:
             assert out[task.value] == [answer(t, task) for t in texts], (batch_size, task)
+
+
+def test_answers_that_would_be_cut_are_refused_before_the_first_step(small_est, tmp_path):
+    from est_baselines.lora import build_trainer, check_lengths, prompt_completion_dataset
+
+    frame = load_track(small_est, "balanced", "train")
+    tokenizer = char_tokenizer(list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]))
+    model = tiny_llama(tokenizer, hidden_size=32, layers=1)
+    argv = ["--est_dir", str(small_est), "--output_dir", str(tmp_path / "out"), "--max_length", "64",
+            "--report_to", "none", "--max_steps", "1"]
+    est_args, training_args, model_args, _ = make_parser().parse_args_and_config(argv)
+    with pytest.raises(ValueError, match=rf"{len(frame):,} of {len(frame):,} training examples are longer than "
+                                         r"--max_length 64 tokens .*answers would be cut"):
+        build_trainer(est_args, training_args, model_args, model, tokenizer)
+    est_args, training_args, model_args, _ = make_parser().parse_args_and_config([*argv, "--allow_truncation", "true"])
+    assert build_trainer(est_args, training_args, model_args, model, tokenizer) is not None
+    # the shipped recipes fit their token budget (one token per character here, more than Chinese tokenizers use)
+    for recipe in ("paper.yaml", "paper-per-task.yaml", "cpu-smoke.yaml"):
+        est_args, training_args, model_args, _ = make_parser().parse_args_and_config(
+            ["--config", str(ROOT / "baselines" / "configs" / recipe), "--model_name_or_path", "m",
+             "--est_dir", str(small_est), "--output_dir", str(tmp_path / recipe)])
+        dataset = prompt_completion_dataset(frame, est_args.prompt_mode, est_args.prompt_language,
+                                            est_args.max_context_chars)
+        assert check_lengths(dataset, tokenizer, training_args.max_length, False) == 0, recipe

@@ -1,4 +1,5 @@
-"""Classical baselines: majority class, and TF-IDF character n-grams + logistic regression, one classifier per task.
+"""Classical baselines: majority class; TF-IDF character n-grams + logistic regression, one classifier per task; and
+the structured TF-IDF baseline, which predicts what EST's labels are made of rather than each label on its own.
 
 Both take training rows (a DataFrame with `context`, `text` and the task label columns, label names) and predict
 label names for new rows, so their output goes straight into a prediction file.
@@ -6,6 +7,12 @@ label names for new rows, so their output goes straight into a prediction file.
 TF-IDF features: character n-grams of the user utterance and, separately, of its dialogue context and of the
 session's anchor (the utterance carries the emotion; the anchor is what the transition is relative to; the context
 tells e.g. an initial complaint from a polite follow-up). Character n-grams need no Chinese word segmenter.
+
+Structured TF-IDF (`tfidf-structured`): EST's gold is built by rules (paper, section 3.2): satisfaction is the mapping
+of the emotion, a transition is "<the anchor's polarity> to <the emotion's polarity>". So it predicts two things,
+the emotion (the TF-IDF classifier above) and the anchor's initial polarity (a classifier on the anchor's n-grams
+alone, so every row of a session gets the same one), and derives satisfaction and transition from them. Its three
+answers never contradict each other (the metric's `consistency_*` shares are 1).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from estbench.schema import TASK_NAMES
+from estbench.schema import EMOTION_TO_POLARITY, EMOTION_TO_SATISFACTION, TASK_NAMES
 
 
 def _check_labels(frame: pd.DataFrame, task: str) -> None:
@@ -111,4 +118,36 @@ class TfidfBaseline:
         return Pipeline([("features", self.features_), ("classifier", self.models_[task])])
 
 
-BASELINES = {"majority": MajorityBaseline, "tfidf": TfidfBaseline}
+class StructuredTfidfBaseline(TfidfBaseline):
+    """Emotion and the anchor's initial polarity by TF-IDF; satisfaction and transition derived by the paper's rules.
+    `pipeline("emotion")` is the emotion classifier; the other two tasks have none of their own."""
+
+    name = "tfidf-structured"
+
+    def fit(self, frame: pd.DataFrame) -> "StructuredTfidfBaseline":
+        s = self.settings
+        for task in TASK_NAMES:
+            _check_labels(frame, task)
+        inputs = self._inputs(frame)
+        self.features_ = self._features()
+        matrix = self.features_.fit_transform(inputs)
+        classifier = lambda: LogisticRegression(C=s.C, class_weight=s.class_weight, solver=s.solver,  # noqa: E731
+                                                max_iter=s.max_iter)
+        self.models_ = {"emotion": classifier().fit(matrix, frame["emotion"].tolist())}
+        initial = frame["transition"].str.split(" to ").str[0]  # "<initial> to <current>" (estbench.schema)
+        self.initial_ = classifier().fit(self._anchor_features(inputs), initial.tolist())
+        return self
+
+    def _anchor_features(self, inputs: pd.DataFrame):
+        return self.features_.named_transformers_["anchor"].transform(inputs["anchor"])
+
+    def predict(self, frame: pd.DataFrame) -> dict[str, list[str]]:
+        inputs = self._inputs(frame)
+        emotion = self.models_["emotion"].predict(self.features_.transform(inputs)).tolist()
+        initial = self.initial_.predict(self._anchor_features(inputs)).tolist()
+        return {"emotion": emotion,
+                "transition": [f"{start} to {EMOTION_TO_POLARITY[e]}" for start, e in zip(initial, emotion)],
+                "satisfaction": [EMOTION_TO_SATISFACTION[e] for e in emotion]}
+
+
+BASELINES = {"majority": MajorityBaseline, "tfidf": TfidfBaseline, "tfidf-structured": StructuredTfidfBaseline}

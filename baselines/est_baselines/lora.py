@@ -69,6 +69,11 @@ class EstArguments:
     max_eval_samples: int | None = field(
         default=500, metadata={"help": "Validation utterances used when --eval_strategy is not 'no'."}
     )
+    allow_truncation: bool = field(
+        default=False,
+        metadata={"help": "Train even if some prompt + answer exceeds --max_length tokens (TRL would cut the answer "
+                          "silently); by default such a run is refused before the first step."},
+    )
 
 
 def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600):
@@ -81,6 +86,25 @@ def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", 
                                         anchor=getattr(row, "anchor", "") or ""))
             completions.append(build_completion(labels, tasks, language))
     return Dataset.from_dict({"prompt": prompts, "completion": completions})
+
+
+def check_lengths(dataset, tokenizer, max_length: int | None, allow: bool) -> int:
+    """How many examples would not fit in `max_length` tokens (prompt + answer + end of sequence), checked before
+    the first step; ValueError unless `allow`. The answer sits at the end, so it is what truncation would cut."""
+    if max_length is None:
+        return 0
+    prompts = tokenizer(list(dataset["prompt"]))["input_ids"]
+    answers = tokenizer(list(dataset["completion"]), add_special_tokens=False)["input_ids"]
+    too_long = sum(len(p) + len(a) + 1 > max_length for p, a in zip(prompts, answers))
+    if too_long:
+        longest = max(len(p) + len(a) + 1 for p, a in zip(prompts, answers))
+        message = (f"{too_long:,} of {len(prompts):,} training examples are longer than --max_length {max_length} "
+                   f"tokens (longest {longest}): their answers would be cut. Raise --max_length, lower "
+                   "--max_context_chars, or pass --allow_truncation true")
+        if not allow:
+            raise ValueError(message)
+        print(f"warning: {message}", file=sys.stderr)
+    return too_long
 
 
 def _subset(frame, size: int | None, seed: int):
@@ -123,10 +147,12 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
         eval_dataset = prompt_completion_dataset(eval_frame, **prompt_kwargs)
     if training_args.completion_only_loss is False:
         raise ValueError("EST trains on the answer tokens only: completion_only_loss must not be False")
+    train_dataset = prompt_completion_dataset(train_frame, **prompt_kwargs)
+    check_lengths(train_dataset, tokenizer, training_args.max_length, est_args.allow_truncation)
     return SFTTrainer(
         model=model,
         args=training_args,
-        train_dataset=prompt_completion_dataset(train_frame, **prompt_kwargs),
+        train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
@@ -189,7 +215,7 @@ def main(argv: list[str] | None = None) -> Path:
         raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
     try:
         output_dir = train(est_args, training_args, model_args, loading_args=loading_args)
-    except FileNotFoundError as error:  # e.g. no built dataset: one clear line, no traceback
+    except (FileNotFoundError, ValueError) as error:  # e.g. no built dataset, answers cut: one line, no traceback
         raise SystemExit(f"error: {error}") from error
     print(f"saved to {output_dir}")
     return output_dir

@@ -2,6 +2,7 @@ r"""From a built EST dataset to a scored, leaderboard-ready prediction file, in 
 
     python baselines/run.py majority --track balanced --output predictions/majority-balanced.csv
     python baselines/run.py tfidf    --track full     --output predictions/tfidf-full.csv --est-dir est
+    python baselines/run.py tfidf-structured --track balanced --output predictions/tfidf-structured-balanced.csv
     python baselines/run.py lora     --track balanced --output predictions/lora-balanced.csv \
         --model meta-llama/Meta-Llama-3-8B [--config baselines/configs/paper.yaml] [-- --max_steps 1000 ...]
 
@@ -85,7 +86,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("baseline", choices=["majority", "tfidf", "lora"], help="which baseline to run")
+    parser.add_argument("baseline", choices=[*BASELINES, "lora"], help="which baseline to run")
     parser.add_argument("--track", choices=TRACKS, required=True, help="leaderboard track")
     parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
     parser.add_argument("--est-dir", default="est", help="built dataset folder (default: ./est)")
