@@ -191,3 +191,27 @@ def test_answers_that_would_be_cut_are_refused_before_the_first_step(small_est, 
         dataset = prompt_completion_dataset(frame, est_args.prompt_mode, est_args.prompt_language,
                                             est_args.max_context_chars)
         assert check_lengths(dataset, tokenizer, training_args.max_length, False) == 0, recipe
+
+
+def test_a_model_with_the_older_cache_api_predicts_the_same(small_est):
+    """Custom-code models (Baichuan2, Qwen v1) take `past_key_values`, not `cache`: the decoder passes the cache
+    under the name the model's forward has, and the labels do not change."""
+    from transformers import LlamaForCausalLM
+
+    from est_baselines.label_scoring import _cache_argument
+
+    class OlderApi(LlamaForCausalLM):
+        def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+                    use_cache=None, logits_to_keep=0, **kwargs):
+            return super().forward(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                                   cache=past_key_values, use_cache=use_cache, logits_to_keep=logits_to_keep)
+
+    frame = load_track(small_est, "balanced", "test").head(6)
+    tokenizer = char_tokenizer(list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]))
+    current = tiny_llama(tokenizer, hidden_size=32, layers=1).eval()
+    older = OlderApi(current.config).eval()
+    older.load_state_dict(current.state_dict())
+    assert (_cache_argument(type(current)), _cache_argument(OlderApi)) == ("cache", "past_key_values")
+    for method in ("constrained", "score"):
+        kwargs = dict(batch_size=3, progress=False, max_context_chars=100, method=method)
+        assert predict_frame(older, tokenizer, frame, **kwargs).equals(predict_frame(current, tokenizer, frame, **kwargs))

@@ -30,6 +30,8 @@ handled; a prompt whose tokens change further back raises a ValueError naming th
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import re
 import weakref
@@ -89,8 +91,22 @@ def encode_prompts(model, tokenizer, prompts: Sequence[str]) -> EncodedPrompts:
     for i, row in enumerate(ids):
         if len(row) < 2:
             raise ValueError(f"prompt {i} is shorter than two tokens: {prompts[i]!r}")
-    out, mask = _run_prompts(model, [row[:-1] for row in ids], tokenizer.pad_token_id)
-    return EncodedPrompts(ids=ids, cache=out.past_key_values, mask=mask, lengths=mask.sum(-1))
+    (_, cache), mask = _run_prompts(model, [row[:-1] for row in ids], tokenizer.pad_token_id)
+    return EncodedPrompts(ids=ids, cache=cache, mask=mask, lengths=mask.sum(-1))
+
+
+@functools.lru_cache(maxsize=None)
+def _cache_argument(model_class: type) -> str:
+    """The name a model's forward takes its KV cache under: `cache` (the current transformers API) or
+    `past_key_values` (older and custom-code models, e.g. Baichuan2 or Qwen v1, whose code predates it)."""
+    return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
+
+
+def forward_with_cache(model, cache=None, **inputs):
+    """(output, its KV cache) of one cached forward pass, whichever cache API the model has."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # a PEFT wrapper takes **kwargs
+    out = model(**inputs, **{_cache_argument(type(base)): cache}, use_cache=True)
+    return out, (out["cache"] if "cache" in out else out.past_key_values)
 
 
 def _run_prompts(model, rows: Sequence[Sequence[int]], pad_id: int):
@@ -109,14 +125,13 @@ def _run_prompts(model, rows: Sequence[Sequence[int]], pad_id: int):
     cache, mask = None, torch.ones((len(rows), shared), dtype=torch.long)
     if shared:
         prefix = torch.tensor([rows[0][:shared]], dtype=torch.long, device=device)
-        cache = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values
+        _, cache = forward_with_cache(model, input_ids=prefix, logits_to_keep=1)
         cache.batch_repeat_interleave(len(rows))
     suffix, suffix_mask = _left_pad([row[shared:] for row in rows], pad_id, "cpu")
     positions = shared + (suffix_mask.cumsum(-1) - 1).clamp(min=0)
     mask = torch.cat([mask, suffix_mask], dim=1).to(device)
-    out = model(input_ids=suffix.to(device), attention_mask=mask, position_ids=positions.to(device),
-                past_key_values=cache, use_cache=True, logits_to_keep=1)
-    return out, mask
+    return forward_with_cache(model, cache, input_ids=suffix.to(device), attention_mask=mask,
+                              position_ids=positions.to(device), logits_to_keep=1), mask
 
 
 @torch.no_grad()
@@ -175,8 +190,8 @@ def continuation_logprobs(model, tokenizer, prompts: EncodedPrompts, prefixes: S
 
     dtype = next(model.parameters()).dtype
     mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min).unsqueeze(1)
-    out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                past_key_values=prompts.cache, use_cache=True)
+    out, _ = forward_with_cache(model, prompts.cache, input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                                position_ids=positions.to(device))
     # drop the new tokens again: the prompt cache is reused for the next field
     prompts.cache.crop(-(prompts.cache.get_seq_length() - cached))
     rows_t, predictors_t = torch.tensor(rows_, device=device), torch.tensor(predictors, device=device)
@@ -315,11 +330,11 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
     if branch in trie.answers:  # a single valid answer: nothing to decide
         return [trie.answers[branch]] * len(ids)
     # first call: the prompts and the opening every answer shares (the last prompt token is re-run with the answer)
-    out, mask = _run_prompts(model, [row[:-1] + opening for row in ids], tokenizer.pad_token_id)
+    (out, cache), mask = _run_prompts(model, [row[:-1] + opening for row in ids], tokenizer.pad_token_id)
     next_position = mask.sum(-1).cpu()
     nodes, active = [branch] * len(ids), [True] * len(ids)  # every row is at its first branching point
     while True:
-        cache, logits = out.past_key_values, out.logits[:, -1].float().cpu()
+        logits = out.logits[:, -1].float().cpu()
         pending = []  # per row: the token chosen at its branching point + the forced ones up to the next (or nothing)
         for row, node in enumerate(nodes):
             if active[row]:
@@ -335,8 +350,8 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
         positions = next_position.unsqueeze(1) + (chunk_mask.cumsum(-1) - 1).clamp(min=0)
         next_position += chunk_mask.sum(-1)
         mask = torch.cat([mask, chunk_mask.to(device)], dim=1)
-        out = model(input_ids=chunk.to(device), attention_mask=mask, position_ids=positions.to(device),
-                    past_key_values=cache, use_cache=True, logits_to_keep=1)
+        out, cache = forward_with_cache(model, cache, input_ids=chunk.to(device), attention_mask=mask,
+                                        position_ids=positions.to(device), logits_to_keep=1)
 
 
 def constrained_predict_batch(
