@@ -215,3 +215,27 @@ def test_a_model_with_the_older_cache_api_predicts_the_same(small_est):
     for method in ("constrained", "score"):
         kwargs = dict(batch_size=3, progress=False, max_context_chars=100, method=method)
         assert predict_frame(older, tokenizer, frame, **kwargs).equals(predict_frame(current, tokenizer, frame, **kwargs))
+
+
+def test_the_paper_effective_batch_holds_under_any_process_count():
+    from est_baselines.lora import accumulation_steps
+
+    assert [accumulation_steps(4, 1, n) for n in (1, 2, 4)] == [4, 2, 1]
+    with pytest.raises(ValueError, match="not a multiple"):
+        accumulation_steps(4, 1, 3)
+    est_args, training_args, _, _ = make_parser().parse_args_and_config(
+        ["--config", str(ROOT / "baselines" / "configs" / "paper.yaml"), "--model_name_or_path", "m"])
+    assert est_args.effective_batch_size == 4 and training_args.gradient_accumulation_steps == 4
+
+
+def test_effective_batch_sets_the_trainers_accumulation(small_est, tmp_path):
+    from est_baselines.lora import build_trainer
+
+    frame = load_track(small_est, "balanced", "train")
+    tokenizer = char_tokenizer(list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]))
+    est_args, training_args, model_args, _ = make_parser().parse_args_and_config([
+        "--est_dir", str(small_est), "--output_dir", str(tmp_path / "out"), "--report_to", "none",
+        "--effective_batch_size", "4", "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "4"])
+    trainer = build_trainer(est_args, training_args, model_args, tiny_llama(tokenizer, hidden_size=32, layers=1),
+                            tokenizer)
+    assert trainer.args.gradient_accumulation_steps == 2  # 4 = 2 per device x 1 process x 2

@@ -18,6 +18,10 @@ Several GPUs (the paper used two RTX 3090):
 
     accelerate launch --num_processes 2 baselines/lora_finetune.py --config baselines/configs/paper.yaml ...
 
+The recipes set `effective_batch_size: 4`, so the accumulation steps follow the process count (effective batch =
+per-device batch x processes x accumulation: 1 x 1 x 4 on one GPU, 1 x 2 x 2 on two); without it two processes
+would train with an effective batch of 8.
+
 Precision: bf16 when the GPU supports it, else fp16 on GPU, else fp32 (CPU); `--bf16`/`--fp16` override.
 The adapter, the tokenizer and `est_prompt.json` (the prompt settings, read back by predict.py) are saved in
 --output_dir.
@@ -69,6 +73,11 @@ class EstArguments:
     max_eval_samples: int | None = field(
         default=500, metadata={"help": "Validation utterances used when --eval_strategy is not 'no'."}
     )
+    effective_batch_size: int | None = field(
+        default=None,
+        metadata={"help": "Examples per optimizer step over all processes; sets --gradient_accumulation_steps to "
+                          "effective / (per-device batch x processes), so the recipe holds under any process count."},
+    )
     allow_truncation: bool = field(
         default=False,
         metadata={"help": "Train even if some prompt + answer exceeds --max_length tokens (TRL would cut the answer "
@@ -86,6 +95,16 @@ def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", 
                                         anchor=getattr(row, "anchor", "") or ""))
             completions.append(build_completion(labels, tasks, language))
     return Dataset.from_dict({"prompt": prompts, "completion": completions})
+
+
+def accumulation_steps(effective: int, per_device: int, processes: int) -> int:
+    """Gradient-accumulation steps that give `effective` examples per optimizer step: effective = per-device batch x
+    processes x accumulation (e.g. the paper's 4 = 1 x 1 x 4 on one GPU, 1 x 2 x 2 on two)."""
+    steps, rest = divmod(effective, per_device * processes)
+    if rest or not steps:
+        raise ValueError(f"--effective_batch_size {effective} is not a multiple of per-device batch {per_device} x "
+                         f"{processes} process(es)")
+    return steps
 
 
 def check_lengths(dataset, tokenizer, max_length: int | None, allow: bool) -> int:
@@ -134,6 +153,11 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
 
     if model is None or tokenizer is None:
         model, tokenizer = load_model_and_tokenizer(model_args, loading_args, training_args.trust_remote_code)
+    if est_args.effective_batch_size:
+        from accelerate import PartialState
+
+        training_args.gradient_accumulation_steps = accumulation_steps(
+            est_args.effective_batch_size, training_args.per_device_train_batch_size, PartialState().num_processes)
     if model_args.use_peft and not model_args.lora_target_modules:
         model_args.lora_target_modules = ALL_LINEAR  # any architecture, custom-code ones included
     train_frame = _subset(load_track(est_args.est_dir, est_args.track, "train"), est_args.max_train_samples,
