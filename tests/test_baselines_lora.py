@@ -7,6 +7,7 @@ the session-wide `small_est` fixture (a small corpus built by est_dataset, see t
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 import torch
@@ -226,6 +227,30 @@ def test_predict_cli_end_to_end(trained, est_dir, tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "id,emotion,transition,satisfaction"
     assert len(lines) == 1 + len(load_track(est_dir, "balanced", "test"))
+
+
+def test_two_process_prediction_writes_the_single_process_file(trained, est_dir, tmp_path):
+    """`accelerate launch --num_processes 2` (CPU, gloo): each process predicts its shard, one merged file results,
+    byte-identical to one process's."""
+    import os
+    import subprocess
+    import sys
+
+    from est_baselines import prediction as predict
+    from estbench.testing.live_server import free_port
+
+    common = ["--model_path", str(trained["adapter"]), "--est_dir", str(est_dir), "--track", "balanced",
+              "--batch_size", "4", "--limit", "13"]
+    single = predict.main([*common, "--output", str(tmp_path / "one.csv")])
+    script = Path(__file__).resolve().parents[1] / "baselines" / "predict.py"
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+              "--main_process_port", str(free_port()), str(script), *common, "--output", str(tmp_path / "two.csv")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run(launch, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "two.csv").read_bytes() == single.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.csv", "two.csv"]  # the shard files are gone
 
 
 def test_generate_then_parse_reports_invalid_answers_as_none(trained, est_dir):

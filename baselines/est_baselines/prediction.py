@@ -20,7 +20,9 @@ Either way of choosing labels (baselines/label_scoring.py, --method) makes an an
   run (tree attention, one model call per field): fewer calls (prompt + 1 per field), which suits a large model on
   a GPU, but more tokens, so on a CPU it is slower than constrained decoding.
 
-Rows are predicted in batches (left padding), longest prompts first.
+Rows are predicted in batches (left padding), longest prompts first. Under `accelerate launch --num_processes N
+baselines/predict.py ...` every process loads the model on its own device and predicts every N-th row; the main
+process writes the one file, identical to a single-process run (tested on CPU with two processes).
 The prompt settings used in training are read from the folder's est_prompt.json; flags override them.
 """
 
@@ -177,24 +179,49 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def _predict(args: argparse.Namespace) -> Path:
+    from accelerate import PartialState
+
+    state = PartialState()  # one process, or each of `accelerate launch --num_processes N`
     model, tokenizer, settings = load_for_prediction(
         args.model_path, base_model=args.base_model, merge=args.merge or bool(args.save_merged), dtype=args.dtype,
         trust_remote_code=args.trust_remote_code, device_map=args.device_map, load_in_4bit=args.load_in_4bit,
-        load_in_8bit=args.load_in_8bit)
-    if args.save_merged:
+        load_in_8bit=args.load_in_8bit, device=None if args.device_map else str(state.device))
+    if args.save_merged and state.is_main_process:
         print(f"merged model written to {save_merged(model, tokenizer, settings, args.save_merged)}")
     frame = load_track(args.est_dir, args.track, args.split)
     if args.limit:
         frame = frame.head(args.limit)
+    shard = frame.iloc[state.process_index::state.num_processes]  # every process predicts its own rows
     table = predict_frame(
-        model, tokenizer, frame, batch_size=args.batch_size, method=args.method,
+        model, tokenizer, shard, batch_size=args.batch_size, method=args.method,
         mode=args.prompt_mode or settings.get("prompt_mode", "joint"),
         language=args.prompt_language or settings.get("prompt_language", "zh"),
         max_context_chars=args.max_context_chars or settings.get("max_context_chars", 600),
+        progress=state.is_main_process,
     )
+    if state.num_processes > 1:
+        table = _gather(table, frame, Path(args.output), state)
+        if not state.is_main_process:
+            return Path(args.output)
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}")
     return path
+
+
+def _gather(table: pd.DataFrame, frame: pd.DataFrame, output: Path, state) -> pd.DataFrame:
+    """All processes' shards in the split's row order (on the main process; the others get their own shard).
+    Shards pass through files beside the output, so nothing depends on a collective op for strings."""
+    part = output.with_name(f".{output.name}.part-{state.process_index}.jsonl")
+    table.to_json(part, orient="records", lines=True, force_ascii=False)
+    state.wait_for_everyone()
+    if state.is_main_process:
+        parts = [output.with_name(f".{output.name}.part-{rank}.jsonl") for rank in range(state.num_processes)]
+        merged = pd.concat([pd.read_json(p, orient="records", lines=True, dtype=False) for p in parts])
+        table = merged.set_index("id").loc[frame["id"]].reset_index()
+        for p in parts:
+            p.unlink()
+    state.wait_for_everyone()
+    return table
 
 
 if __name__ == "__main__":
