@@ -27,6 +27,8 @@ from estbench.results import ScoreRecord, write_records
 from estbench.schema import TASKS
 
 from .classical import BASELINES
+from .encoder import add_arguments as add_encoder_arguments
+from .encoder import run_encoder
 from .data import (
     check_prediction_path,
     load_references,
@@ -86,7 +88,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("baseline", choices=[*BASELINES, "lora"], help="which baseline to run")
+    parser.add_argument("baseline", choices=[*BASELINES, "encoder", "lora"], help="which baseline to run")
     parser.add_argument("--track", choices=TRACKS, required=True, help="leaderboard track")
     parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
     parser.add_argument("--est-dir", default="est", help="built dataset folder (default: ./est)")
@@ -99,12 +101,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
                         help="train majority/tfidf on a seeded random subsample of N training utterances (the full "
                         "track has ~1.3M; see baselines/README.md for the measured time and memory)")
     lora = parser.add_argument_group("lora")
-    lora.add_argument("--model", help="base causal LM (Hub id or local folder); required for lora")
+    lora.add_argument("--model", help="lora: base causal LM (Hub id or local folder), required; encoder: the "
+                                      "BERT-style checkpoint (default: the recipe's, bert-base-chinese)")
     lora.add_argument("--config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
     lora.add_argument("--output-dir", help="where the adapter goes (default: baselines/outputs/lora-<model>-<track>)")
     lora.add_argument("--batch-size", type=int, default=16, help="prediction batch size (default: 16)")
     lora.add_argument("--method", choices=["constrained", "score"], default="constrained",
                       help="how predict.py chooses labels: constrained decoding (default) or exact scoring")
+    add_encoder_arguments(parser)
     if argv[:1] == ["lora"] and {"-h", "--help"} & set(argv + extra):
         from .lora import make_parser
 
@@ -134,6 +138,8 @@ def _argument_problems(args) -> list[str]:
         problems.append(f"--results {args.results}: the scores file must end in .json")
     if args.baseline == "lora" and not Path(args.config).is_file():
         problems.append(f"--config {args.config}: no such recipe file")
+    if args.baseline == "encoder" and not Path(args.encoder_recipe).is_file():
+        problems.append(f"--encoder-recipe {args.encoder_recipe}: no such recipe file")
     return problems
 
 
@@ -148,6 +154,8 @@ def main(argv: list[str] | None = None) -> dict:
 def _run(args, extra: list[str]) -> dict:
     if args.baseline == "lora":
         frame, table = run_lora(args, extra)
+    elif args.baseline == "encoder":
+        frame, table = run_encoder(args, args.est_dir, args.track, args.split)
     else:
         frame, table = run_classical(args.baseline, args.est_dir, args.track, args.split, args.train_subsample)
     path = write_predictions(table, args.output)
@@ -156,7 +164,7 @@ def _run(args, extra: list[str]) -> dict:
     out = estbench.scoring.score(
         {task.value: references[task.value].tolist() for task in TASKS},
         {task.value: table[task.value].tolist() for task in TASKS},
-        bootstrap=args.bootstrap, session_ids=frame["session_id"].tolist(),
+        bootstrap=args.bootstrap, session_ids=frame["session_id"].tolist() if args.bootstrap else None,
     )
     scores = {key: value for key, value in out.items() if not key.endswith("_ci")}
     intervals = {key[:-3]: value for key, value in out.items() if key.endswith("_ci")}
