@@ -239,3 +239,25 @@ def test_effective_batch_sets_the_trainers_accumulation(small_est, tmp_path):
     trainer = build_trainer(est_args, training_args, model_args, tiny_llama(tokenizer, hidden_size=32, layers=1),
                             tokenizer)
     assert trainer.args.gradient_accumulation_steps == 2  # 4 = 2 per device x 1 process x 2
+
+
+def test_decoder_compatibility_and_memory_are_checked_before_the_first_step(small_est, tmp_path, monkeypatch,
+                                                                              capsys):
+    from est_baselines import lora
+
+    frame = load_track(small_est, "balanced", "train")
+    tokenizer = char_tokenizer(list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]))
+    model = tiny_llama(tokenizer, hidden_size=32, layers=1)
+    est_args, training_args, model_args, _ = make_parser().parse_args_and_config(
+        ["--est_dir", str(small_est), "--output_dir", str(tmp_path / "out"), "--report_to", "none"])
+    lora.build_trainer(est_args, training_args, model_args, model, tokenizer)
+    said = capsys.readouterr().err
+    params = sum(p.numel() for p in model.parameters())
+    assert f"model: {params / 1e9:.3f} B parameters" in said and "GiB" in said
+
+    def incompatible(tokenizer, tasks, language="zh"):
+        raise ValueError("the answer ('Anger',) is not distinguishable from another once tokenized")
+
+    monkeypatch.setattr(lora, "answer_trie", incompatible)
+    with pytest.raises(ValueError, match="not distinguishable"):
+        lora.build_trainer(est_args, training_args, model_args, model, tokenizer)

@@ -39,6 +39,7 @@ from datasets import Dataset
 from estbench.layout import TRACKS
 
 from .data import load_track
+from .label_scoring import answer_trie
 from .loading import ALL_LINEAR, LoadingArguments, ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES, build_completion, build_prompt, tasks_of
 
@@ -95,6 +96,14 @@ def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", 
                                         anchor=getattr(row, "anchor", "") or ""))
             completions.append(build_completion(labels, tasks, language))
     return Dataset.from_dict({"prompt": prompts, "completion": completions})
+
+
+def memory_estimate(model) -> str:
+    """One line on what the GPU must hold before training adds anything: parameters and the weights' memory."""
+    total = sum(p.numel() for p in model.parameters())
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return (f"model: {total / 1e9:.3f} B parameters, weights {weights / 2**30:.2f} GiB; training adds the LoRA "
+            "weights, their AdamW states and one batch's activations")
 
 
 def accumulation_steps(effective: int, per_device: int, processes: int) -> int:
@@ -172,7 +181,12 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
     if training_args.completion_only_loss is False:
         raise ValueError("EST trains on the answer tokens only: completion_only_loss must not be False")
     train_dataset = prompt_completion_dataset(train_frame, **prompt_kwargs)
+    # checks that would otherwise fail only after hours of training: answers cut, a tokenizer the label decoder
+    # cannot work with (answer_trie raises then), and the memory the weights take
     check_lengths(train_dataset, tokenizer, training_args.max_length, est_args.allow_truncation)
+    for tasks in tasks_of(est_args.prompt_mode):
+        answer_trie(tokenizer, tasks, est_args.prompt_language)
+    print(memory_estimate(model), file=sys.stderr)
     return SFTTrainer(
         model=model,
         args=training_args,
