@@ -121,6 +121,15 @@ SATISFACTION_ALIASES: dict[str, str] = {
     "不满": "Dissatisfied",
 }
 
+# One Chinese name per label, in schema order (each is also an accepted alias above, so it reads back): prompts
+# that write the labels in Chinese use these (baselines' `zh-labels` template).
+_CHINESE_POLARITY = {"Positive": "积极", "Neutral": "中性", "Negative": "消极"}
+CHINESE_LABELS: dict[str, tuple[str, ...]] = {
+    "emotion": ("担忧", "愤怒", "辱骂", "失望", "焦虑", "感谢", "无情绪"),
+    "transition": tuple(f"{_CHINESE_POLARITY[a]}到{_CHINESE_POLARITY[b]}" for a in POLARITIES for b in POLARITIES),
+    "satisfaction": ("满意", "一般", "不满意"),
+}
+
 
 def _lookup(canonical: Sequence[str], aliases: dict[str, str]) -> dict[str, str]:
     table = {name.casefold(): name for name in canonical}

@@ -23,6 +23,7 @@ from est_baselines.label_scoring import parse_answer
 from est_baselines.prompts import (
     LANGUAGES,
     build_completion,
+    label_names,
     build_prompt,
     tasks_of,
     template,
@@ -186,11 +187,24 @@ def test_prompts_state_the_candidates_and_round_trip_the_answer(language, mode):
         prompt = build_prompt("客服：您好\n用户：还是没解决", "唉", tasks, language)
         t = template(language)
         for task in TASKS:
-            candidates_line = t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(task.labels))
+            candidates_line = t.candidates.format(task=t.task_names[task],
+                                                  labels=t.list_joiner.join(label_names(task, language)))
             assert (candidates_line + "\n" in prompt) == (task in tasks)
         assert "还是没解决" in prompt and prompt.endswith("\n")
         answer = build_completion(gold, tasks, language)
         assert parse_answer(answer, tasks, language) == {task.value: gold[task.value] for task in tasks}
+
+
+def test_the_zh_labels_template_writes_and_reads_only_chinese_labels():
+    gold = {"emotion": "Disappointment", "transition": "Negative to Neutral", "satisfaction": "Neutral"}
+    prompt = build_prompt("客服：您好\n用户：还是没解决", "唉", TASKS, "zh-labels")
+    answer = build_completion(gold, TASKS, "zh-labels")
+    assert answer == "情绪：失望\n情绪状态转移：消极到中性\n满意度：一般"
+    assert "担忧、愤怒、辱骂、失望、焦虑、感谢、无情绪" in prompt and "积极到积极" in prompt
+    assert not any(label in prompt + answer for task in TASKS for label in task.labels if label != "Neutral")
+    assert parse_answer(answer, TASKS, "zh-labels") == gold  # read back as the canonical names
+    for task in TASKS:  # the zh template itself is unchanged: canonical names
+        assert label_names(task, "zh") == task.labels
 
 
 def test_context_truncation_keeps_the_most_recent_lines():

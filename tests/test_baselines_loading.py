@@ -261,3 +261,20 @@ def test_decoder_compatibility_and_memory_are_checked_before_the_first_step(smal
     monkeypatch.setattr(lora, "answer_trie", incompatible)
     with pytest.raises(ValueError, match="not distinguishable"):
         lora.build_trainer(est_args, training_args, model_args, model, tokenizer)
+
+
+@pytest.mark.parametrize("method", ["constrained", "score"])
+def test_chinese_label_names_train_and_decode_to_canonical_labels(small_est, method):
+    from est_baselines.lora import prompt_completion_dataset
+
+    frame = load_track(small_est, "balanced", "test").head(5)
+    tokenizer = char_tokenizer(list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]))
+    model = tiny_llama(tokenizer, hidden_size=32, layers=1).eval()
+    dataset = prompt_completion_dataset(frame, "joint", "zh-labels", 100)
+    assert all(answer.startswith("情绪：") and "Anger" not in answer for answer in dataset["completion"])
+    for mode in ("joint", "per-task"):
+        out = predict_rows(model, tokenizer, frame["context"].fillna("").tolist(), frame["text"].tolist(),
+                           anchors=frame["anchor"].tolist(), batch_size=2, mode=mode, language="zh-labels",
+                           max_context_chars=100, method=method, progress=False)
+        for task in Task:
+            assert set(out[task.value]) <= set(task.labels), (mode, task)  # canonical names for the leaderboard

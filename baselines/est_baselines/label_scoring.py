@@ -43,7 +43,7 @@ from trl.data_utils import common_prefix_length
 
 from estbench.schema import Task, normalize_label
 
-from .prompts import build_completion, build_prompt, field_prefix, tasks_of, template
+from .prompts import build_completion, build_prompt, field_prefix, label_names, tasks_of, template
 
 
 def _left_pad(sequences: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -234,11 +234,12 @@ def predict_batch(
         prefixes = prompts
         for task, terminator in zip(tasks, _terminators(tokenizer, tasks)):
             prefixes = [p + field_prefix(task, language) for p in prefixes]
-            candidates = [label + terminator for label in task.labels]
+            written = label_names(task, language)  # as the template writes them; index i is task.labels[i]
+            candidates = [label + terminator for label in written]
             scores = continuation_logprobs(model, tokenizer, encoded, prefixes, candidates)
-            chosen = [task.labels[i] for i in scores.argmax(-1).tolist()]
-            predictions[task.value] = chosen
-            prefixes = [p + label + "\n" for p, label in zip(prefixes, chosen)]
+            chosen = scores.argmax(-1).tolist()
+            predictions[task.value] = [task.labels[i] for i in chosen]
+            prefixes = [p + written[i] + "\n" for p, i in zip(prefixes, chosen)]
     return predictions
 
 
@@ -398,7 +399,7 @@ def generate_labels(
     for tasks in tasks_of(mode):
         prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
         if max_new_tokens is None:  # room for the longest valid answer, so generation is not cut short
-            longest = "\n".join(field_prefix(t, language) + max(t.labels, key=len) for t in tasks)
+            longest = "\n".join(field_prefix(t, language) + max(label_names(t, language), key=len) for t in tasks)
             budget = len(tokenizer(longest, add_special_tokens=False)["input_ids"]) + 2
         else:
             budget = max_new_tokens

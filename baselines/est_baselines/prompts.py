@@ -8,20 +8,22 @@ Two modes share one answer format, a line per task, `<task name><separator><labe
 - per-task: one prompt per task; the answer is that task's line.
 
 The prompt always ends with the answer header and a newline, and the label lines are the completion the model is
-trained on (loss on those tokens only). Labels are written with their canonical `estbench.schema` names in both languages,
-so a scored label is exactly a leaderboard label. The `zh` template is the default (the data is Chinese); `en` is
-provided for English-centric models.
+trained on (loss on those tokens only). The `zh` template is the default (the data is Chinese) and writes the labels
+with their canonical `estbench.schema` names, so a scored label is exactly a leaderboard label; `zh-labels` is the
+same template with the labels in Chinese (`estbench.schema.CHINESE_LABELS`: 担忧, 积极到消极, 满意, ...), so a Chinese
+model reads and writes only Chinese; every answer is mapped back to the canonical name. `en` is provided for
+English-centric models.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-from estbench.schema import TASKS, Task
+from estbench.schema import CHINESE_LABELS, TASKS, Task
 
 MODES = ("joint", "per-task")
-LANGUAGES = ("zh", "en")
+LANGUAGES = ("zh", "en", "zh-labels")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class PromptTemplate:
     answer_header: str
     separator: str  # between a task name and its label in the answer
     list_joiner: str
+    label_names: Mapping[str, tuple[str, ...]] | None = None  # per task, schema order; None: the canonical names
 
 
 TEMPLATES: dict[str, PromptTemplate] = {
@@ -70,6 +73,15 @@ TEMPLATES: dict[str, PromptTemplate] = {
         list_joiner=", ",
     ),
 }
+
+
+TEMPLATES["zh-labels"] = replace(TEMPLATES["zh"], label_names=CHINESE_LABELS)
+
+
+def label_names(task: Task, language: str = "zh") -> tuple[str, ...]:
+    """How the template writes `task`'s labels, in schema order (index i is `task.labels[i]`)."""
+    names = template(language).label_names
+    return task.labels if names is None else names[task.value]
 
 
 def tasks_of(mode: str) -> tuple[tuple[Task, ...], ...]:
@@ -115,7 +127,8 @@ def build_prompt(
     t = template(language)
     names = t.list_joiner.join(t.task_names[task] for task in tasks)
     lines = [t.instruction.format(tasks=names)]
-    lines += [t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(task.labels)) for task in tasks]
+    lines += [t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(label_names(task, language)))
+              for task in tasks]
     lines += [t.anchor_header, anchor if anchor and anchor.strip() else t.empty_anchor]
     context = truncate_context(context or "", max_context_chars)
     lines += [t.context_header, context if context.strip() else t.empty_context]
@@ -130,5 +143,7 @@ def field_prefix(task: Task, language: str = "zh") -> str:
 
 
 def build_completion(labels: Mapping[str, str], tasks: Sequence[Task], language: str = "zh") -> str:
-    """The answer lines for `tasks`, from labels keyed by task name (the trainer appends end-of-sequence)."""
-    return "\n".join(field_prefix(task, language) + labels[task.value] for task in tasks)
+    """The answer lines for `tasks`, from canonical labels keyed by task name (written as the template writes them;
+    the trainer appends end-of-sequence)."""
+    return "\n".join(field_prefix(task, language) + label_names(task, language)[task.labels.index(labels[task.value])]
+                     for task in tasks)
