@@ -142,6 +142,11 @@ def test_export_neutralises_formulas_and_keeps_the_header(gold_frame, tmp_path):
     assert data["ranking"] == MEAN_F1 and data["gold_version"].startswith("simulated-v1+")
     assert {row["Model"] for row in data["rows"]} == shown and all(isinstance(r["ID"], int) for r in data["rows"])
     assert neutralise(0.5) == 0.5 and neutralise("'=x") == "'=x"
+    # a column without any value is left out (the same submission without its description)
+    import dataclasses
+    plain = build_board("full", [dataclasses.replace(s, description="") for s in board.store.list("full")
+                                 if s.model_name == "plain"], [])
+    assert "Description" in frame.columns and "Description" not in plain.columns
 
 
 def test_compare_gives_the_paired_test_on_the_public_half(gold_frame, tmp_path):

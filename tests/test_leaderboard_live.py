@@ -403,6 +403,15 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
                 page.locator("#download-csv").click()
             exported = Path(download.value.path()).read_text(encoding="utf-8")
             assert exported.splitlines()[0].startswith("Rank,ID,Model") and "'=HYPERLINK" in exported
+            with page.expect_download() as download:
+                page.locator("#download-json").click()
+            board_export = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+            assert board_export["ranking"] == MEAN_F1 and board_export["track"] == "balanced"
+            assert [row["Model"] for row in board_export["rows"]] == ["better model", "'" + model]
+            # every header fits its column: no text cut or wrapped into letters
+            squeezed = table.locator("thead th").evaluate_all(
+                "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.title)")
+            assert squeezed == []
 
             # every score column sorts numerically from its header's menu (Gradio 6: the header's "⋮" button)
             page.locator("#board-track").get_by_text("full", exact=True).click()
