@@ -278,3 +278,18 @@ def test_chinese_label_names_train_and_decode_to_canonical_labels(small_est, met
                            max_context_chars=100, method=method, progress=False)
         for task in Task:
             assert set(out[task.value]) <= set(task.labels), (mode, task)  # canonical names for the leaderboard
+
+
+def test_run_py_lora_trains_and_predicts_a_custom_code_model(custom_model_dir, small_est, tmp_path, capsys):
+    """The one command: trust_remote_code given to training reaches the prediction step too."""
+    from est_baselines import runner
+
+    runner.main(["lora", "--track", "balanced", "--est-dir", str(small_est), "--model", str(custom_model_dir),
+                 "--config", str(ROOT / "baselines" / "configs" / "cpu-smoke.yaml"), "--output-dir",
+                 str(tmp_path / "adapter"), "--output", str(tmp_path / "lora.csv"), "--bootstrap", "0",
+                 "--batch-size", "4", "--", "--trust_remote_code", "true", "--max_steps", "1",
+                 "--max_context_chars", "100", "--lora_r", "2"])
+    capsys.readouterr()
+    lines = (tmp_path / "lora.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,emotion,transition,satisfaction"
+    assert len(lines) == 1 + len(load_track(small_est, "balanced", "test"))

@@ -123,11 +123,11 @@ def check_lengths(dataset, tokenizer, max_length: int | None, allow: bool) -> in
         return 0
     prompts = tokenizer(list(dataset["prompt"]))["input_ids"]
     answers = tokenizer(list(dataset["completion"]), add_special_tokens=False)["input_ids"]
-    too_long = sum(len(p) + len(a) + 1 > max_length for p, a in zip(prompts, answers))
+    lengths = [len(p) + len(a) + 1 for p, a in zip(prompts, answers)]
+    too_long = sum(length > max_length for length in lengths)
     if too_long:
-        longest = max(len(p) + len(a) + 1 for p, a in zip(prompts, answers))
-        message = (f"{too_long:,} of {len(prompts):,} training examples are longer than --max_length {max_length} "
-                   f"tokens (longest {longest}): their answers would be cut. Raise --max_length, lower "
+        message = (f"{too_long:,} of {len(lengths):,} training examples are longer than --max_length {max_length} "
+                   f"tokens (longest {max(lengths)}): their answers would be cut. Raise --max_length, lower "
                    "--max_context_chars, or pass --allow_truncation true")
         if not allow:
             raise ValueError(message)
@@ -247,10 +247,17 @@ def make_parser():
     return parser
 
 
-def main(argv: list[str] | None = None) -> Path:
-    est_args, training_args, model_args, loading_args = make_parser().parse_args_and_config(argv)
-    if not model_args.model_name_or_path:
+def parse(argv: list[str] | None = None):
+    """(EstArguments, SFTConfig, ModelConfig, LoadingArguments) of a command line (YAML recipe + overrides)."""
+    parsed = make_parser().parse_args_and_config(argv)
+    if not parsed[2].model_name_or_path:
         raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
+    return parsed
+
+
+def main(argv: list[str] | None = None, parsed=None) -> Path:
+    """Train from a command line (or its `parse` result, when the caller needs the arguments too)."""
+    est_args, training_args, model_args, loading_args = parsed or parse(argv)
     try:
         output_dir = train(est_args, training_args, model_args, loading_args=loading_args)
     except (FileNotFoundError, ValueError) as error:  # e.g. no built dataset, answers cut: one line, no traceback

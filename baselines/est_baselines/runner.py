@@ -72,8 +72,12 @@ def run_lora(args, extra: list[str]):
     output_dir = args.output_dir or f"baselines/outputs/lora-{Path(args.model).name}-{args.track}"
     argv = ["--config", str(args.config), "--model_name_or_path", args.model, "--est_dir", args.est_dir,
             "--track", args.track, "--output_dir", output_dir, *extra]
-    adapter = lora_finetune.main(argv)
-    model, tokenizer, settings = load_for_prediction(adapter)
+    parsed = lora_finetune.parse(argv)
+    adapter = lora_finetune.main(parsed=parsed)
+    _, training_args, model_args, loading_args = parsed  # predict with the model loaded as it was trained
+    model, tokenizer, settings = load_for_prediction(
+        adapter, trust_remote_code=training_args.trust_remote_code, device_map=loading_args.device_map,
+        load_in_4bit=model_args.load_in_4bit, load_in_8bit=model_args.load_in_8bit)
     frame = load_track(args.est_dir, args.track, args.split)
     table = predict_frame(model, tokenizer, frame, batch_size=args.batch_size, method=args.method,
                           mode=settings.get("prompt_mode", "joint"), language=settings.get("prompt_language", "zh"),
