@@ -9,6 +9,11 @@ return-visit calls are outbound: the agent opens, and the caller's first answer 
 Every agent line is an expanded template over the session's situation (so figures stay consistent), and an agent
 never says the same sentence twice in a call except for the greetings and hold phrases of `REPEATABLE`. Every user
 utterance's label is the caller's latent state when it shows (`emotions.emitted_emotion`), cued by `cues.cue`.
+
+What a caller says is elaborated at most once per utterance, as callers do: reading back a figure the agent just
+stated ("三个工作日是吧", `ECHO_SLOTS`), the next step after an outcome ("那我明天再试试"), a calm statement of what went
+wrong (`CALM_COMPLAINT`), or the background of the question, before it or as an aside after it. A caller tells each
+background fact and asks each stake once per call (`Call.untold`); calm callers are polite (`POLITE_LEADS`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import random
 
 from ..schema import is_substantive
 from . import emotions
-from .cues import CALM_REACTIONS, STRENGTH_WEIGHTS, STRENGTHS, cue, stake
+from .cues import CALM_REACTIONS, STRENGTH_WEIGHTS, STRENGTHS, cue
 from .emotions import BAD, EMPATHY, GOOD, NEUTRAL, WAIT
 from .grammar import agent_voice, caller, expand
 from .labels import GRATITUDE, INSULT, NO_EMOTION
@@ -65,10 +70,13 @@ REACT_GOOD = ("好的[好的|][，那我{time}再看看|，{time}我试一下|�
               "好的[，|]谢谢[你|][啊|]", "行[，|]谢谢[了|]", "[那|]麻烦你了", "可以可以", "行行行[，就这样|]", "好，那我[再|][试试|试一下|回去试试|等会儿试试]", "行，[明白了|知道了|我知道了]",
               "哦这样啊", "嗯，可以", "那行", "[好|行]，那就[这么办|这样]", "[哦|]好了[好了|]，[能用了|可以了|有网了]",
               "[那|]我[看看|等会儿看看][短信|手机营业厅][就行|]", "[好的|行]，{time}我再[看一下|确认一下]")
-CLOSE_CALM = ("[没有了|没了][，谢谢|，谢谢你|，好的|]", "[嗯|]没有了", "[暂时|]没有了[，好的|]", "没[别的|其他的][事|问题|]了",
-              "[没有了|没了][，|][麻烦你了|辛苦了|谢谢啊]", "[就这些|就这个事][，|][谢谢|好的|]",
-              "[没有了|没了|就这个]，那{ref}就[麻烦你们|拜托你们|麻烦你][了|多上点心|]", "[没了|没有了]，{ref}[你们|][记得|别忘了][跟进|处理][一下|]",
-              "[没有了|没了]，[那|]我{time}[再|]看看{ref}[怎么样|好了没有]")
+# Closing: "nothing else", often followed by thanks, a reminder about the matter or what the caller will do next.
+CLOSE_NONE = ("没有了", "没了", "嗯没有了", "暂时没有了", "没[别的|其他的][事|问题|]了", "就这些", "就这个事", "[嗯|]没有了[吧|]",
+              "[没有|没][什么|啥]了", "[就|]这个事[了|]")
+CLOSE_MORE = ("[谢谢|谢谢你|谢谢啊|好的]", "[麻烦你了|辛苦了]", "[那|]{ref}就[麻烦你们|拜托你们|麻烦你][了|多上点心]",
+              "{ref}[你们|][记得|别忘了][跟进|处理][一下|]", "[那|]我{time}[再|]看看{ref}[怎么样|好了没有]",
+              "{ref}[有结果了|办好了][记得|][给我|]发个短信", "[那|]{ref}[我就|就][等你们|等]消息了", "我{time}[再|]打过来问{ref}")
+CLOSE_MORE_PROBABILITY = 0.8
 # How a caller refers back to the matter when closing ("宽带的事").
 REFS = {"plan_change": "[改套餐|换套餐]的事", "roaming": "[漫游|出国]的事", "broadband_new": "[装宽带|宽带]的事",
         "points": "积分的事", "unsubscribe": "[退订|退费]的事", "sim_replace": "补卡的事", "transfer_out": "[转网|销户]的事",
@@ -83,15 +91,34 @@ STAKE_ANSWERS = ("[您|]放心，[不会的|不会有影响|这个不会]", "这
 NEED_ANSWERS = ("[好的|明白]，[我|]已经[给您|帮您]备注了[加急|优先处理]", "[理解|明白]，[我|]这边[尽量|尽快]给您[安排|处理]",
                 "[好的|]，[您的情况|这个情况][我|]已经记下了，会[优先|加急]处理")
 _QUESTION = ("会不会", "吗", "怎么办", "咋办", "是不是", "呢", "能不能", "有没有", "多少")
-POLITE_THANKS = 0.35  # after a resolved matter, the next question often starts with a polite thanks
+POLITE_THANKS = 0.5  # after a resolved matter, the next question often starts with a polite thanks
+# Politeness of calm callers ("麻烦你帮我查一下..."): the words of thanks without gratitude
+POLITE_LEADS = ("麻烦你帮我查一下，", "麻烦你[帮我|给我]看一下，", "不好意思[再|]问一下，", "辛苦[你|您]帮我看看，", "[劳驾|麻烦]问一下，",
+                "谢谢啊，[我|]再问一下，", "不好意思啊，", "麻烦你了，[我|]想问一下")
+POLITE_PROBABILITY = 0.3
 THANKS_LEADS = ("[好的|嗯|行][，|]谢谢[啊|]，[那|]", "谢谢[你|][，|]", "[好嘞|好的]谢谢，[我|]再问[一下|个事]，")
 STAKE_QUESTION = 0.3  # a follow-up that asks about the matter's stakes (calm callers ask them too)
+STAKE_LEADS = ("我想问一下", "[那|]问一下", "我想确认一下", "还有就是", "我就想知道", "[那|]我问问", "你跟我说一下", "[那|]这样的话")
 # What happened before, told as a plain fact (a grievance is the same history told in anger or disappointment).
-HISTORY = ("[上次|之前|{date}][也|]打[过|]电话[问过|说过][这个事|]", "[之前|{date}]师傅[来过|来看过][一次|]", "[我|]{date}[去|到]营业厅问过[一次|]",
-           "[这个|这事][之前|以前][也|]有过[一次|]", "[上个月|{month}]也[扣过|出过][一次|这个]", "[我|]{date}[报过|提交过][一次|][工单|申请]")
+HISTORY = ("[上次|{date}|{span}前|{date}{clock}][也|]打[过|]电话[问过|说过][这个事|{ref}|]", "[之前|{date}|{span}前]师傅[来过|来看过][一次|][，说是{speed}的线路问题|]", "[我|]{date}[去|到]营业厅问过[一次|]",
+           "[这个|这事][之前|以前][也|]有过[一次|]", "[上个月|{month}|{date}]也[扣过|出过][一次|这个]", "[我|]{date}[报过|提交过][一次|][工单|申请]")
 RESTATE = ("[就是说|我再跟您说一下|跟您确认一下]，",)
 ALTERNATIVES = ("这样吧，我[帮您|给您]申请[一个|]特殊处理，您看可以吗", "我帮您升级到专席处理，[今天之内|{eta}内]给您答复",
                 "要不我先[帮您|给您]办一个临时的方案，您先用着")
+
+# Confirming by repetition: callers read back the figure, date or name the agent just said ("三个工作日是吧",
+# "五十八块对吧"); the echoed value is the session's own, so the same words rarely recur across calls.
+ECHO_SLOTS = ("eta", "time", "new_fee", "fee", "charge_fee", "charge_total", "charge", "points", "balance", "speed",
+              "pack_fee", "over_fee", "roam_fee", "card_fee", "coupon", "plan", "gb", "used", "place", "district",
+              "model", "clock", "span")
+ECHO_UNITS = {"gb": "个G", "used": "个G", "points": "积分"}
+ECHO_FRAMES = ("{v}是吧", "{v}对吧", "[就是|那就是|哦]{v}[是吧|啊|哈|]", "[你是说|您是说|你说的是]{v}[吗|是吧|]", "{v}[啊|哦]",
+               "[嗯|哦|好]，{v}[是吧|对吧|]", "[刚才说的|你刚说]{v}[是吧|对吧]")
+ECHO_PROBABILITY = {"react": 0.45, "ack": 0.5, "push": 0.4, "close": 0.25, "followup": 0.3}
+# What the caller does after hearing the outcome, said after the reaction ("好的，那我明天再试试")
+NEXT_STEPS = ("[那|]我{time}[再|][试试|看看|试一下|看一下]", "[那|]我[就|]等[你们|师傅|你们的][电话|短信|消息]", "我[回去|回头|等会儿]跟{family}说[一声|一下]",
+              "[那|]我[先|]把{app}[关了|退了|重新登一下]", "[那|]{time}[之前|以前][能|应该能][弄好|好]吧", "[那|]我[就|]不[用|]跑{district}[那边|]的营业厅了",
+              "[那|]我[记一下|记下来][啊|]", "[回头|过两天]我再[查一下|看看]账单", "[那|]我[先|]挂了[等你们消息|等通知]")
 
 FOLLOWUPS: dict[str, tuple[int, int]] = {  # (min, max) follow-up questions: the main lever on session length
     "business_consultation": (5, 14),
@@ -101,8 +128,12 @@ FOLLOWUPS: dict[str, tuple[int, int]] = {  # (min, max) follow-up questions: the
     "care_follow_up": (3, 10),
 }
 SECOND_MATTER = 0.55
+NEXT_STEP_PROBABILITY = {"react": 0.5}
+REASON_LINKS = ("", "对了", "哦对了", "我跟你说一下", "顺便说一下", "还有")
 SPLIT_PROBABILITY = 0.3  # a caller's two clauses transcribed as two consecutive utterances
-BACKGROUND_PROBABILITY = 0.45
+SPLIT_MIN_CHARS = 6
+BACKGROUND_PROBABILITY = 0.6
+CALM_COMPLAINT = 0.25  # a calm caller states the matter's grievance as a fact (annotators label it No Emotion)
 _BACKGROUND_ACTS = frozenset({"followup", "request", "push", "detail"})
 _CUE_ALONE_ACTS = frozenset({"react", "push", "close"})
 _SITUATIONAL_ACTS = frozenset({"push", "followup", "detail"})  # acts whose content can carry the emotion alone
@@ -117,6 +148,7 @@ class Call:
         self.situation: Situation = draw_situation(rng, category)
         self.slots = dict(self.situation.slots, agent_id=expand(rng, "[一|二|三|五|七|八][零|一|三|六|八][二|四|五|九]"))
         self.matter: Matter = rng.choice(MATTERS[category])
+        self.slots["ref"] = expand(rng, REFS[self.matter.name])  # how the caller names the matter ("宽带的事")
         self.state = emotions.initial_state(rng, category)
         if self.situation.prior_calls >= 2 and self.state == NO_EMOTION and category in (
                 "complaint_suggestion", "fault_report_tech_support") and rng.random() < 0.25:
@@ -124,8 +156,10 @@ class Call:
         self.voice, self.agent_style = caller(rng), agent_voice(rng)
         self.turns: list[dict] = []
         self.said: set[str] = set()
+        self.told: set[str] = set()  # the caller's background and stake templates used so far
         self.agent_lines: list[str] = []  # what the agent said, before the transcription style (tests read it)
         self.opened = False  # has the session's anchor (its first substantive user utterance) been said?
+        self.echoable = [(key, self.slots[key]) for key in ECHO_SLOTS if len(self.slots[key]) >= 2]
         self.pending_cue = False
 
     def chance(self, p: float) -> bool:
@@ -147,6 +181,19 @@ class Call:
                 return text
         return self.line(RESTATE) + text
 
+    def untold(self, templates) -> str:
+        """A line of `templates` whose template this call has not used yet (a caller tells a fact once)."""
+        fresh = [t for t in templates if t not in self.told and self.situation.allows(t)]
+        template = self.rng.choice(fresh or templates)
+        self.told.add(template)
+        return self.line((template,))
+
+    def echo(self) -> str | None:
+        """A read-back of a value the agent's last line stated, or None when it stated none."""
+        last = self.agent_lines[-1] if self.agent_lines else ""
+        values = [value + ECHO_UNITS.get(key, "") for key, value in self.echoable if value + ECHO_UNITS.get(key, "") in last]
+        return expand(self.rng, self.rng.choice(ECHO_FRAMES)).replace("{v}", self.rng.choice(values)) if values else None
+
     def agent(self, templates, outcome: str = NEUTRAL) -> None:
         """An agent reply: a `fresh` line of `templates`."""
         self.say(self.fresh(templates), outcome)
@@ -164,9 +211,25 @@ class Call:
         emotion = emotions.emitted_emotion(rng, self.state, act, opening=opening) if emotion_allowed else NO_EMOTION
         if self.pending_cue and self.opened and emotion == NO_EMOTION and act not in ("ack", "identity"):
             emotion, self.pending_cue = self.state, False  # the feeling the opening held back comes out now
-        if background and content is not None and act in _BACKGROUND_ACTS and self.chance(BACKGROUND_PROBABILITY):
-            lead = HISTORY if self.situation.prior_calls and self.chance(0.4) else BACKGROUND
-            content = self.line(lead) + "，" + content  # the caller says why before asking
+        # at most one elaboration of what the caller says: a read-back, a next step, or the background
+        echoed = (self.echo() if content is not None and act in ECHO_PROBABILITY and self.turns
+                  and self.turns[-1]["role"] == "agent" and self.chance(ECHO_PROBABILITY[act]) else None)
+        if echoed:
+            content = echoed + "，" + content if act == "followup" or self.chance(0.5) else content + "，" + echoed
+        elif act in NEXT_STEP_PROBABILITY and content is not None and self.chance(NEXT_STEP_PROBABILITY[act]):
+            content += "，" + self.line(NEXT_STEPS)
+        elif (emotion == NO_EMOTION and content is not None and act in _BACKGROUND_ACTS and self.matter.grievance
+              and self.chance(CALM_COMPLAINT)):
+            # what went wrong, told as a plain fact by a calm caller: the words of a grievance, not its feeling
+            content = self.untold(self.matter.grievance) + "，" + content
+        elif background and content is not None and act in _BACKGROUND_ACTS and self.chance(BACKGROUND_PROBABILITY):
+            history = self.situation.prior_calls and self.chance(0.4)
+            lead = self.untold(HISTORY if history else BACKGROUND)
+            # the caller says why before asking, or adds it as an aside after the question ("...怎么收费，对了我下个月要出差")
+            if history or self.chance(0.65):
+                content = lead + "，" + content
+            else:
+                content += "，" + self.line(REASON_LINKS) + lead
         if emotion == NO_EMOTION:
             text = content if content is not None else rng.choice(CALM_REACTIONS)
         else:
@@ -175,8 +238,9 @@ class Call:
             self.pending_cue = True
         if self.chance(SPLIT_PROBABILITY) and emotion == NO_EMOTION and "，" in text and len(text) > 10:
             head, tail = text.split("，", 1)
-            self._append(head, NO_EMOTION)
-            text = tail
+            if len(head) >= SPLIT_MIN_CHARS and len(tail) >= SPLIT_MIN_CHARS:  # a pause between two full clauses
+                self._append(head, NO_EMOTION)
+                text = tail
         self._append(text, emotion)
 
     def _emotional(self, act: str, content: str | None, emotion: str) -> str:
@@ -188,10 +252,10 @@ class Call:
                 return content
             strength = "implicit"
         feeling = cue(rng, emotion, self.matter, self.slots, strength)
-        if content is None or (act in _CUE_ALONE_ACTS and self.chance(0.5)) or emotion == INSULT and self.chance(0.4):
+        if content is None or (act in _CUE_ALONE_ACTS and self.chance(0.25)) or emotion == INSULT and self.chance(0.4):
             return feeling
         if emotion == GRATITUDE:  # thanks, then what the caller came to say (a reaction may be the thanks alone)
-            return feeling if act in _CUE_ALONE_ACTS and self.chance(0.5) else feeling + "，" + content
+            return feeling if act in _CUE_ALONE_ACTS and self.chance(0.25) else feeling + "，" + content
         return feeling + "，" + content if self.chance(0.45) else content + "，" + feeling
 
     def _append(self, text: str, emotion: str) -> None:
@@ -301,14 +365,19 @@ def followups(c: Call, after: str = NEUTRAL) -> None:
     low, high = FOLLOWUPS[c.situation.category]
     pool = [item for item in (*c.matter.follow, *FOLLOW_COMMON) if c.situation.allows(item[0])]
     for k, (question, answers) in enumerate(c.rng.sample(pool, min(len(pool), c.rng.randint(low, high)))):
-        if c.matter.stake and c.chance(STAKE_QUESTION):  # a question about consequences, or a need ("我明天要用")
-            question = stake(c.rng, c.matter, c.slots)
+        unasked = [t for t in c.matter.stake if t not in c.told]
+        if unasked and c.chance(STAKE_QUESTION):  # a question about consequences, or a need ("我明天要用"), once each
+            question = c.untold(unasked)
+            if c.chance(0.4) and any(word in question for word in _QUESTION):
+                question = c.line(STAKE_LEADS) + question  # said in one breath
             answers = STAKE_ANSWERS if any(word in question for word in _QUESTION) else NEED_ANSWERS
         if k == 0 and after == GOOD and c.chance(POLITE_THANKS):
             question = c.line(THANKS_LEADS) + question  # politeness, not gratitude: the label stays the state's
+        elif c.chance(POLITE_PROBABILITY):
+            question = c.line(POLITE_LEADS) + question
         c.user("followup", c.line((question,)))
         explain(c, answers, NEUTRAL)
-        if c.chance(0.06):
+        if c.chance(0.03):
             c.user("ack", c.line(USER_BACKCHANNELS), emotion_allowed=False)
 
 
@@ -317,28 +386,29 @@ def second_matter(c: Call) -> str | None:
     if not others:
         return None
     c.matter = c.rng.choice(others)
-    if c.chance(0.3):
+    c.slots["ref"] = expand(c.rng, REFS[c.matter.name])
+    if c.chance(0.15):
         c.user("ack", c.line(SECOND_OPENERS), emotion_allowed=False)
         c.agent(AGENT_ACKS)
         c.user("request", c.line(c.matter.ask))
     else:  # said in one breath: "对了还有个事，我想..."
-        c.user("request", c.line(SECOND_OPENERS) + "，" + c.line(c.matter.ask), background=False)
+        c.user("request", c.line(SECOND_OPENERS) + c.line(("，", "")) + c.line(c.matter.ask), background=False)
     probing(c)
     resolution(c)
 
 
 def closing(c: Call) -> None:
-    c.slots["ref"] = expand(c.rng, REFS[c.matter.name])
     c.agent(AGENT_ANYTHING_ELSE)
-    c.user("close", c.line(CLOSE_CALM))
+    said = c.line(CLOSE_NONE)
+    c.user("close", said + "，" + c.line(CLOSE_MORE) if c.chance(CLOSE_MORE_PROBABILITY) else said)
     c.agent(AGENT_GOODBYES)
-    if c.chance(0.2):
+    if c.chance(0.12):
         c.user("ack", c.line(USER_BYES), emotion_allowed=False)
 
 
 def inbound_call(c: Call) -> None:
     opening(c)
-    if c.matter.name in _IDENTITY_MATTERS or c.chance(0.35):
+    if c.matter.name in _IDENTITY_MATTERS or c.chance(0.25):
         identity_check(c)
     probing(c)
     outcome = resolution(c)
@@ -351,7 +421,7 @@ def inbound_call(c: Call) -> None:
 def outbound_call(c: Call) -> None:
     if c.chance(0.5):
         c.agent(("您好，请问是{sir}吗", "您好，[请问|]是机主本人吗"))
-        c.user("answer", c.line(("是的，你哪位", "对，什么事", "是我", "嗯，你说")))
+        c.user("answer", c.line(("是的，你哪位", "对，什么事", "是我", "嗯，你说", "[是的|对|嗯][，|]我[就是|是]{sir}[，你哪位|，什么事|，你说|]")))
     c.agent(c.matter.inform)
     outcome = draw_outcome(c)  # decided up front: the caller's first answer already tells how things went
     replies = c.matter.replies[(GOOD, WAIT, BAD).index(outcome)]
