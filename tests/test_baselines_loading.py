@@ -255,7 +255,7 @@ def test_decoder_compatibility_and_memory_are_checked_before_the_first_step(smal
     params = sum(p.numel() for p in model.parameters())
     assert f"model: {params / 1e9:.3f} B parameters" in said and "GiB" in said
 
-    def incompatible(tokenizer, tasks, language="zh"):
+    def incompatible(tokenizer, tasks, language="zh", chat=False):
         raise ValueError("the answer ('Anger',) is not distinguishable from another once tokenized")
 
     monkeypatch.setattr(lora, "answer_trie", incompatible)

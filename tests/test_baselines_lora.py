@@ -154,7 +154,8 @@ def test_adapter_save_reload_and_merge_give_identical_predictions(trained, est_d
 
     for merge in (False, True):
         reloaded, reloaded_tokenizer, settings = load_for_prediction(trained["adapter"], merge=merge, device="cpu")
-        assert settings == {"prompt_mode": "joint", "prompt_language": "zh", "max_context_chars": 600}
+        assert settings == {"prompt_mode": "joint", "prompt_language": "zh", "max_context_chars": 600,
+                            "chat_template": False}
         scores = candidate_logprobs(reloaded, reloaded_tokenizer, prefixes, candidates)
         torch.testing.assert_close(scores, in_memory, atol=1e-4, rtol=1e-4)
         assert predict_batch(reloaded, reloaded_tokenizer, contexts, texts) == expected
@@ -396,3 +397,51 @@ def test_predict_cli_constrained_writes_a_file_the_leaderboard_accepts(trained, 
     assert sorted(accepted["id"]) == sorted(frame["id"])
     for task in TASKS:
         assert set(accepted[task.value]) <= set(task.labels)
+
+
+# A chat template as instruct models ship them (the markers are plain characters of the tiny tokenizer; the template
+# writes the BOS token itself, which chat_prompt must not double).
+CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}<|end|>\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def test_chat_template_mode_trains_and_predicts_with_the_same_prompts(est_dir, tmp_path):
+    from est_baselines.label_scoring import _prompts
+    from est_baselines.prompts import chat_prompt, prompt_end
+
+    frame = load_track(est_dir, "balanced", "train")
+    texts = list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]) + [CHAT_TEMPLATE]
+    base = save_tiny_model(tmp_path / "chat-base", texts)
+    model, tokenizer = _load_base(base)
+    with pytest.raises(ValueError, match="no chat template"):
+        chat_prompt(tokenizer, "x")
+    tokenizer.chat_template = CHAT_TEMPLATE
+    out = tmp_path / "chat-adapter"
+    est_args, training_args, model_args = _training_args(est_dir, out, "--chat_template", "true", "--max_steps", "3")
+    trainer = build_trainer(est_args, training_args, model_args, model, tokenizer)
+    prompt = trainer.train_dataset[0]["prompt"] if "prompt" in trainer.train_dataset.column_names else None
+    row = frame.iloc[0]
+    expected = chat_prompt(tokenizer, build_prompt(row.context, row.text, TASKS, anchor=row.anchor))
+    assert expected.startswith("<|user|>\n") and expected.endswith("答案：\n<|end|>\n<|assistant|>\n")
+    assert not expected.startswith(tokenizer.bos_token)  # the tokenizer adds BOS itself: no second one
+    assert prompt in (None, expected)
+    ids = trainer.train_dataset[0]["input_ids"]
+    assert ids[0] == tokenizer.bos_token_id and ids[1] != tokenizer.bos_token_id
+    # prediction renders exactly the training prompt, and the decoder anchors on the chat prompt's fixed end
+    assert _prompts([row.context], [row.text], [row.anchor], TASKS, "zh", 600, tokenizer) == [expected]
+    assert expected.endswith(prompt_end(tokenizer, "zh", chat=True))
+    trainer.train()
+    trainer.save_model(out)
+    save_prompt_settings(est_args, out)
+    trained_model, trained_tokenizer, settings = load_for_prediction(out)
+    assert settings["chat_template"] is True and trained_tokenizer.chat_template == CHAT_TEMPLATE
+    test = load_track(est_dir, "balanced", "test").head(12)
+    for method in ("constrained", "score"):
+        table = predict_frame(trained_model, trained_tokenizer, test, method=method, chat=True, progress=False,
+                              batch_size=4)
+        for task in TASKS:
+            assert set(table[task.value]) <= set(task.labels)
+    # a prompt outside the chat format is refused by the chat decoder instead of being scored out of format
+    with pytest.raises(ValueError, match="does not end with the answer header"):
+        constrained_decode(trained_model, trained_tokenizer, [build_prompt("", "你好", TASKS)],
+                           answer_trie(trained_tokenizer, TASKS, "zh", chat=True))

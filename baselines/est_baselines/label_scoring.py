@@ -43,7 +43,7 @@ from trl.data_utils import common_prefix_length
 
 from estbench.schema import Task, normalize_label
 
-from .prompts import build_completion, build_prompt, field_prefix, label_names, tasks_of, template
+from .prompts import build_completion, build_prompt, chat_prompt, field_prefix, label_names, prompt_end, tasks_of
 
 
 def _left_pad(sequences: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,11 +207,13 @@ def candidate_logprobs(model, tokenizer, prefixes: Sequence[str], candidates: Se
     return continuation_logprobs(model, tokenizer, encode_prompts(model, tokenizer, prefixes), prefixes, candidates)
 
 
-def _prompts(contexts, texts, anchors, tasks, language, max_context_chars) -> list[str]:
+def _prompts(contexts, texts, anchors, tasks, language, max_context_chars, chat_tokenizer=None) -> list[str]:
+    """The prompts of a batch; with `chat_tokenizer`, in its chat template (exactly as `lora` trains on them)."""
     anchors = [""] * len(texts) if anchors is None else anchors
     if not len(contexts) == len(texts) == len(anchors):
         raise ValueError(f"{len(contexts)} contexts, {len(texts)} texts and {len(anchors)} anchors: one each per row")
-    return [build_prompt(c, t, tasks, language, max_context_chars, anchor=a) for c, t, a in zip(contexts, texts, anchors)]
+    prompts = [build_prompt(c, t, tasks, language, max_context_chars, anchor=a) for c, t, a in zip(contexts, texts, anchors)]
+    return [chat_prompt(chat_tokenizer, p) for p in prompts] if chat_tokenizer is not None else prompts
 
 
 def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
@@ -222,14 +224,14 @@ def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
 
 def predict_batch(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None,
+    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None, chat: bool = False,
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances: {task name: [label, ...]}, every label from estbench.schema.
 
     The prompt is run once per task group; each field then costs one pass over the answer so far + its candidates."""
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
-        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
         encoded = encode_prompts(model, tokenizer, prompts)
         prefixes = prompts
         for task, terminator in zip(tasks, _terminators(tokenizer, tasks)):
@@ -258,6 +260,7 @@ class AnswerTrie:
     anchor_token: int
     children: list[dict[int, int]]
     answers: dict[int, tuple[str, ...]]
+    prompt_end: str = ""  # the fixed text every prompt of this trie ends with (`prompts.prompt_end`)
 
     def follow_forced(self, node: int) -> tuple[list[int], int]:
         """Tokens from `node` while only one continuation is valid: (forced tokens, the branching node or leaf)."""
@@ -271,17 +274,17 @@ class AnswerTrie:
 _TRIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def answer_trie(tokenizer, tasks: Sequence[Task], language: str = "zh") -> AnswerTrie:
+def answer_trie(tokenizer, tasks: Sequence[Task], language: str = "zh", chat: bool = False) -> AnswerTrie:
     """The trie of all valid answers of `tasks` (joint: every label combination, 7 x 9 x 3 = 189 answers), built once
     per tokenizer. Answers are tokenized after the fixed end of every prompt (the answer header), exactly as
     `build_completion` + end-of-sequence is tokenized in training."""
     tasks = tuple(tasks)
     per_tokenizer = _TRIES.setdefault(tokenizer, {})
-    key = (tasks, language, tokenizer.eos_token)
+    key = (tasks, language, tokenizer.eos_token, chat)
     if key in per_tokenizer:
         return per_tokenizer[key]
     terminator = _terminators(tokenizer, tasks)[-1]
-    anchor = template(language).answer_header + "\n"  # how every prompt ends (build_prompt)
+    anchor = prompt_end(tokenizer, language, chat)  # how every prompt ends (build_prompt, chat_prompt)
     anchor_ids = tokenizer(anchor, add_special_tokens=False)["input_ids"]
     combos = list(itertools.product(*(task.labels for task in tasks)))
     texts = [anchor + build_completion({t.value: label for t, label in zip(tasks, combo)}, tasks, language)
@@ -303,7 +306,7 @@ def answer_trie(tokenizer, tasks: Sequence[Task], language: str = "zh") -> Answe
         if children[node] or node in answers:
             raise ValueError(f"the answer {combo} is not distinguishable from another once tokenized")
         answers[node] = combo
-    trie = AnswerTrie(tasks=tasks, anchor_token=anchor_ids[-1], children=children, answers=answers)
+    trie = AnswerTrie(tasks=tasks, anchor_token=anchor_ids[-1], children=children, answers=answers, prompt_end=anchor)
     per_tokenizer[key] = trie
     return trie
 
@@ -325,7 +328,7 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
     device = _model_device(model)
     ids = tokenizer(list(prompts))["input_ids"]
     for i, row in enumerate(ids):
-        if len(row) < 2 or row[-1] != trie.anchor_token:
+        if len(row) < 2 or row[-1] != trie.anchor_token or not prompts[i].endswith(trie.prompt_end):
             raise ValueError(f"prompt {i} does not end with the answer header's last token: {prompts[i][-40:]!r}")
     opening, branch = trie.follow_forced(0)
     if branch in trie.answers:  # a single valid answer: nothing to decide
@@ -357,15 +360,15 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
 
 def constrained_predict_batch(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None,
+    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None, chat: bool = False,
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances by trie-constrained greedy decoding ({task name: [label, ...]}); same
     interface as `predict_batch`. Faster (about one model call per branching point), but greedy: at each branching
     point it commits to the likeliest next token, which is not always the first token of the likeliest whole label."""
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
-        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
-        chosen = constrained_decode(model, tokenizer, prompts, answer_trie(tokenizer, tasks, language))
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
+        chosen = constrained_decode(model, tokenizer, prompts, answer_trie(tokenizer, tasks, language, chat))
         for position, task in enumerate(tasks):
             predictions[task.value] = [labels[position] for labels in chosen]
     return predictions
@@ -391,13 +394,13 @@ def parse_answer(answer: str, tasks: Sequence[Task], language: str = "zh") -> di
 @torch.no_grad()
 def generate_labels(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, max_new_tokens: int | None = None, anchors: Sequence[str] | None = None,
+    max_context_chars: int | None = 600, max_new_tokens: int | None = None, anchors: Sequence[str] | None = None, chat: bool = False,
 ) -> dict[str, list[str | None]]:
     """Greedy generation then parsing; None marks an answer that is not a valid label."""
     device = _model_device(model)
     predictions: dict[str, list[str | None]] = {}
     for tasks in tasks_of(mode):
-        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars)
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
         if max_new_tokens is None:  # room for the longest valid answer, so generation is not cut short
             longest = "\n".join(field_prefix(t, language) + max(label_names(t, language), key=len) for t in tasks)
             budget = len(tokenizer(longest, add_special_tokens=False)["input_ids"]) + 2

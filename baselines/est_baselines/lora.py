@@ -41,7 +41,7 @@ from estbench.layout import TRACKS
 from .data import load_track
 from .label_scoring import answer_trie
 from .loading import ALL_LINEAR, LoadingArguments, ensure_special_tokens, model_kwargs
-from .prompts import LANGUAGES, MODES, build_completion, build_prompt, tasks_of
+from .prompts import LANGUAGES, MODES, build_completion, build_prompt, chat_prompt, tasks_of
 
 PROMPT_SETTINGS_FILE = "est_prompt.json"
 
@@ -63,6 +63,11 @@ class EstArguments:
     )
     prompt_language: str = field(
         default="zh", metadata={"help": "Language of the prompt template.", "choices": list(LANGUAGES)}
+    )
+    chat_template: bool = field(
+        default=False,
+        metadata={"help": "Put each prompt into the tokenizer's chat template (instruct models); prediction then "
+                          "uses it too (saved with the prompt settings)."},
     )
     max_context_chars: int = field(
         default=600,
@@ -86,14 +91,17 @@ class EstArguments:
     )
 
 
-def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600):
-    """A TRL prompt-completion dataset: one row per utterance (joint) or per utterance and task (per-task)."""
+def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
+                              chat_tokenizer=None):
+    """A TRL prompt-completion dataset: one row per utterance (joint) or per utterance and task (per-task); with
+    `chat_tokenizer`, each prompt is in its chat template (`prompts.chat_prompt`, as prediction renders it)."""
     prompts, completions = [], []
     for row in frame.itertuples(index=False):
         labels = {task: getattr(row, task) for task in ("emotion", "transition", "satisfaction")}
         for tasks in tasks_of(mode):
-            prompts.append(build_prompt(row.context, row.text, tasks, language, max_context_chars,
-                                        anchor=getattr(row, "anchor", "") or ""))
+            prompt = build_prompt(row.context, row.text, tasks, language, max_context_chars,
+                                  anchor=getattr(row, "anchor", "") or "")
+            prompts.append(chat_prompt(chat_tokenizer, prompt) if chat_tokenizer is not None else prompt)
             completions.append(build_completion(labels, tasks, language))
     return Dataset.from_dict({"prompt": prompts, "completion": completions})
 
@@ -172,7 +180,8 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
     train_frame = _subset(load_track(est_args.est_dir, est_args.track, "train"), est_args.max_train_samples,
                           training_args.seed)
     prompt_kwargs = dict(mode=est_args.prompt_mode, language=est_args.prompt_language,
-                         max_context_chars=est_args.max_context_chars)
+                         max_context_chars=est_args.max_context_chars,
+                         chat_tokenizer=tokenizer if est_args.chat_template else None)
     eval_dataset = None
     if training_args.eval_strategy != "no":
         eval_frame = _subset(load_track(est_args.est_dir, est_args.track, "validation"), est_args.max_eval_samples,
@@ -185,7 +194,7 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
     # cannot work with (answer_trie raises then), and the memory the weights take
     check_lengths(train_dataset, tokenizer, training_args.max_length, est_args.allow_truncation)
     for tasks in tasks_of(est_args.prompt_mode):
-        answer_trie(tokenizer, tasks, est_args.prompt_language)
+        answer_trie(tokenizer, tasks, est_args.prompt_language, est_args.chat_template)
     print(memory_estimate(model), file=sys.stderr)
     return SFTTrainer(
         model=model,
@@ -198,7 +207,7 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
 
 
 def save_prompt_settings(est_args: EstArguments, output_dir: str | Path) -> None:
-    keys = ("prompt_mode", "prompt_language", "max_context_chars")
+    keys = ("prompt_mode", "prompt_language", "max_context_chars", "chat_template")
     settings = {key: value for key, value in asdict(est_args).items() if key in keys}
     path = Path(output_dir) / PROMPT_SETTINGS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)

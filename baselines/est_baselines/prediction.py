@@ -101,7 +101,7 @@ def save_merged(model, tokenizer, settings: dict, out_dir: str | Path) -> Path:
 def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, batch_size: int = 16,
                  mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
                  method: str = "constrained", progress: bool = True,
-                 anchors: Sequence[str] | None = None) -> dict[str, list[str]]:
+                 anchors: Sequence[str] | None = None, chat: bool = False) -> dict[str, list[str]]:
     """Labels for every row, in input order. Batches group rows of similar length to waste little on padding."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
@@ -115,7 +115,7 @@ def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str]
     for start in tqdm(batches, desc="predicting", unit="batch", disable=not progress):
         rows = order[start : start + batch_size]
         batch = predict_batch(model, tokenizer, [contexts[i] for i in rows], [texts[i] for i in rows], mode=mode,
-                              language=language, max_context_chars=max_context_chars,
+                              language=language, max_context_chars=max_context_chars, chat=chat,
                               anchors=[anchors[i] for i in rows])
         for task, labels in batch.items():
             column = predictions.setdefault(task, [None] * len(texts))
@@ -161,6 +161,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--prompt_mode", choices=MODES, help="override the trained prompt mode")
     parser.add_argument("--prompt_language", choices=LANGUAGES, help="override the trained prompt language")
     parser.add_argument("--max_context_chars", type=int, help="override the trained context length (characters)")
+    parser.add_argument("--chat_template", action=argparse.BooleanOptionalAction, default=None,
+                        help="prompts in the tokenizer's chat template (default: as the model was trained)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
     args = parser.parse_args(argv)
     try:  # before the model is loaded
@@ -197,6 +199,7 @@ def _predict(args: argparse.Namespace) -> Path:
         mode=args.prompt_mode or settings.get("prompt_mode", "joint"),
         language=args.prompt_language or settings.get("prompt_language", "zh"),
         max_context_chars=args.max_context_chars or settings.get("max_context_chars", 600),
+        chat=settings.get("chat_template", False) if args.chat_template is None else args.chat_template,
         progress=state.is_main_process,
     )
     if state.num_processes > 1:

@@ -13,6 +13,10 @@ with their canonical `estbench.schema` names, so a scored label is exactly a lea
 same template with the labels in Chinese (`estbench.schema.CHINESE_LABELS`: 担忧, 积极到消极, 满意, ...), so a Chinese
 model reads and writes only Chinese; every answer is mapped back to the canonical name. `en` is provided for
 English-centric models.
+
+Chat mode (`chat_prompt`, `--chat_template`) puts the same prompt into the user turn of the model's own chat template,
+ending with the template's assistant opening, so an instruct model is trained and queried in its format; training and
+prediction call the same function, and the label decoder anchors on the same fixed prompt end (`prompt_end`).
 """
 
 from __future__ import annotations
@@ -147,3 +151,30 @@ def build_completion(labels: Mapping[str, str], tasks: Sequence[Task], language:
     the trainer appends end-of-sequence)."""
     return "\n".join(field_prefix(task, language) + label_names(task, language)[task.labels.index(labels[task.value])]
                      for task in tasks)
+
+
+_CONTENT = "\x00EST-PROMPT\x00"  # a stand-in user message: what the chat template puts around it is fixed
+
+
+def chat_prompt(tokenizer, prompt: str) -> str:
+    """`prompt` as the user turn of the tokenizer's chat template, ending where the assistant's answer starts.
+
+    A BOS token written by the template is dropped when the tokenizer adds BOS itself (else there would be two)."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError("--chat_template: this tokenizer has no chat template (use an instruct/chat model's tokenizer, "
+                         "or train without --chat_template)")
+    text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                         add_generation_prompt=True)
+    bos = tokenizer.bos_token
+    if bos and text.startswith(bos) and tokenizer("x")["input_ids"][:1] == [tokenizer.bos_token_id]:
+        text = text[len(bos):]
+    return text
+
+
+def prompt_end(tokenizer, language: str = "zh", chat: bool = False) -> str:
+    """The fixed text every prompt ends with: the answer header (plain), then the chat template's closing of the user
+    turn and opening of the assistant's (chat mode)."""
+    end = template(language).answer_header + "\n"
+    if chat:
+        end += chat_prompt(tokenizer, _CONTENT).split(_CONTENT, 1)[1]
+    return end
