@@ -15,6 +15,12 @@ every candidate label (exact), (b) constrained decoding over the trie of valid a
 and (c) greedy generation + parsing. Prints utterances/s of each (best of --repeats), the ratios vs generation, the
 invalid-label rate of each, and how often the methods agree where both gave a valid label.
 Both run with --threads torch threads (default 1: fastest for a model this small, and stable on a shared machine).
+
+Part 3 (target: the project's exact label scoring >= 5x lm-evaluation-harness `multiple_choice`, same labels): the
+same trained tiny model scores the --harness-utterances first test rows with the EST lm-eval tasks' own prompts and
+choices (lm_eval_tasks/est/utils.py), once through lm-eval's HFLM.loglikelihood (one request per row and label, as
+`multiple_choice` issues them) and once through `candidate_logprobs` (each prompt run once, every label scored from
+its KV cache). Prints the time of each, the ratio, and how many chosen labels (arg-max log-likelihood) agree.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TFIDF_TARGET_SECONDS = 60.0
 SPEEDUP_TARGET = 3.0
+HARNESS_TARGET = 5.0
 
 
 def build_default(folder: Path) -> Path:
@@ -92,19 +99,15 @@ def best_time(function, repeats: int):
     return best, result
 
 
-def bench_scoring(est_dir: Path, args, work: Path) -> None:
-    import torch
-
+def bench_scoring(est_dir: Path, args, model, tokenizer) -> None:
     from est_baselines.label_scoring import (
         constrained_predict_batch,
         generate_labels,
         predict_batch,
     )
 
-    torch.set_num_threads(args.threads)
     print(f"\n## Part 2: label scoring and constrained decoding vs generate-then-parse (tiny model, "
           f"{args.threads} torch thread(s))")
-    model, tokenizer = train_tiny_model(est_dir, args.train_steps, work)
     test = load_track(est_dir, "balanced", "test").head(args.utterances)
     contexts, texts = test["context"].fillna("").tolist(), test["text"].tolist()
     anchors = test["anchor"].fillna("").tolist()
@@ -158,6 +161,68 @@ def bench_scoring(est_dir: Path, args, work: Path) -> None:
         print(f"{name}, batch size {batch_size}: {ratio:.2f}x: {verdict}")
 
 
+def bench_harness(est_dir: Path, args, model, tokenizer) -> None:
+    """Part 3: the project's exact label scoring vs lm-evaluation-harness `multiple_choice` on the same rows."""
+    import importlib.util
+
+    import torch
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    from est_baselines.label_scoring import candidate_logprobs
+
+    spec = importlib.util.spec_from_file_location("est_lm_eval_utils", ROOT / "lm_eval_tasks" / "est" / "utils.py")
+    tasks_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks_module)
+    test = load_track(est_dir, "balanced", "test").head(args.harness_utterances)
+    docs = test.to_dict("records")
+    n, batch_size = len(docs), args.harness_batch_size
+    print(f"\n## Part 3: exact label scoring vs lm-evaluation-harness multiple_choice ({n} test utterances, the "
+          f"EST lm-eval tasks' prompts and choices, batch size {batch_size}, best of {args.repeats} runs)")
+    # the requests the harness makes for est_emotion / est_transition / est_satisfaction: one per (row, label)
+    requests = {task: [(tasks_module._prompt(task, doc), label) for doc in docs for label in task.labels]
+                for task in TASKS}
+    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device="cpu", backend="causal")
+
+    def harness():
+        chosen = {}
+        for task, pairs in requests.items():
+            instances = [Instance("loglikelihood", {}, pair, i) for i, pair in enumerate(pairs)]
+            scores = [ll for ll, _ in lm.loglikelihood(instances, disable_tqdm=True)]
+            width = len(task.labels)
+            chosen[task] = [max(range(width), key=lambda k, r=r: scores[r * width + k]) for r in range(n)]
+            chosen[task, "scores"] = scores
+        return chosen
+
+    def project():
+        chosen = {}
+        for task in TASKS:
+            prefixes = [tasks_module._prompt(task, doc) for doc in docs]
+            rows = [candidate_logprobs(model, tokenizer, prefixes[i:i + batch_size], list(task.labels))
+                    for i in range(0, n, batch_size)]
+            scores = torch.cat(rows)
+            chosen[task] = scores.argmax(-1).tolist()
+            chosen[task, "scores"] = scores.flatten().tolist()
+        return chosen
+
+    with torch.no_grad():
+        harness(), project()  # warm-up
+        harness_s, by_harness = best_time(harness, args.repeats)
+        project_s, by_project = best_time(project, args.repeats)
+    same = sum(a == b for task in TASKS for a, b in zip(by_harness[task], by_project[task]))
+    gap = max(abs(a - b) for task in TASKS for a, b in zip(by_harness[task, "scores"], by_project[task, "scores"]))
+    ratio = harness_s / project_s
+    print("| path | model calls | seconds | utterances/s |")
+    print("|---|---|---|---|")
+    print(f"| lm-eval HFLM.loglikelihood, one request per (row, label) | {sum(map(len, requests.values())):,} "
+          f"requests | {harness_s:.2f} | {n / harness_s:.1f} |")
+    print(f"| project candidate_logprobs (prompt once, every label from its cache) | {len(TASKS) * -(-n // batch_size)}"
+          f" prompt batches | {project_s:.2f} | {n / project_s:.1f} |")
+    print(f"same chosen label: {same}/{n * len(TASKS)}; largest log-likelihood difference {gap:.2e}")
+    verdict = "OK" if ratio >= HARNESS_TARGET and same == n * len(TASKS) else "MISSED"
+    print(f"project / lm-eval speed: {ratio:.2f}x (target >= {HARNESS_TARGET:.0f}x, same labels): {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--est-dir", type=Path, help="built dataset (default: build the embedded default in /tmp)")
@@ -168,6 +233,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads for part 2")
     parser.add_argument("--skip-classical", action="store_true")
     parser.add_argument("--skip-scoring", action="store_true")
+    parser.add_argument("--skip-harness", action="store_true", help="skip part 3 (needs lm-eval)")
+    parser.add_argument("--harness-utterances", type=int, default=64, help="test utterances in part 3")
+    parser.add_argument("--harness-batch-size", type=int, default=16, help="batch size of both paths in part 3")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     with tempfile.TemporaryDirectory(prefix="bench-baselines-") as scratch:
@@ -179,8 +247,15 @@ def main() -> None:
             print(f"built the embedded default into {est_dir} in {time.perf_counter() - started:.0f} s (not timed)")
         if not args.skip_classical:
             bench_classical(est_dir)
-        if not args.skip_scoring:
-            bench_scoring(est_dir, args, work)
+        if not (args.skip_scoring and args.skip_harness):
+            import torch
+
+            torch.set_num_threads(args.threads)
+            model, tokenizer = train_tiny_model(est_dir, args.train_steps, work)
+            if not args.skip_scoring:
+                bench_scoring(est_dir, args, model, tokenizer)
+            if not args.skip_harness:
+                bench_harness(est_dir, args, model, tokenizer)
 
 
 if __name__ == "__main__":
