@@ -24,6 +24,10 @@ Rows are predicted in batches (left padding), longest prompts first. Under `acce
 baselines/predict.py ...` every process loads the model on its own device and predicts every N-th row; the main
 process writes the one file, identical to a single-process run (tested on CPU with two processes).
 The prompt settings used in training are read from the folder's est_prompt.json; flags override them.
+
+`--engine vllm` (GPU, `pip install -r requirements-vllm.txt`) predicts the same file with vLLM instead: the same
+prompts, decoding restricted to the valid answers, prefix caching, the adapter served on its base model
+(baselines/est_baselines/vllm_engine.py; compared with the default engine by bench/gpu_check.sh).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ from .data import (
 from .label_scoring import METHODS
 from .loading import ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES
+
+
+ENGINES = ("hf", "vllm")
 
 
 def load_for_prediction(model_path: str | Path, *, base_model: str | None = None, merge: bool = False,
@@ -164,6 +171,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chat_template", action=argparse.BooleanOptionalAction, default=None,
                         help="prompts in the tokenizer's chat template (default: as the model was trained)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
+    parser.add_argument("--engine", choices=ENGINES, default="hf",
+                        help="hf (default): transformers, --method decides; vllm: vLLM with output restricted to the "
+                             "valid answers and prefix caching (GPU; requirements-vllm.txt)")
     args = parser.parse_args(argv)
     try:  # before the model is loaded
         check_prediction_path(args.output)
@@ -181,6 +191,8 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def _predict(args: argparse.Namespace) -> Path:
+    if args.engine == "vllm":
+        return _predict_vllm(args)
     from accelerate import PartialState
 
     state = PartialState()  # one process, or each of `accelerate launch --num_processes N`
@@ -206,6 +218,29 @@ def _predict(args: argparse.Namespace) -> Path:
         table = _gather(table, frame, Path(args.output), state)
         if not state.is_main_process:
             return Path(args.output)
+    path = write_predictions(table, args.output)
+    print(f"wrote {len(table)} predictions to {path}")
+    return path
+
+
+def _predict_vllm(args: argparse.Namespace) -> Path:
+    from .lora import PROMPT_SETTINGS_FILE
+    from .vllm_engine import predict_with_vllm
+
+    if args.merge or args.save_merged or args.load_in_4bit or args.load_in_8bit or args.device_map:
+        raise ValueError("--engine vllm serves the adapter on its base model itself: --merge, --save_merged, "
+                         "--load_in_4bit/8bit and --device_map are options of the hf engine")
+    settings_file = Path(args.model_path) / PROMPT_SETTINGS_FILE
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
+    for key in ("prompt_mode", "prompt_language", "max_context_chars"):
+        if getattr(args, key):
+            settings[key] = getattr(args, key)
+    frame = load_track(args.est_dir, args.track, args.split)
+    if args.limit:
+        frame = frame.head(args.limit)
+    chat = settings.get("chat_template", False) if args.chat_template is None else args.chat_template
+    table = predict_with_vllm(args.model_path, frame, settings, base_model=args.base_model,
+                              trust_remote_code=args.trust_remote_code, dtype=args.dtype, chat=chat)
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}")
     return path
