@@ -445,3 +445,51 @@ def test_chat_template_mode_trains_and_predicts_with_the_same_prompts(est_dir, t
     with pytest.raises(ValueError, match="does not end with the answer header"):
         constrained_decode(trained_model, trained_tokenizer, [build_prompt("", "你好", TASKS)],
                            answer_trie(trained_tokenizer, TASKS, "zh", chat=True))
+
+
+class LegacyCacheModel(torch.nn.Module):
+    """A causal LM as custom-code models written before transformers' Cache API behave: it takes `past_key_values`,
+    returns its cache as plain tuples, and cannot continue from a cache it is handed."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None, use_cache=None,
+                logits_to_keep=0, **kwargs):
+        from transformers.modeling_outputs import CausalLMOutputWithPast
+
+        assert past_key_values is None, "the no-cache path must not hand this model a cache"
+        out = self.inner(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                         use_cache=False)
+        legacy = tuple((torch.zeros(1), torch.zeros(1)) for _ in range(2))
+        return CausalLMOutputWithPast(logits=out.logits, past_key_values=legacy)
+
+
+def test_a_model_without_the_cache_api_gets_the_same_labels_on_the_slower_path(trained, est_dir):
+    from est_baselines.label_scoring import kv_cache_supported
+
+    model, tokenizer, _ = load_for_prediction(trained["adapter"], merge=True, device="cpu")
+    legacy = LegacyCacheModel(model).eval()
+    assert kv_cache_supported(model) and not kv_cache_supported(legacy)
+    test = load_track(est_dir, "balanced", "test").head(10)
+    rows = dict(contexts=test["context"].fillna("").tolist(), texts=test["text"].tolist(),
+                anchors=test["anchor"].tolist())
+    for method in (predict_batch, constrained_predict_batch):
+        for mode in ("joint", "per-task"):
+            fast = method(model, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], mode=mode)
+            slow = method(legacy, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], mode=mode)
+            assert slow == fast, (method.__name__, mode)
+
+
+def test_the_no_cache_scores_equal_the_cached_ones(trained, est_dir):
+    from est_baselines.label_scoring import _prompts, _scores_without_cache
+
+    model, tokenizer, _ = load_for_prediction(trained["adapter"], merge=True, device="cpu")
+    test = load_track(est_dir, "balanced", "test").head(6)
+    prompts = _prompts(test["context"].fillna("").tolist(), test["text"].tolist(), test["anchor"].tolist(), TASKS,
+                       "zh", 600)
+    prefixes = [p + field_prefix(Task.EMOTION) for p in prompts]
+    candidates = [label + "\n" for label in Task.EMOTION.labels]
+    cached = continuation_logprobs(model, tokenizer, encode_prompts(model, tokenizer, prompts), prefixes, candidates)
+    assert torch.allclose(_scores_without_cache(model, tokenizer, prompts, prefixes, candidates), cached, atol=1e-4)

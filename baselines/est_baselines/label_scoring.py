@@ -26,6 +26,10 @@ training. The prompt's last token is re-run with the answer, so a tokenizer that
 handled; a prompt whose tokens change further back raises a ValueError naming the row.
 
 `generate_labels` (generate, then parse the text) is kept only as the comparison point of bench/bench_baselines.py.
+
+Both fast paths reuse a transformers KV cache (cropped and repeated per row). A model whose forward returns no such
+cache (custom code older than the Cache API) is detected once (`kv_cache_supported`) and takes a slower path that
+makes the same choices by re-running each full sequence (`_scores_without_cache`, `_constrained_without_cache`).
 """
 
 from __future__ import annotations
@@ -222,6 +226,65 @@ def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
     return ["\n"] * (len(tasks) - 1) + [tokenizer.eos_token]
 
 
+# --- models whose forward has no reusable KV cache (custom code written before transformers' Cache API) ----------
+
+_CACHE_API: "weakref.WeakKeyDictionary[object, bool]" = weakref.WeakKeyDictionary()
+
+
+@torch.no_grad()
+def kv_cache_supported(model) -> bool:
+    """Whether the model returns a transformers Cache the fast paths can crop and repeat (checked once per model by a
+    two-token forward pass). Custom-code models that return legacy tuples take the no-cache paths instead."""
+    if model not in _CACHE_API:
+        probe = torch.zeros((1, 2), dtype=torch.long, device=_model_device(model))
+        _, cache = forward_with_cache(model, input_ids=probe)
+        _CACHE_API[model] = all(hasattr(cache, name) for name in ("crop", "batch_repeat_interleave", "get_seq_length"))
+    return _CACHE_API[model]
+
+
+def _logits(model, ids: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
+    """Full forward passes without a cache: right-padded, so every real token keeps its unpadded position."""
+    device = _model_device(model)
+    batch, mask = _right_pad(ids, pad_id, device)
+    return model(input_ids=batch, attention_mask=mask, use_cache=False).logits.float()
+
+
+def _scores_without_cache(model, tokenizer, prompts: Sequence[str], prefixes: Sequence[str],
+                          candidates: Sequence[str]) -> torch.Tensor:
+    """What `continuation_logprobs` computes (the candidate-specific tokens' log-likelihood after the prompt and the
+    answer so far), by running every full candidate sequence: one pass per row, no cache."""
+    prompt_ids = tokenizer(list(prompts))["input_ids"]
+    scores = torch.zeros((len(prefixes), len(candidates)))
+    for i, prefix in enumerate(prefixes):
+        rows = tokenizer([prefix + c for c in candidates])["input_ids"]
+        start = len(prompt_ids[i]) - 1
+        common = min(common_prefix_length(rows[0][start:], row[start:]) for row in rows) + start
+        logprobs = torch.log_softmax(_logits(model, rows, tokenizer.pad_token_id), dim=-1)
+        for column, row in enumerate(rows):
+            targets = torch.tensor(row[common:])
+            scores[i, column] = logprobs[column, common - 1 : len(row) - 1].cpu().gather(
+                1, targets.unsqueeze(1)).sum()
+    return scores
+
+
+def _constrained_without_cache(model, tokenizer, prompts: Sequence[str], trie: "AnswerTrie") -> list[tuple[str, ...]]:
+    """What `constrained_decode` chooses, re-running each row's whole sequence at every branching point."""
+    chosen = []
+    for i, ids in enumerate(tokenizer(list(prompts))["input_ids"]):
+        if len(ids) < 2 or ids[-1] != trie.anchor_token or not prompts[i].endswith(trie.prompt_end):
+            raise ValueError(f"prompt {i} does not end with the answer header's last token: {prompts[i][-40:]!r}")
+        opening, node = trie.follow_forced(0)
+        sequence = ids[:-1] + opening
+        while node not in trie.answers:
+            logits = _logits(model, [sequence], tokenizer.pad_token_id)[0, len(sequence) - 1].cpu()
+            allowed = list(trie.children[node])
+            token = allowed[int(logits[allowed].argmax())]
+            forced, node = trie.follow_forced(trie.children[node][token])
+            sequence += [token] + forced
+        chosen.append(trie.answers[node])
+    return chosen
+
+
 def predict_batch(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
     max_context_chars: int | None = 600, anchors: Sequence[str] | None = None, chat: bool = False,
@@ -232,13 +295,15 @@ def predict_batch(
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
         prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
-        encoded = encode_prompts(model, tokenizer, prompts)
+        cached = kv_cache_supported(model)
+        encoded = encode_prompts(model, tokenizer, prompts) if cached else None
         prefixes = prompts
         for task, terminator in zip(tasks, _terminators(tokenizer, tasks)):
             prefixes = [p + field_prefix(task, language) for p in prefixes]
             written = label_names(task, language)  # as the template writes them; index i is task.labels[i]
             candidates = [label + terminator for label in written]
-            scores = continuation_logprobs(model, tokenizer, encoded, prefixes, candidates)
+            scores = (continuation_logprobs(model, tokenizer, encoded, prefixes, candidates) if cached else
+                      _scores_without_cache(model, tokenizer, prompts, prefixes, candidates))
             chosen = scores.argmax(-1).tolist()
             predictions[task.value] = [task.labels[i] for i in chosen]
             prefixes = [p + written[i] + "\n" for p, i in zip(prefixes, chosen)]
@@ -368,7 +433,9 @@ def constrained_predict_batch(
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
         prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
-        chosen = constrained_decode(model, tokenizer, prompts, answer_trie(tokenizer, tasks, language, chat))
+        trie = answer_trie(tokenizer, tasks, language, chat)
+        decode = constrained_decode if kv_cache_supported(model) else _constrained_without_cache
+        chosen = decode(model, tokenizer, prompts, trie)
         for position, task in enumerate(tasks):
             predictions[task.value] = [labels[position] for labels in chosen]
     return predictions
