@@ -13,7 +13,7 @@ Either way of choosing labels (baselines/label_scoring.py, --method) makes an an
   decoding over a token trie of the valid answers: forced tokens are fed in chunks and the model is consulted only
   where valid answers branch, taking the likeliest allowed token there. Wherever greedy generation would write a
   valid answer, this writes the same one (192/192 on the benchmark); it cannot write an invalid one. Fewer tokens
-  (about the answer's length), about one call per branching point: 3.99-5.37x the throughput of generate-then-parse on
+  (about the answer's length), about one call per branching point: 3.40-5.13x the throughput of generate-then-parse on
   the benchmark's tiny CPU model (bench/bench_baselines.py).
 - score: exact. Each field takes the candidate label with the highest sequence log-likelihood (label + terminator),
   given the labels already chosen, which is not always what greedy generation writes. Every candidate's tokens are
