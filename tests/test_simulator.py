@@ -403,3 +403,23 @@ def test_a_caller_tells_each_background_and_asks_each_stake_once(monkeypatch):
         c = calls.Call(rng, rng.choice(CATEGORY_NAMES))
         (calls.outbound_call if c.matter.outbound else calls.inbound_call)(c)
     assert checked > 300
+
+
+def test_only_callers_whose_matter_involves_a_technician_speak_of_one():
+    technician_calls = 0
+    for c in _calls(800):
+        said = "".join(t["text"] for t in c.turns if t["role"] == "user")
+        if not c.situation.technician:
+            assert "师傅" not in said and "师父" not in said, said
+        else:
+            technician_calls += 1
+    assert technician_calls > 100
+
+
+def test_a_calm_caller_states_what_went_wrong_without_accusing(monkeypatch):
+    """Calm complaints use only the factual grievances: no No Emotion utterance carries an accusation word that only
+    the matter's angry grievances contain."""
+    accusations = [word for word in calls.EMOTIVE if "[" not in word]
+    calm = [t["text"] for c in _calls(800) for t in c.turns if t["role"] == "user" and t["emotion"] == NO_EMOTION]
+    assert not [text for text in calm if any(word in text for word in ("凭什么", "谁知道啊", "算怎么回事"))]
+    assert accusations and len(calm) > 5000

@@ -57,16 +57,18 @@ USER_BACKCHANNELS = ("嗯", "嗯嗯", "对", "好", "好的", "哦", "嗯对", "
                      "嗯[，|]你说", "好[，|]我听着", "[嗯|哦]，[好的|行]", "对对[，|]是的", "[好的|嗯]好的", "哦哦[哦|]",
                      "嗯[嗯|]，[对|是]")
 USER_STALLS = ("等一下[啊|]，我找一下", "稍等我[看看|翻一下]", "你等会儿[啊|]", "[稍等|等等]，我拿一下身份证")
-DEMANDS = ("[那|那你们|][你们|]能不能[快一点|快点|加快一点|尽快][处理|弄|]", "[那|]你[帮我|给我][催一下|催催|催一催][师傅|后台|他们|]",
+DEMANDS = ("[那|那你们|][你们|]能不能[快一点|快点|加快一点|尽快][处理|弄|]", "[那|]你[帮我|给我][催一下|催催|催一催][{staff}|他们|]",
            "你[再|]帮我[想想|想一想][办法|别的办法|有没有别的办法]", "[那|]你[给我|跟我][个准话|说个准确时间|说清楚]",
            "[那|][还|]有没有[别的|其他][办法|途径|解决办法]", "[能不能|你能不能][找|换][个|一个][能解决的人|领导|专门的人][来|]",
            "[那|]我要等到[什么时候|啥时候|哪天][啊|才行|]", "[那|]能不能[先|][给我|帮我][解决|处理|弄好][一下|再说|]",
            "[这个|这][事|问题][你们|]到底[能不能|能不能给我][解决|办]", "[那|]{time}[之前|前][能|能不能][弄好|解决|给我答复]吗",
-           "[那|]你[记一下|登记一下|备注一下][我的情况|这个情况|]，[让|叫][他们|师傅|后台][早点|尽快][联系我|回我电话]")
+           "[那|]你[记一下|登记一下|备注一下][我的情况|这个情况|]，[让|叫][他们|{staff}][早点|尽快][联系我|回我电话]")
 REACT_PENDING = ("[嗯|哦]，[好的|那行|行吧][，谢谢|]", "[好的|行]，[那|]麻烦你[们|]了", "[那|]我[就|][等着|等通知|等你们电话|等消息][，{eta}是吧|]",
                  "[好，|]{eta}[是吧|对吧|，我知道了|，我记下了]",
                  "[那|][麻烦你|麻烦你们]了[啊|]", "[好的|行]，{eta}[是吧|对吧]", "[那|]我[先|]等[一下|两天|{eta}][看看|再说|]")
-REACT_GOOD = ("好的[好的|][，那我{time}再看看|，{time}我试一下|，谢谢|]", "[哦，|]那就好[，省得我跑{district}那个营业厅了|，谢谢啊|]",
+# After a fix a calm caller is relieved in the same words a grateful one uses ("那太好了", "这下方便了"): the
+# difference is in the situation and the caller's state, not the words
+REACT_GOOD = ("[哦，|]那太好了", "[这下|这回]方便了[，省得我跑一趟|]", "[行|好]，[这下|]放心了", "好的[好的|][，那我{time}再看看|，{time}我试一下|，谢谢|]", "[哦，|]那就好[，省得我跑{district}那个营业厅了|，谢谢啊|]",
               "好的[，|]谢谢[你|][啊|]", "行[，|]谢谢[了|]", "[那|]麻烦你了", "可以可以", "行行行[，就这样|]", "好，那我[再|][试试|试一下|回去试试|等会儿试试]", "行，[明白了|知道了|我知道了]",
               "哦这样啊", "嗯，可以", "那行", "[好|行]，那就[这么办|这样]", "[哦|]好了[好了|]，[能用了|可以了|有网了]",
               "[那|]我[看看|等会儿看看][短信|手机营业厅][就行|]", "[好的|行]，{time}我再[看一下|确认一下]")
@@ -100,7 +102,7 @@ THANKS_LEADS = ("[好的|嗯|行][，|]谢谢[啊|]，[那|]", "谢谢[你|][，
 STAKE_QUESTION = 0.3  # a follow-up that asks about the matter's stakes (calm callers ask them too)
 STAKE_LEADS = ("我想问一下", "[那|]问一下", "我想确认一下", "还有就是", "我就想知道", "[那|]我问问", "你跟我说一下", "[那|]这样的话")
 # What happened before, told as a plain fact (a grievance is the same history told in anger or disappointment).
-HISTORY = ("[上次|{date}|{span}前|{date}{clock}][也|]打[过|]电话[问过|说过][这个事|{ref}|]", "[之前|{date}|{span}前]师傅[来过|来看过][一次|][，说是{speed}的线路问题|]", "[我|]{date}[去|到]营业厅问过[一次|]",
+HISTORY = ("[上次|{date}|{span}前|{date}{clock}][也|]打[过|]电话[问过|说过][这个事|{ref}|]", "<tech>[之前|{date}|{span}前]师傅[来过|来看过][一次|][，说是{speed}的线路问题|]", "[我|]{date}[去|到]营业厅问过[一次|]",
            "[这个|这事][之前|以前][也|]有过[一次|]", "[上个月|{month}|{date}]也[扣过|出过][一次|这个]", "[我|]{date}[报过|提交过][一次|][工单|申请]")
 RESTATE = ("[就是说|我再跟您说一下|跟您确认一下]，",)
 ALTERNATIVES = ("这样吧，我[帮您|给您]申请[一个|]特殊处理，您看可以吗", "我帮您升级到专席处理，[今天之内|{eta}内]给您答复",
@@ -116,7 +118,7 @@ ECHO_FRAMES = ("{v}是吧", "{v}对吧", "[就是|那就是|哦]{v}[是吧|啊|�
                "[嗯|哦|好]，{v}[是吧|对吧|]", "[刚才说的|你刚说]{v}[是吧|对吧]")
 ECHO_PROBABILITY = {"react": 0.45, "ack": 0.5, "push": 0.4, "close": 0.25, "followup": 0.3}
 # What the caller does after hearing the outcome, said after the reaction ("好的，那我明天再试试")
-NEXT_STEPS = ("[那|]我{time}[再|][试试|看看|试一下|看一下]", "[那|]我[就|]等[你们|师傅|你们的][电话|短信|消息]", "我[回去|回头|等会儿]跟{family}说[一声|一下]",
+NEXT_STEPS = ("[那|]我{time}[再|][试试|看看|试一下|看一下]", "[那|]我[就|]等[你们|{staff}|你们的][电话|短信|消息]", "我[回去|回头|等会儿]跟{family}说[一声|一下]",
               "[那|]我[先|]把{app}[关了|退了|重新登一下]", "[那|]{time}[之前|以前][能|应该能][弄好|好]吧", "[那|]我[就|]不[用|]跑{district}[那边|]的营业厅了",
               "[那|]我[记一下|记下来][啊|]", "[回头|过两天]我再[查一下|看看]账单", "[那|]我[先|]挂了[等你们消息|等通知]")
 
@@ -133,7 +135,10 @@ REASON_LINKS = ("", "对了", "哦对了", "我跟你说一下", "顺便说一�
 SPLIT_PROBABILITY = 0.3  # a caller's two clauses transcribed as two consecutive utterances
 SPLIT_MIN_CHARS = 6
 BACKGROUND_PROBABILITY = 0.6
-CALM_COMPLAINT = 0.25  # a calm caller states the matter's grievance as a fact (annotators label it No Emotion)
+CALM_COMPLAINT = 0.4  # a calm caller states the matter's grievance as a fact (annotators label it No Emotion)
+# Words that make a grievance an accusation rather than a fact: a calm caller does not use those grievances
+EMOTIVE = ("凭什么", "谁知道", "算怎么回事", "就这么", "就知道", "偷偷", "压根", "根本", "人影", "可没说", "反而", "多少次",
+           "还在打", "结果", "服务[态度|]太差")
 _BACKGROUND_ACTS = frozenset({"followup", "request", "push", "detail"})
 _CUE_ALONE_ACTS = frozenset({"react", "push", "close"})
 _SITUATIONAL_ACTS = frozenset({"push", "followup", "detail"})  # acts whose content can carry the emotion alone
@@ -149,6 +154,8 @@ class Call:
         self.slots = dict(self.situation.slots, agent_id=expand(rng, "[一|二|三|五|七|八][零|一|三|六|八][二|四|五|九]"))
         self.matter: Matter = rng.choice(MATTERS[category])
         self.slots["ref"] = expand(rng, REFS[self.matter.name])  # how the caller names the matter ("宽带的事")
+        self.situation.technician = category in TECHNICIAN_CATEGORIES or self.matter.name in TECHNICIAN_MATTERS
+        self.slots["staff"] = "师傅" if self.situation.technician else expand(rng, "[后台|相关部门|你们的人]")
         self.state = emotions.initial_state(rng, category)
         if self.situation.prior_calls >= 2 and self.state == NO_EMOTION and category in (
                 "complaint_suggestion", "fault_report_tech_support") and rng.random() < 0.25:
@@ -183,8 +190,8 @@ class Call:
 
     def untold(self, templates) -> str:
         """A line of `templates` whose template this call has not used yet (a caller tells a fact once)."""
-        fresh = [t for t in templates if t not in self.told and self.situation.allows(t)]
-        template = self.rng.choice(fresh or templates)
+        allowed = [t for t in templates if self.situation.allows(t)] or list(templates)
+        template = self.rng.choice([t for t in allowed if t not in self.told] or allowed)
         self.told.add(template)
         return self.line((template,))
 
@@ -218,10 +225,11 @@ class Call:
             content = echoed + "，" + content if act == "followup" or self.chance(0.5) else content + "，" + echoed
         elif act in NEXT_STEP_PROBABILITY and content is not None and self.chance(NEXT_STEP_PROBABILITY[act]):
             content += "，" + self.line(NEXT_STEPS)
-        elif (emotion == NO_EMOTION and content is not None and act in _BACKGROUND_ACTS and self.matter.grievance
+        elif (emotion == NO_EMOTION and content is not None and act in _BACKGROUND_ACTS
+              and (factual := [g for g in self.matter.grievance if not any(w in g for w in EMOTIVE)])
               and self.chance(CALM_COMPLAINT)):
             # what went wrong, told as a plain fact by a calm caller: the words of a grievance, not its feeling
-            content = self.untold(self.matter.grievance) + "，" + content
+            content = self.untold(factual) + "，" + content
         elif background and content is not None and act in _BACKGROUND_ACTS and self.chance(BACKGROUND_PROBABILITY):
             history = self.situation.prior_calls and self.chance(0.4)
             lead = self.untold(HISTORY if history else BACKGROUND)
@@ -250,6 +258,9 @@ class Call:
             if content is not None and (act in _SITUATIONAL_ACTS and emotion not in (GRATITUDE, INSULT)
                                         or act in ("close", "react") and emotion == GRATITUDE):
                 return content
+            if content is not None and act == "followup" and emotion == GRATITUDE:
+                # the grateful caller's thanks in the words every polite caller uses before the next question
+                return content if any(w in content for w in ("谢谢", "麻烦你")) else self.line(THANKS_LEADS) + content
             strength = "implicit"
         feeling = cue(rng, emotion, self.matter, self.slots, strength)
         if content is None or (act in _CUE_ALONE_ACTS and self.chance(0.25)) or emotion == INSULT and self.chance(0.4):
@@ -387,6 +398,7 @@ def second_matter(c: Call) -> str | None:
         return None
     c.matter = c.rng.choice(others)
     c.slots["ref"] = expand(c.rng, REFS[c.matter.name])
+    c.situation.technician = c.situation.technician or c.matter.name in TECHNICIAN_MATTERS
     if c.chance(0.15):
         c.user("ack", c.line(SECOND_OPENERS), emotion_allowed=False)
         c.agent(AGENT_ACKS)
@@ -438,6 +450,9 @@ def outbound_call(c: Call) -> None:
     closing(c)
 
 
+# Matters an engineer is part of: only their callers speak of "师傅" (the technician)
+TECHNICIAN_CATEGORIES = frozenset({"fault_report_tech_support", "care_follow_up"})
+TECHNICIAN_MATTERS = frozenset({"broadband_new"})
 _IDENTITY_MATTERS = frozenset({"sim_replace", "transfer_out", "unsubscribe", "overcharge"})
 
 

@@ -18,7 +18,7 @@ import random
 
 from .grammar import expand
 from .labels import ANGER, ANXIETY, DISAPPOINTMENT, GRATITUDE, INSULT, WORRY
-from .story import Matter
+from .story import Matter, usable
 
 EXPLICIT: dict[str, tuple[str, ...]] = {
     WORRY: ("我[有点|挺|真的挺|特别]担心[啊|]", "[心里|我心里][有点|]不踏实", "[我|]就怕[出什么事|出问题]", "我[挺|很]担心的"),
@@ -77,7 +77,7 @@ def _implicit(rng: random.Random, emotion: str) -> str:
     if r < SARCASM_SHARE.get(emotion, 0.0):
         return rng.choice(SARCASM)
     if r < SARCASM_SHARE.get(emotion, 0.0) + RHETORICAL_SHARE.get(emotion, 0.0):
-        return rng.choice(RHETORICAL)
+        return "{rhetorical}"
     frames = IMPLICIT_FRAMES[:3] if rng.random() < LEAN_TO_STAKE[emotion] else IMPLICIT_FRAMES[3:]
     return rng.choice(frames)
 
@@ -104,5 +104,7 @@ def cue(rng: random.Random, emotion: str, matter: Matter, slots: dict[str, str],
     if "{stake}" in template:
         values["stake"] = stake(rng, matter, slots)
     if "{grievance}" in template:
-        values["grievance"] = expand(rng, rng.choice(matter.grievance or ("[都|]说了好几次了",)), slots)
+        values["grievance"] = expand(rng, rng.choice(usable(matter.grievance or ("[都|]说了好几次了",), slots)), slots)
+    if template == "{rhetorical}":
+        template = rng.choice(usable(RHETORICAL, slots))
     return expand(rng, template, values)

@@ -30,7 +30,7 @@ OUTCOMES = (NEUTRAL, EMPATHY, GOOD, WAIT, BAD)
 INITIAL: dict[str, dict[str, float]] = {
     "business_consultation": {NO_EMOTION: 0.855, WORRY: 0.135, ANXIETY: 0.002, DISAPPOINTMENT: 0.008},
     "business_processing": {NO_EMOTION: 0.835, WORRY: 0.15, ANXIETY: 0.005, DISAPPOINTMENT: 0.01},
-    "complaint_suggestion": {NO_EMOTION: 0.528, WORRY: 0.18, DISAPPOINTMENT: 0.19, ANGER: 0.05, INSULT: 0.08},
+    "complaint_suggestion": {NO_EMOTION: 0.542, WORRY: 0.18, DISAPPOINTMENT: 0.19, ANGER: 0.05, INSULT: 0.066},
     "fault_report_tech_support": {NO_EMOTION: 0.646, WORRY: 0.31, ANXIETY: 0.014, ANGER: 0.01, DISAPPOINTMENT: 0.02},
     # A return visit may open with thanks ("已经好了，谢谢你们"): the paper's rare "Positive to *" sessions.
     "care_follow_up": {NO_EMOTION: 0.89, WORRY: 0.06, DISAPPOINTMENT: 0.015, ANGER: 0.005, GRATITUDE: 0.03},

@@ -64,7 +64,7 @@ FILLERS_INSIDE = ("就是", "那个", "呃", "嗯", "就", "然后", "这个", "
 # How a caller starts a sentence, and ends it: diverse and only now and then (real callers mostly start right in)
 LEADS = ("就是", "那个", "呃", "嗯", "哎", "我想问一下", "麻烦问一下", "请问", "对了", "哦", "还有", "然后", "那",
          "我问一下", "是这样的", "主要是", "我跟你说", "你帮我看一下", "额", "嗯嗯", "诶")
-TAILS = ("啊", "呢", "吧", "哈", "呀", "嘛", "哦", "是吧", "对吧", "你知道吧", "是不是", "呗")
+TAILS = ("啊", "呢", "吧", "哈", "呀", "嘛", "哦", "是吧", "你知道吧", "呗")
 # ASR confusions of telecom words (homophones and near-homophones); applied rarely, never to [num]
 MISHEARD = {
     "宽带": "宽待", "套餐": "套参", "话费": "花费", "流量": "流亮", "营业厅": "营业听", "短信": "短新",

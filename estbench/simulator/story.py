@@ -63,13 +63,18 @@ class Situation:
     balance: int
     charge_fee: int
     over_quota: bool  # this month's data use is beyond the plan's
+    technician: bool = False  # the matter involves an engineer's visit (faults, new broadband, repair visits)
 
     def allows(self, template: str) -> bool:
-        """Whether a template's fact tag holds here: <debt> / <credit> (balance), <over> (data beyond the plan)."""
+        """Whether a template's fact tag holds here: <debt> / <credit> (balance), <over> (data beyond the plan),
+        <tech> (a technician is part of the matter)."""
+        if "{prior}" in template and not self.prior_calls:
+            return False  # "这都第三次了" needs earlier calls about the matter
         if template[:1] != "<":
             return True
         tag = template[1:template.index(">")]
-        return {"debt": self.balance < 0, "credit": self.balance >= 0, "over": self.over_quota}[tag]
+        return {"debt": self.balance < 0, "credit": self.balance >= 0, "over": self.over_quota,
+                "tech": self.technician}[tag]
 
 
 def _prices(rng: random.Random, taken: int) -> dict[str, str]:
@@ -127,12 +132,17 @@ def draw_situation(rng: random.Random, category: str) -> Situation:
         "span": rng.choice(SPANS),
         "eta": rng.choice(ETAS),
         "time": rng.choice(TIMES),
-        "prior": amount(rng, prior + 1) if prior else "一",
+        "prior": amount(rng, prior + 1) if prior else "",  # empty: no earlier call, templates with it are not used
         "points": amount(rng, rng.randint(3, 95) * 100),
         "years": amount(rng, rng.randint(2, 15)),
         "num": "[num]",  # phone, ID and account numbers are masked, as in the paper's desensitised data
     }
     return Situation(category, slots, prior, fee, balance, charge_fee, used > gb)
+
+
+def usable(templates, slots: dict[str, str]) -> list[str]:
+    """The templates whose facts the session has: one counting earlier calls ({prior}) needs an earlier call."""
+    return [t for t in templates if slots.get("prior") or "{prior}" not in t] or list(templates)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,7 +358,7 @@ MATTERS: dict[str, tuple[Matter, ...]] = {
     "complaint_suggestion": (
         Matter(
             "overcharge",
-            ask=("我[这个月|{month}]话费[怎么|为什么][这么高|多了这么多]", "我要投诉[你们|]乱扣费[，扣了我{charge_total}块|，{month}的账单|]", "[你们|]凭什么[多扣|乱扣]我的钱[，{charge_total}块|]",
+            ask=("我[这个月|{month}]话费[怎么|为什么][这么高|多了这么多]", "我要投诉[你们|]乱扣费[，扣了我{charge_total}块|，{month}的账单|]", "[你们|][是不是|]多扣我钱了[，{charge_total}块|]",
                  "[我|]{date}[一看|查了一下]，[话费|账单][多了|多出来]{charge_total}块", "[我|]月租{fee}[块|]的[套餐|卡][这个月|]扣了好多"),
             detail=("[平时|以前]就{fee}块，[这次|这个月]扣了好多", "[账单|短信]上[多了|有]一个{charge}", "<over>[说是|显示]流量超了{over}个G"),
             inform=("[查到|看到]您[这个月|本月]多了{charge}，[扣了|是]{charge_fee}元", "<over>您[这个月|本月]流量超了{over}个G，[产生了|有]超出费用"),
@@ -357,7 +367,7 @@ MATTERS: dict[str, tuple[Matter, ...]] = {
             wait=("[我|]给您[提交|升级]到[后台|专员]核查，{eta}内给您回复", "[需要|要][调一下|查]扣费记录，[我们|]{eta}内回电"),
             bad=("[查了|核实了]扣费是正常的，[没法|不能]退", "这个是按[套餐|标准]收的，[不好意思|抱歉][退不了|没办法]"),
             stake=("[下个月|以后][会不会|是不是][还|]这么扣", "[会不会|是不是]以前[{month}|]也一直在[多扣|扣]"),
-            grievance=("[每次|]打电话[都说|就说]查一下[然后|就]没下文了", "[这都|]第{prior}次[打了|打电话了][还|都]没解决",
+            grievance=("[你们|]凭什么[多扣|乱扣]我的钱", "[每次|]打电话[都说|就说]查一下[然后|就]没下文了", "[这都|]第{prior}次[打了|打电话了][还|都]没解决",
                        "[明明|]没用[那么多|超]流量[还|]扣我{charge_total}块"),
             follow=(("[退的钱|退费|那{charge_fee}块][退到哪|怎么退][啊|]", ("[会|]退到您的话费账户里",)),),
         ),
