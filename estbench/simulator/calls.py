@@ -137,8 +137,8 @@ SPLIT_MIN_CHARS = 6
 BACKGROUND_PROBABILITY = 0.6
 CALM_COMPLAINT = 0.4  # a calm caller states the matter's grievance as a fact (annotators label it No Emotion)
 # Words that make a grievance an accusation rather than a fact: a calm caller does not use those grievances
-EMOTIVE = ("凭什么", "谁知道", "算怎么回事", "就这么", "就知道", "偷偷", "压根", "根本", "人影", "可没说", "反而", "多少次",
-           "还在打", "结果", "服务[态度|]太差")
+EMOTIVE = ("凭什么", "谁知道", "算怎么回事", "就这么对", "就知道打", "偷偷", "压根", "根本", "人影", "可没说", "反而", "多少次",
+           "还在打", "服务[态度|]太差")
 _BACKGROUND_ACTS = frozenset({"followup", "request", "push", "detail"})
 _CUE_ALONE_ACTS = frozenset({"react", "push", "close"})
 _SITUATIONAL_ACTS = frozenset({"push", "followup", "detail"})  # acts whose content can carry the emotion alone
