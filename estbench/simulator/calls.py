@@ -226,7 +226,8 @@ class Call:
         elif act in NEXT_STEP_PROBABILITY and content is not None and self.chance(NEXT_STEP_PROBABILITY[act]):
             content += "，" + self.line(NEXT_STEPS)
         elif (emotion == NO_EMOTION and content is not None and act in _BACKGROUND_ACTS
-              and (factual := [g for g in self.matter.grievance if not any(w in g for w in EMOTIVE)])
+              and (factual := [g for g in self.matter.grievance
+                               if g not in self.told and not any(w in g for w in EMOTIVE)])
               and self.chance(CALM_COMPLAINT)):
             # what went wrong, told as a plain fact by a calm caller: the words of a grievance, not its feeling
             content = self.untold(factual) + "，" + content

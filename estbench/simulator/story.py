@@ -88,6 +88,11 @@ def _clock(rng: random.Random) -> str:
     return period + zh_number(hour if hour <= 12 else hour - 12) + "点" + rng.choice(("", "多", "半", "左右", "钟"))
 
 
+def _ordinal(n: int) -> str:
+    """A month or day number as said in a date: 二月二号, not 两月两号 (两 counts, 二 orders)."""
+    return "二" if n == 2 else zh_number(n)
+
+
 def draw_situation(rng: random.Random, category: str) -> Situation:
     fee, gb, charge_fee = rng.choice(FEES), rng.choice(DATA_GB), rng.choice(CHARGE_FEES)
     balance = rng.choice((-1, 1)) * rng.randint(0, 40) if rng.random() < 0.3 else rng.randint(1, 260)
@@ -100,7 +105,7 @@ def draw_situation(rng: random.Random, category: str) -> Situation:
     month_no = rng.randint(1, 12)
     brand = rng.choice(DEVICES)
     slots = {
-        "date": rng.choice((f"{zh_number(month_no)}月{zh_number(day)}号", f"{zh_number(day)}号", f"上{rng.choice(WEEKDAYS)}",
+        "date": rng.choice((f"{_ordinal(month_no)}月{_ordinal(day)}号", f"{_ordinal(day)}号", f"上{rng.choice(WEEKDAYS)}",
                             rng.choice(("前天", "大前天", "昨天", "上个礼拜", "月初", "上礼拜五", "前几天")))),
         "clock": _clock(rng),
         "family": rng.choice(FAMILY),
