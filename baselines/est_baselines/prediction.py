@@ -12,9 +12,9 @@ Either way of choosing labels (baselines/label_scoring.py, --method) makes an an
 - constrained (default): the paper's protocol (the model generates the answer), restricted to valid answers. Greedy
   decoding over a token trie of the valid answers: forced tokens are fed in chunks and the model is consulted only
   where valid answers branch, taking the likeliest allowed token there. Wherever greedy generation would write a
-  valid answer, this writes the same one (192/192 on the benchmark); it cannot write an invalid one. Fewer tokens
-  (about the answer's length), about one call per branching point: 3.40-5.13x the throughput of generate-then-parse on
-  the benchmark's tiny CPU model (bench/bench_baselines.py).
+  valid answer, this writes the same one up to near-ties of the logits (180/184 on the benchmark); it cannot write an
+  invalid one. Fewer tokens (about the answer's length), about one call per branching point: 3.21-4.47x the
+  throughput of generate-then-parse on the benchmark's tiny CPU model (bench/bench_baselines.py).
 - score: exact. Each field takes the candidate label with the highest sequence log-likelihood (label + terminator),
   given the labels already chosen, which is not always what greedy generation writes. Every candidate's tokens are
   run (tree attention, one model call per field): fewer calls (prompt + 1 per field), which suits a large model on
