@@ -139,6 +139,9 @@ CALM_COMPLAINT = 0.4  # a calm caller states the matter's grievance as a fact (a
 # Words that make a grievance an accusation rather than a fact: a calm caller does not use those grievances
 EMOTIVE = ("凭什么", "谁知道", "算怎么回事", "就这么对", "就知道打", "偷偷", "压根", "根本", "人影", "可没说", "反而", "多少次",
            "还在打", "服务[态度|]太差")
+# each matter's grievances a calm caller can state as plain facts (computed once)
+FACTUAL_GRIEVANCES = {m.name: tuple(g for g in m.grievance if not any(w in g for w in EMOTIVE))
+                      for matters in MATTERS.values() for m in matters}
 _BACKGROUND_ACTS = frozenset({"followup", "request", "push", "detail"})
 _CUE_ALONE_ACTS = frozenset({"react", "push", "close"})
 _SITUATIONAL_ACTS = frozenset({"push", "followup", "detail"})  # acts whose content can carry the emotion alone
@@ -166,7 +169,8 @@ class Call:
         self.told: set[str] = set()  # the caller's background and stake templates used so far
         self.agent_lines: list[str] = []  # what the agent said, before the transcription style (tests read it)
         self.opened = False  # has the session's anchor (its first substantive user utterance) been said?
-        self.echoable = [(key, self.slots[key]) for key in ECHO_SLOTS if len(self.slots[key]) >= 2]
+        # the values a read-back can repeat, as the agent says them (with their unit: "三十个G")
+        self.echoable = [self.slots[key] + ECHO_UNITS.get(key, "") for key in ECHO_SLOTS if len(self.slots[key]) >= 2]
         self.pending_cue = False
 
     def chance(self, p: float) -> bool:
@@ -190,7 +194,7 @@ class Call:
 
     def untold(self, templates) -> str:
         """A line of `templates` whose template this call has not used yet (a caller tells a fact once)."""
-        allowed = [t for t in templates if self.situation.allows(t)] or list(templates)
+        allowed = self.situation.fitting(templates)
         template = self.rng.choice([t for t in allowed if t not in self.told] or allowed)
         self.told.add(template)
         return self.line((template,))
@@ -198,7 +202,7 @@ class Call:
     def echo(self) -> str | None:
         """A read-back of a value the agent's last line stated, or None when it stated none."""
         last = self.agent_lines[-1] if self.agent_lines else ""
-        values = [value + ECHO_UNITS.get(key, "") for key, value in self.echoable if value + ECHO_UNITS.get(key, "") in last]
+        values = [value for value in self.echoable if value in last]
         return expand(self.rng, self.rng.choice(ECHO_FRAMES)).replace("{v}", self.rng.choice(values)) if values else None
 
     def agent(self, templates, outcome: str = NEUTRAL) -> None:
@@ -226,8 +230,7 @@ class Call:
         elif act in NEXT_STEP_PROBABILITY and content is not None and self.chance(NEXT_STEP_PROBABILITY[act]):
             content += "，" + self.line(NEXT_STEPS)
         elif (emotion == NO_EMOTION and content is not None and act in _BACKGROUND_ACTS
-              and (factual := [g for g in self.matter.grievance
-                               if g not in self.told and not any(w in g for w in EMOTIVE)])
+              and (factual := [g for g in FACTUAL_GRIEVANCES[self.matter.name] if g not in self.told])
               and self.chance(CALM_COMPLAINT)):
             # what went wrong, told as a plain fact by a calm caller: the words of a grievance, not its feeling
             content = self.untold(factual) + "，" + content
@@ -263,7 +266,7 @@ class Call:
                 # the grateful caller's thanks in the words every polite caller uses before the next question
                 return content if any(w in content for w in ("谢谢", "麻烦你")) else self.line(THANKS_LEADS) + content
             strength = "implicit"
-        feeling = cue(rng, emotion, self.matter, self.slots, strength)
+        feeling = cue(rng, emotion, self.matter, self.slots, self.situation, strength)
         if content is None or (act in _CUE_ALONE_ACTS and self.chance(0.25)) or emotion == INSULT and self.chance(0.4):
             return feeling
         if emotion == GRATITUDE:  # thanks, then what the caller came to say (a reaction may be the thanks alone)
@@ -380,9 +383,10 @@ def followups(c: Call, after: str = NEUTRAL) -> None:
         unasked = [t for t in c.matter.stake if t not in c.told]
         if unasked and c.chance(STAKE_QUESTION):  # a question about consequences, or a need ("我明天要用"), once each
             question = c.untold(unasked)
-            if c.chance(0.4) and any(word in question for word in _QUESTION):
+            asks = any(word in question for word in _QUESTION)
+            if c.chance(0.4) and asks:
                 question = c.line(STAKE_LEADS) + question  # said in one breath
-            answers = STAKE_ANSWERS if any(word in question for word in _QUESTION) else NEED_ANSWERS
+            answers = STAKE_ANSWERS if asks else NEED_ANSWERS
         if k == 0 and after == GOOD and c.chance(POLITE_THANKS):
             question = c.line(THANKS_LEADS) + question  # politeness, not gratitude: the label stays the state's
         elif c.chance(POLITE_PROBABILITY):

@@ -18,7 +18,7 @@ import random
 
 from .grammar import expand
 from .labels import ANGER, ANXIETY, DISAPPOINTMENT, GRATITUDE, INSULT, WORRY
-from .story import Matter, usable
+from .story import Matter, Situation
 
 EXPLICIT: dict[str, tuple[str, ...]] = {
     WORRY: ("我[有点|挺|真的挺|特别]担心[啊|]", "[心里|我心里][有点|]不踏实", "[我|]就怕[出什么事|出问题]", "我[挺|很]担心的"),
@@ -97,8 +97,10 @@ def stake(rng: random.Random, matter: Matter, slots: dict[str, str]) -> str:
     return expand(rng, rng.choice(matter.stake or ("[这个|]会不会有什么影响",)), slots)
 
 
-def cue(rng: random.Random, emotion: str, matter: Matter, slots: dict[str, str], strength: str | None = None) -> str:
-    """A cue of `emotion` in the terms of `matter` (strength drawn by `STRENGTH_WEIGHTS` unless given)."""
+def cue(rng: random.Random, emotion: str, matter: Matter, slots: dict[str, str], situation: Situation,
+        strength: str | None = None) -> str:
+    """A cue of `emotion` in the terms of `matter`, among the templates `situation` allows (strength drawn by
+    `STRENGTH_WEIGHTS` unless given)."""
     strength = strength or rng.choices(STRENGTHS, STRENGTH_WEIGHTS)[0]
     template = (rng.choice(EXPLICIT[emotion]) if strength == "explicit" else
                 _implicit(rng, emotion) if strength == "implicit" else _contextual(rng, emotion))
@@ -106,7 +108,7 @@ def cue(rng: random.Random, emotion: str, matter: Matter, slots: dict[str, str],
     if "{stake}" in template:
         values["stake"] = stake(rng, matter, slots)
     if "{grievance}" in template:
-        values["grievance"] = expand(rng, rng.choice(usable(matter.grievance or ("[都|]说了好几次了",), slots)), slots)
+        values["grievance"] = expand(rng, rng.choice(situation.fitting(matter.grievance or ("[都|]说了好几次了",))), slots)
     if template == "{rhetorical}":
-        template = rng.choice(usable(RHETORICAL, slots))
+        template = rng.choice(situation.fitting(RHETORICAL))
     return expand(rng, template, values)

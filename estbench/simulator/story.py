@@ -76,6 +76,10 @@ class Situation:
         return {"debt": self.balance < 0, "credit": self.balance >= 0, "over": self.over_quota,
                 "tech": self.technician}[tag]
 
+    def fitting(self, templates) -> list[str]:
+        """The templates this situation allows (all of them when it allows none)."""
+        return [t for t in templates if self.allows(t)] or list(templates)
+
 
 def _prices(rng: random.Random, taken: int) -> dict[str, str]:
     values = rng.sample([v for v in (5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50) if v != taken], 5)
@@ -143,11 +147,6 @@ def draw_situation(rng: random.Random, category: str) -> Situation:
         "num": "[num]",  # phone, ID and account numbers are masked, as in the paper's desensitised data
     }
     return Situation(category, slots, prior, fee, balance, charge_fee, used > gb)
-
-
-def usable(templates, slots: dict[str, str]) -> list[str]:
-    """The templates whose facts the session has: one counting earlier calls ({prior}) needs an earlier call."""
-    return [t for t in templates if slots.get("prior") or "{prior}" not in t] or list(templates)
 
 
 @dataclasses.dataclass(frozen=True)
