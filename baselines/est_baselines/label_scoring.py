@@ -270,9 +270,7 @@ def _scores_without_cache(model, tokenizer, prompts: Sequence[str], prefixes: Se
 def _constrained_without_cache(model, tokenizer, prompts: Sequence[str], trie: "AnswerTrie") -> list[tuple[str, ...]]:
     """What `constrained_decode` chooses, re-running each row's whole sequence at every branching point."""
     chosen = []
-    for i, ids in enumerate(tokenizer(list(prompts))["input_ids"]):
-        if len(ids) < 2 or ids[-1] != trie.anchor_token or not prompts[i].endswith(trie.prompt_end):
-            raise ValueError(f"prompt {i} does not end with the answer header's last token: {prompts[i][-40:]!r}")
+    for ids in _prompt_ids(tokenizer, prompts, trie):
         opening, node = trie.follow_forced(0)
         sequence = ids[:-1] + opening
         while node not in trie.answers:
@@ -376,6 +374,15 @@ def answer_trie(tokenizer, tasks: Sequence[Task], language: str = "zh", chat: bo
     return trie
 
 
+def _prompt_ids(tokenizer, prompts: Sequence[str], trie: AnswerTrie) -> list[list[int]]:
+    """The prompts' token ids, each checked to end with the trie's fixed prompt end (else the answers do not follow)."""
+    ids = tokenizer(list(prompts))["input_ids"]
+    for i, row in enumerate(ids):
+        if len(row) < 2 or row[-1] != trie.anchor_token or not prompts[i].endswith(trie.prompt_end):
+            raise ValueError(f"prompt {i} does not end with the answer header's last token: {prompts[i][-40:]!r}")
+    return ids
+
+
 @torch.no_grad()
 def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTrie) -> list[tuple[str, ...]]:
     """Greedy decoding restricted to the trie's answers: the labels (one per task of the trie) for every prompt.
@@ -391,10 +398,7 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
     if tokenizer.pad_token_id is None:
         raise ValueError("the tokenizer has no pad token: set tokenizer.pad_token (e.g. to the eos token)")
     device = _model_device(model)
-    ids = tokenizer(list(prompts))["input_ids"]
-    for i, row in enumerate(ids):
-        if len(row) < 2 or row[-1] != trie.anchor_token or not prompts[i].endswith(trie.prompt_end):
-            raise ValueError(f"prompt {i} does not end with the answer header's last token: {prompts[i][-40:]!r}")
+    ids = _prompt_ids(tokenizer, prompts, trie)
     opening, branch = trie.follow_forced(0)
     if branch in trie.answers:  # a single valid answer: nothing to decide
         return [trie.answers[branch]] * len(ids)

@@ -25,7 +25,9 @@ published; not loaded here, there is no Hub access — check with `print(model)`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ALL_LINEAR = "all-linear"
 
@@ -83,3 +85,23 @@ def ensure_special_tokens(tokenizer, config=None):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+ADAPTER_CONFIG = "adapter_config.json"  # PEFT's file in a LoRA adapter folder
+
+
+def adapter_base(model_path: str | Path, base_model: str | None = None) -> tuple[str, str | None]:
+    """(model to load, LoRA adapter folder or None): an adapter folder is loaded on its base model (the one its
+    adapter_config.json names, or `base_model`)."""
+    config = Path(model_path) / ADAPTER_CONFIG
+    if not config.is_file():
+        return str(model_path), None
+    base = base_model or json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    if not base:
+        raise ValueError(f"{ADAPTER_CONFIG} names no base model: pass --base_model")
+    return base, str(model_path)
+
+
+def lora_rank(adapter: str) -> int:
+    """The LoRA rank an adapter folder was trained with."""
+    return int(json.loads((Path(adapter) / ADAPTER_CONFIG).read_text(encoding="utf-8")).get("r", 16))

@@ -50,7 +50,7 @@ from .data import (
     write_predictions,
 )
 from .label_scoring import METHODS
-from .loading import ensure_special_tokens, model_kwargs
+from .loading import adapter_base, ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES
 
 
@@ -64,16 +64,13 @@ def load_for_prediction(model_path: str | Path, *, base_model: str | None = None
     rules of `est_baselines.loading` (remote code, device map, 4/8-bit, EOS and pad tokens)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .lora import PROMPT_SETTINGS_FILE
-
     model_path = Path(model_path)
     kwargs = model_kwargs(dtype=dtype, trust_remote_code=trust_remote_code, device_map=device_map,
                           load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit)
-    adapter_config = model_path / "adapter_config.json"
-    if adapter_config.exists():
+    base_name, adapter = adapter_base(model_path, base_model)
+    if adapter:
         from peft import PeftModel
 
-        base_name = base_model or json.loads(adapter_config.read_text())["base_model_name_or_path"]
         model = AutoModelForCausalLM.from_pretrained(base_name, **kwargs)
         model = PeftModel.from_pretrained(model, model_path)
         if merge:
@@ -89,9 +86,15 @@ def load_for_prediction(model_path: str | Path, *, base_model: str | None = None
     if kwargs["device_map"] is None:  # placed by transformers otherwise
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.eval()
-    settings_file = model_path / PROMPT_SETTINGS_FILE
-    settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
-    return model, tokenizer, settings
+    return model, tokenizer, read_prompt_settings(model_path)
+
+
+def read_prompt_settings(model_path: str | Path) -> dict:
+    """The prompt settings saved with a trained model (est_prompt.json), or {} when it has none."""
+    from .lora import PROMPT_SETTINGS_FILE
+
+    settings_file = Path(model_path) / PROMPT_SETTINGS_FILE
+    return json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
 
 
 def save_merged(model, tokenizer, settings: dict, out_dir: str | Path) -> Path:
@@ -133,13 +136,28 @@ def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str]
 
 def predict_frame(model, tokenizer, frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
     """A prediction table (id + three label columns) for the rows of a built split."""
-    predictions = predict_rows(model, tokenizer, frame["context"].fillna("").tolist(), frame["text"].tolist(),
-                               anchors=_anchors(frame), **kwargs)
+    contexts, texts, anchors = prompt_fields(frame)
+    predictions = predict_rows(model, tokenizer, contexts, texts, anchors=anchors, **kwargs)
     return predictions_frame(frame["id"].tolist(), predictions)
 
 
-def _anchors(frame: pd.DataFrame) -> list[str]:
-    return frame["anchor"].fillna("").tolist() if "anchor" in frame.columns else [""] * len(frame)
+def prompt_fields(frame: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    """(contexts, texts, anchors) of a built split's rows, as every prompt takes them."""
+    anchors = frame["anchor"].fillna("").tolist() if "anchor" in frame.columns else [""] * len(frame)
+    return frame["context"].fillna("").tolist(), frame["text"].tolist(), anchors
+
+
+def _rows(args: argparse.Namespace) -> pd.DataFrame:
+    frame = load_track(args.est_dir, args.track, args.split)
+    return frame.head(args.limit) if args.limit else frame
+
+
+def _prompt_options(args: argparse.Namespace, settings: dict) -> dict:
+    """The prompt settings of a prediction: the trained ones (est_prompt.json), each overridden by its flag."""
+    return dict(mode=args.prompt_mode or settings.get("prompt_mode", "joint"),
+                language=args.prompt_language or settings.get("prompt_language", "zh"),
+                max_context_chars=args.max_context_chars or settings.get("max_context_chars", 600),
+                chat=settings.get("chat_template", False) if args.chat_template is None else args.chat_template)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -202,18 +220,10 @@ def _predict(args: argparse.Namespace) -> Path:
         load_in_8bit=args.load_in_8bit, device=None if args.device_map else str(state.device))
     if args.save_merged and state.is_main_process:
         print(f"merged model written to {save_merged(model, tokenizer, settings, args.save_merged)}")
-    frame = load_track(args.est_dir, args.track, args.split)
-    if args.limit:
-        frame = frame.head(args.limit)
+    frame = _rows(args)
     shard = frame.iloc[state.process_index::state.num_processes]  # every process predicts its own rows
-    table = predict_frame(
-        model, tokenizer, shard, batch_size=args.batch_size, method=args.method,
-        mode=args.prompt_mode or settings.get("prompt_mode", "joint"),
-        language=args.prompt_language or settings.get("prompt_language", "zh"),
-        max_context_chars=args.max_context_chars or settings.get("max_context_chars", 600),
-        chat=settings.get("chat_template", False) if args.chat_template is None else args.chat_template,
-        progress=state.is_main_process,
-    )
+    table = predict_frame(model, tokenizer, shard, batch_size=args.batch_size, method=args.method,
+                          progress=state.is_main_process, **_prompt_options(args, settings))
     if state.num_processes > 1:
         table = _gather(table, frame, Path(args.output), state)
         if not state.is_main_process:
@@ -224,23 +234,14 @@ def _predict(args: argparse.Namespace) -> Path:
 
 
 def _predict_vllm(args: argparse.Namespace) -> Path:
-    from .lora import PROMPT_SETTINGS_FILE
     from .vllm_engine import predict_with_vllm
 
     if args.merge or args.save_merged or args.load_in_4bit or args.load_in_8bit or args.device_map:
         raise ValueError("--engine vllm serves the adapter on its base model itself: --merge, --save_merged, "
                          "--load_in_4bit/8bit and --device_map are options of the hf engine")
-    settings_file = Path(args.model_path) / PROMPT_SETTINGS_FILE
-    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
-    for key in ("prompt_mode", "prompt_language", "max_context_chars"):
-        if getattr(args, key):
-            settings[key] = getattr(args, key)
-    frame = load_track(args.est_dir, args.track, args.split)
-    if args.limit:
-        frame = frame.head(args.limit)
-    chat = settings.get("chat_template", False) if args.chat_template is None else args.chat_template
-    table = predict_with_vllm(args.model_path, frame, settings, base_model=args.base_model,
-                              trust_remote_code=args.trust_remote_code, dtype=args.dtype, chat=chat)
+    table = predict_with_vllm(args.model_path, _rows(args), base_model=args.base_model,
+                              trust_remote_code=args.trust_remote_code, dtype=args.dtype,
+                              **_prompt_options(args, read_prompt_settings(args.model_path)))
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}")
     return path

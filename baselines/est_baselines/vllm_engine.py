@@ -13,7 +13,6 @@ and maps the answers back; vLLM itself is imported inside `predict_with_vllm`, s
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -22,10 +21,8 @@ import pandas as pd
 from estbench.schema import Task
 
 from .data import predictions_frame
+from .loading import adapter_base, lora_rank
 from .prompts import build_completion, tasks_of
-
-ADAPTER_CONFIG = "adapter_config.json"
-
 
 def answer_choices(tasks: Sequence[Task], language: str = "zh") -> dict[str, tuple[str, ...]]:
     """Every valid answer text of a task group -> its labels (joint: 7 x 9 x 3 = 189 answers)."""
@@ -34,30 +31,16 @@ def answer_choices(tasks: Sequence[Task], language: str = "zh") -> dict[str, tup
             for combo in itertools.product(*(task.labels for task in tasks))}
 
 
-def adapter_base(model_path: str | Path, base_model: str | None = None) -> tuple[str, str | None]:
-    """(model vLLM loads, LoRA adapter folder or None): an adapter folder is served on its base model."""
-    config = Path(model_path) / ADAPTER_CONFIG
-    if not config.is_file():
-        return str(model_path), None
-    base = base_model or json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
-    if not base:
-        raise ValueError(f"{ADAPTER_CONFIG} names no base model: pass --base_model")
-    return base, str(model_path)
-
-
-def lora_rank(adapter: str) -> int:
-    return int(json.loads((Path(adapter) / ADAPTER_CONFIG).read_text(encoding="utf-8")).get("r", 16))
-
-
-def predict_with_vllm(model_path: str | Path, frame: pd.DataFrame, settings: dict, *, base_model: str | None = None,
-                      trust_remote_code: bool = False, dtype: str = "auto", chat: bool = False,
-                      seed: int = 0) -> pd.DataFrame:
+def predict_with_vllm(model_path: str | Path, frame: pd.DataFrame, *, mode: str = "joint", language: str = "zh",
+                      max_context_chars: int | None = 600, chat: bool = False, base_model: str | None = None,
+                      trust_remote_code: bool = False, dtype: str = "auto", seed: int = 0) -> pd.DataFrame:
     """A prediction table (id + three label columns) for `frame`'s rows, in their order."""
     from vllm import LLM, SamplingParams
     from vllm.lora.request import LoRARequest
     from vllm.sampling_params import StructuredOutputsParams
 
     from .label_scoring import _prompts
+    from .prediction import prompt_fields
 
     base, adapter = adapter_base(model_path, base_model)
     engine_args = dict(model=base, tokenizer=str(model_path) if adapter else base, enable_prefix_caching=True,
@@ -67,14 +50,11 @@ def predict_with_vllm(model_path: str | Path, frame: pd.DataFrame, settings: dic
     llm = LLM(**engine_args)
     tokenizer = llm.get_tokenizer()
     request = LoRARequest("est", 1, adapter) if adapter else None
-    mode, language = settings.get("prompt_mode", "joint"), settings.get("prompt_language", "zh")
-    contexts, texts = frame["context"].fillna("").tolist(), frame["text"].tolist()
-    anchors = frame["anchor"].fillna("").tolist() if "anchor" in frame.columns else [""] * len(frame)
+    contexts, texts, anchors = prompt_fields(frame)
     predictions: dict[str, list[str]] = {}
     for tasks in tasks_of(mode):
         choices = answer_choices(tasks, language)
-        prompts = _prompts(contexts, texts, anchors, tasks, language, settings.get("max_context_chars", 600),
-                           tokenizer if chat else None)
+        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
         longest = max(len(tokenizer(answer, add_special_tokens=False)["input_ids"]) for answer in choices)
         params = SamplingParams(temperature=0.0, max_tokens=longest + 1,
                                 structured_outputs=StructuredOutputsParams(choice=list(choices)))
