@@ -11,26 +11,16 @@ import torch
 from est_baselines import runner
 from est_baselines.data import load_track
 from est_baselines.encoder import RECIPE, EncoderArguments, EncoderBaseline
+from est_baselines.tiny import save_char_bert
 from estbench.schema import TASKS
 
 
 @pytest.fixture(scope="module")
 def tiny_bert(small_est, tmp_path_factory):
     """A 2-layer, 32-wide random BERT and a character WordPiece tokenizer over the corpus' characters."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
     frame = load_track(small_est, "balanced", "train")
-    chars = sorted(set("".join(frame["text"]) + "".join(frame["context"].fillna("")) + "".join(frame["anchor"]) + " |"))
-    folder = tmp_path_factory.mktemp("bert")
-    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n",
-                                      encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), tokenize_chinese_chars=True)
-    torch.manual_seed(0)
-    model = BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                                 num_attention_heads=2, intermediate_size=64, max_position_embeddings=256))
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    texts = [str(v) for column in ("text", "context", "anchor") for v in frame[column].fillna("")]
+    return save_char_bert(tmp_path_factory.mktemp("bert"), texts, hidden_size=32, layers=2, max_positions=256)
 
 
 def test_the_loss_falls_and_predictions_are_valid(tiny_bert, small_est):
@@ -68,3 +58,27 @@ def test_the_recipe_refuses_unknown_keys(tmp_path):
     bad.write_text(RECIPE.read_text() + "learning_rat: 1\n")
     with pytest.raises(ValueError, match=r"unknown keys \['learning_rat'\]"):
         EncoderArguments.from_recipe(bad)
+
+
+def test_the_character_vocabulary_covers_latin_words_and_numbers(tmp_path):
+    from transformers import AutoTokenizer
+
+    folder = save_char_bert(tmp_path / "bert", ["我的5G套餐 [num] 元", "ok"], hidden_size=32, layers=1)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokens = tokenizer.tokenize("5G套餐[num]元 ok")
+    assert "[UNK]" not in tokens and tokens == ["5", "##G", "套", "餐", "[", "n", "##u", "##m", "]", "元", "o", "##k"]
+    assert tokenizer.tokenize("猫") == ["[UNK]"]  # a character the texts never had
+
+
+def test_the_from_scratch_recipe_needs_a_model_and_names_the_run(tiny_bert, small_est, tmp_path, capsys):
+    recipe = RECIPE.with_name("encoder-from-scratch.yaml")
+    common = ["encoder", "--track", "balanced", "--est-dir", str(small_est), "--encoder-recipe", str(recipe),
+              "--output", str(tmp_path / "bert.csv"), "--bootstrap", "0"]
+    with pytest.raises(SystemExit, match="encoder-from-scratch.yaml names no checkpoint: give one with --model"):
+        runner.main(common)
+    runner.main([*common, "--model", str(tiny_bert), "--encoder-epochs", "0.1", "--encoder-device", "cpu",
+                 "--name", "encoder-from-scratch", "--results", str(tmp_path / "bert.json")])
+    record = json.loads((tmp_path / "bert.json").read_text())
+    assert record["model"] == "encoder-from-scratch"
+    assert record["description"] == (f"python baselines/run.py encoder --track balanced --model {tiny_bert.name} "
+                                     "--encoder-recipe baselines/configs/encoder-from-scratch.yaml")

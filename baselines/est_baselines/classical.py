@@ -90,7 +90,7 @@ class TfidfBaseline:
     def _inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         context = frame["context"].fillna("").astype(str).str[-self.settings.context_chars:]
         # rows before the anchor (or a frame built without the field) get an explicit marker, not an empty document
-        anchor = frame["anchor"].fillna("") if "anchor" in frame.columns else pd.Series([""] * len(frame))
+        anchor = frame["anchor"].fillna("") if "anchor" in frame.columns else pd.Series("", index=frame.index)
         anchor = anchor.astype(str).where(anchor.astype(str) != "", "<none>")
         return pd.DataFrame({"text": frame["text"].fillna("").astype(str), "context": context,
                              "anchor": anchor.to_numpy()})

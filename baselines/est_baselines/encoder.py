@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from tqdm.auto import tqdm
 
 from estbench.schema import TASKS
 
@@ -55,7 +56,7 @@ class EncoderArguments:
 
 
 def _segments(frame: pd.DataFrame, context_chars: int) -> tuple[list[str], list[str]]:
-    anchor = frame["anchor"].fillna("") if "anchor" in frame.columns else pd.Series([""] * len(frame))
+    anchor = frame["anchor"].fillna("") if "anchor" in frame.columns else pd.Series("", index=frame.index)
     context = frame["context"].fillna("").astype(str).str[-context_chars:]
     return frame["text"].fillna("").astype(str).tolist(), (anchor.astype(str) + " | " + context).tolist()
 
@@ -65,8 +66,8 @@ class EncoderBaseline:
 
     name = "encoder"
 
-    def __init__(self, args: EncoderArguments | None = None, model=None, tokenizer=None):
-        self.args = args or EncoderArguments()
+    def __init__(self, args: EncoderArguments | None = None, model=None, tokenizer=None, progress: bool = True):
+        self.args, self.progress = args or EncoderArguments(), progress
         self.encoder, self.tokenizer = model, tokenizer
 
     def _build(self):
@@ -113,7 +114,8 @@ class EncoderBaseline:
         self.losses_: list[float] = []
         self.encoder.train()
         order: list[int] = []
-        for _ in range(steps):
+        progress = tqdm(range(steps), desc="encoder: training", unit="step", disable=not self.progress)
+        for _ in progress:
             if len(order) < size:  # next epoch's shuffled rows
                 order += generator.permutation(len(first)).tolist()
             rows, order = order[:size], order[size:]
@@ -124,7 +126,9 @@ class EncoderBaseline:
             loss.backward()
             optimizer.step()
             schedule.step()
-            self.losses_.append(float(loss))
+            self.losses_.append(loss.item())
+            if len(self.losses_) % 50 == 0:
+                progress.set_postfix(loss=f"{np.mean(self.losses_[-50:]):.3f}")
         return self
 
     def predict(self, frame: pd.DataFrame) -> dict[str, list[str]]:
@@ -134,7 +138,8 @@ class EncoderBaseline:
         out = {task.value: [] for task in TASKS}
         self.encoder.eval()
         with torch.no_grad():
-            for start in range(0, len(first), self.args.batch_size):
+            for start in tqdm(range(0, len(first), self.args.batch_size), desc="encoder: predicting", unit="batch",
+                              disable=not self.progress):
                 logits = self._logits(self._batch(first[start:start + self.args.batch_size],
                                                   second[start:start + self.args.batch_size]))
                 for task in TASKS:
@@ -157,6 +162,8 @@ def run_encoder(args, est_dir: str, track: str, split: str):
     overrides = {f.name: getattr(args, f"encoder_{f.name}", None) for f in fields(EncoderArguments)}
     overrides["model_name_or_path"] = args.model
     settings = EncoderArguments.from_recipe(args.encoder_recipe, **overrides)
+    if not settings.model_name_or_path:
+        raise ValueError(f"{Path(args.encoder_recipe).name} names no checkpoint: give one with --model")
     train, frame = load_track(est_dir, track, "train"), load_track(est_dir, track, split)
     started = time.perf_counter()
     model = EncoderBaseline(settings).fit(train)

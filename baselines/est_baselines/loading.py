@@ -4,7 +4,9 @@ What the paper's eight models need, passed through in one place:
 
 - `trust_remote_code`: Baichuan2-7B, TeleChat2-7B, Qwen-7B (v1) and the original GLM4-9B repo ship their own
   modelling code. Training reads the flag TRL's `SFTConfig` already parses (`--trust_remote_code`), which used to
-  reach neither the model nor the tokenizer; prediction has the same flag.
+  reach neither the model nor the tokenizer; prediction has the same flag. That code was written for transformers 4
+  (Baichuan2's is known not to run on transformers 5), so the recommended path is to convert each once to a native
+  architecture (`est_baselines.native`: Llama / Qwen2, same outputs) or, for GLM4-9B, to take `THUDM/glm-4-9b-hf`.
 - `device_map` and 4/8-bit quantization (bitsandbytes; QLoRA when training): a quantized model is placed on this
   process's GPU, an unquantized one where `--device_map` says (e.g. `auto` to spread a large model over GPUs).
 - Tokenizers without an end-of-sequence token (Qwen-7B v1) get the one the model config names; without a pad token,
@@ -17,6 +19,7 @@ published; not loaded here, there is no Hub access — check with `print(model)`
 | model | attention projections (`--lora_target_modules ...`) |
 |---|---|
 | LLaMa2-7B, LLaMa3-8B, Mistral-7B, Deepseek (LLaMA-style) | `q_proj k_proj v_proj o_proj` |
+| Qwen-7B (v1), Baichuan2-7B, TeleChat2-7B converted by `est_baselines.native` | `q_proj k_proj v_proj o_proj` |
 | Qwen-7B (v1, custom code) | `c_attn c_proj` |
 | Baichuan2-7B (custom code) | `W_pack o_proj` |
 | TeleChat2-7B (custom code) | `query key_value dense` |

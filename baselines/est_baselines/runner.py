@@ -28,7 +28,7 @@ from estbench.schema import TASKS
 
 from .classical import BASELINES
 from .encoder import add_arguments as add_encoder_arguments
-from .encoder import run_encoder
+from .encoder import RECIPE, run_encoder
 from .data import (
     check_prediction_path,
     load_references,
@@ -99,6 +99,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--split", choices=["validation", "test"], default="test", help="split to predict and score")
     parser.add_argument("--gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
     parser.add_argument("--results", help="also write the scores (estbench.scoring.score output) to this JSON file")
+    parser.add_argument("--name", help="the run's name in the --results file and the tables (default: the baseline's)")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                         help="session-bootstrap replicates for the 95%% intervals (default: 1000; 0: none)")
     parser.add_argument("--train-subsample", type=int, metavar="N",
@@ -147,6 +148,19 @@ def _argument_problems(args) -> list[str]:
     return problems
 
 
+def _command(args) -> str:
+    """The run.py command that reproduces a results file (folders of the run's own left out)."""
+    command = f"python baselines/run.py {args.baseline} --track {args.track}"
+    if args.train_subsample:
+        command += f" --train-subsample {args.train_subsample}"
+    if args.baseline == "encoder":
+        if args.model:  # a local folder by its name only: where it sits on this machine means nothing elsewhere
+            command += f" --model {Path(args.model).name if Path(args.model).is_dir() else args.model}"
+        if Path(args.encoder_recipe).resolve() != Path(RECIPE).resolve():
+            command += f" --encoder-recipe baselines/configs/{Path(args.encoder_recipe).name}"
+    return command
+
+
 def main(argv: list[str] | None = None) -> dict:
     args, extra = parse_args(argv)
     try:
@@ -179,10 +193,8 @@ def _run(args, extra: list[str]) -> dict:
             f"{task.value} [{intervals[f'{task.value}_macro_f1'][0]:.4f}, {intervals[f'{task.value}_macro_f1'][1]:.4f}]"
             for task in TASKS))
     if args.results:
-        command = f"python baselines/run.py {args.baseline} --track {args.track}" + (
-            f" --train-subsample {args.train_subsample}" if args.train_subsample else "")
-        record = ScoreRecord(model=args.baseline, track=args.track, split=args.split, utterances=len(table),
-                             scores=scores, intervals=intervals, description=command,
+        record = ScoreRecord(model=args.name or args.baseline, track=args.track, split=args.split, utterances=len(table),
+                             scores=scores, intervals=intervals, description=_command(args),
                              train_rows=args.train_subsample or 0)
         write_records(args.results, record)
     return scores

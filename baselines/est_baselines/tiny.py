@@ -1,7 +1,14 @@
-"""A tiny randomly-initialised Llama-style model and a character-level tokenizer, built locally (no download).
+"""Small randomly-initialised models with character-level tokenizers, built locally (no download).
 
-Used by the tests and bench/bench_baselines.py to exercise the LoRA/predict code paths on CPU in seconds, and handy
-for a smoke run of `run.py lora` (`python -m est_baselines.tiny OUT_DIR --from-est est`). It learns nothing useful.
+- A tiny Llama-style causal LM: used by the tests and bench/bench_baselines.py to exercise the LoRA/predict code
+  paths on CPU in seconds, and handy for a smoke run of `run.py lora`. It learns nothing useful.
+
+      python -m est_baselines.tiny OUT_DIR --from-est est
+
+- A BERT-style encoder with one token per character: the starting point of the encoder baseline trained from scratch
+  (no pretraining; `configs/encoder-from-scratch.yaml`) and of the encoder tests.
+
+      python -m est_baselines.tiny OUT_DIR --from-est est --kind bert --hidden-size 128 --layers 2
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Iterable
 
 from tokenizers import Tokenizer, decoders, models
 from tokenizers.processors import TemplateProcessing
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import BertConfig, BertModel, BertTokenizerFast, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from estbench.schema import TASKS
 
@@ -78,15 +85,59 @@ def save_tiny_model(out_dir: str | Path, texts: Iterable[str], **kwargs) -> Path
     return out_dir
 
 
+BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def save_char_bert(out_dir: str | Path, texts: Iterable[str], *, hidden_size: int = 128, layers: int = 2,
+                   seed: int = 0, max_positions: int = 512) -> Path:
+    """A randomly initialised BERT whose WordPiece vocabulary is every character of `texts`, saved for AutoModel.
+
+    The encoder baseline joins its two segments with " | " (est_baselines.encoder), so those characters are included.
+    """
+    import torch
+
+    chars = set(" |")
+    for text in texts:
+        chars.update(text)
+    chars -= set(BERT_SPECIAL_TOKENS) | {"\n", "\t", "\r"}  # whitespace never reaches WordPiece
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pieces = sorted(chars - {" "})
+    # "##c" continues a word: without it WordPiece turns every Latin word or number ("num", "5G") into [UNK]
+    tokens = [*BERT_SPECIAL_TOKENS, *pieces, *(f"##{c}" for c in pieces)]
+    # the vocabulary is passed as a mapping: transformers 5 ignores a `vocab_file=` argument (every token [UNK])
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(tokens)}, do_lower_case=False,
+                                  tokenize_chinese_chars=True)
+    torch.manual_seed(seed)
+    model = BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=hidden_size, num_hidden_layers=layers,
+                                 num_attention_heads=max(2, hidden_size // 64), intermediate_size=4 * hidden_size,
+                                 max_position_embeddings=max_positions))
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out_dir", help="where to save the model and tokenizer")
     parser.add_argument("--from-est", default="est", help="built dataset whose texts give the character vocabulary")
+    parser.add_argument("--kind", choices=["llama", "bert"], default="llama",
+                        help="llama: tiny causal LM for run.py lora; bert: encoder for run.py encoder")
+    parser.add_argument("--hidden-size", type=int, help="hidden width (default: llama 64, bert 128)")
+    parser.add_argument("--layers", type=int, default=2, help="number of layers (default: 2)")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation seed (default: 0)")
     args = parser.parse_args(argv)
     from .data import load_split
 
     frame = load_split(args.from_est, "joint", "train")
-    print(save_tiny_model(args.out_dir, list(frame["context"]) + list(frame["text"]) + list(frame["anchor"])))
+    texts = [str(v) for column in ("context", "text", "anchor") for v in frame[column].fillna("")]
+    if args.kind == "bert":
+        out = save_char_bert(args.out_dir, texts, hidden_size=args.hidden_size or 128, layers=args.layers,
+                             seed=args.seed)
+    else:
+        out = save_tiny_model(args.out_dir, texts, hidden_size=args.hidden_size or 64, layers=args.layers,
+                              seed=args.seed)
+    print(out)
 
 
 if __name__ == "__main__":
