@@ -10,7 +10,7 @@ import torch
 
 from est_baselines import runner
 from est_baselines.data import load_track
-from est_baselines.encoder import RECIPE, EncoderArguments, EncoderBaseline
+from est_baselines.encoder import RECIPE, EncoderArguments, EncoderBaseline, _segments
 from est_baselines.tiny import save_char_bert
 from estbench.schema import TASKS
 
@@ -82,3 +82,17 @@ def test_the_from_scratch_recipe_needs_a_model_and_names_the_run(tiny_bert, smal
     assert record["model"] == "encoder-from-scratch"
     assert record["description"] == (f"python baselines/run.py encoder --track balanced --model {tiny_bert.name} "
                                      "--encoder-recipe baselines/configs/encoder-from-scratch.yaml")
+
+
+def test_truncation_drops_the_oldest_context_and_keeps_utterance_and_anchor(tiny_bert):
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["我要投诉"], "anchor": ["宽带断了"],
+                          "context": ["客服：您好" * 30 + "用户：还是没网"]})
+    model = EncoderBaseline(EncoderArguments.from_recipe(model_name_or_path=str(tiny_bert), max_length=40,
+                                                         context_chars=1000, device="cpu"), progress=False)
+    model._build()
+    inputs = model._batch(*_segments(frame, 1000))
+    tokens = "".join(model.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])).replace("##", "")
+    assert len(inputs["input_ids"][0]) == 40
+    assert tokens.startswith("[CLS]我要投诉[SEP]") and tokens.endswith("用户：还是没网|宽带断了[SEP]"), tokens

@@ -29,6 +29,16 @@ def _logits(model, ids):
         return model(input_ids=ids).logits
 
 
+def _gpt_layout(state: dict, embeddings: str, names: dict) -> dict:
+    """A native state dict's tensors under a GPT-style checkpoint's names (`transformer.h.N.<custom>`)."""
+    source = {f"transformer.{embeddings}.weight": state["model.embed_tokens.weight"],
+              "transformer.ln_f.weight": state["model.norm.weight"], "lm_head.weight": state["lm_head.weight"]}
+    for layer in range(SHAPE["num_hidden_layers"]):
+        for native, custom in names.items():
+            source[f"transformer.h.{layer}.{custom}.weight"] = state[f"model.layers.{layer}.{native}.weight"]
+    return source
+
+
 def _ids(vocab: int):
     return torch.randint(0, vocab, (2, 12), generator=torch.Generator().manual_seed(0))
 
@@ -134,14 +144,11 @@ def test_telechat2_becomes_llama_with_zero_biases_and_the_same_logits(tmp_path, 
     names = {"self_attn.q_proj": "self_attention.query", "self_attn.o_proj": "self_attention.dense",
              "mlp.gate_proj": "mlp.gate_proj", "mlp.up_proj": "mlp.up_proj", "mlp.down_proj": "mlp.down_proj",
              "input_layernorm": "input_layernorm", "post_attention_layernorm": "post_attention_layernorm"}
-    source = {"transformer.word_embeddings.weight": state["model.embed_tokens.weight"],
-              "transformer.ln_f.weight": state["model.norm.weight"], "lm_head.weight": state["lm_head.weight"]}
+    source = _gpt_layout(state, "word_embeddings", names)
     for layer in range(SHAPE["num_hidden_layers"]):
         prefix = f"model.layers.{layer}."
-        for native, custom in names.items():
-            source[f"transformer.h.{layer}.{custom}.weight"] = state[f"{prefix}{native}.weight"]
-            if custom in ("self_attention.dense", "mlp.down_proj"):
-                source[f"transformer.h.{layer}.{custom}.bias"] = state[f"{prefix}{native}.bias"]
+        for native, custom in (("self_attn.o_proj", "self_attention.dense"), ("mlp.down_proj", "mlp.down_proj")):
+            source[f"transformer.h.{layer}.{custom}.bias"] = state[f"{prefix}{native}.bias"]
         k, v = (state[f"{prefix}self_attn.{part}.weight"].reshape(heads, head_dim, -1) for part in ("k_proj", "v_proj"))
         source[f"transformer.h.{layer}.self_attention.key_value.weight"] = torch.stack([k, v], 1).reshape(
             2 * heads * head_dim, -1)
@@ -193,12 +200,9 @@ def test_qwen_v1_becomes_qwen2_with_the_same_logits_and_tokens(tmp_path):
     state = reference.state_dict()
     names = {"input_layernorm": "ln_1", "post_attention_layernorm": "ln_2", "self_attn.o_proj": "attn.c_proj",
              "mlp.gate_proj": "mlp.w2", "mlp.up_proj": "mlp.w1", "mlp.down_proj": "mlp.c_proj"}
-    source = {"transformer.wte.weight": state["model.embed_tokens.weight"],
-              "transformer.ln_f.weight": state["model.norm.weight"], "lm_head.weight": state["lm_head.weight"]}
+    source = _gpt_layout(state, "wte", names)
     for layer in range(SHAPE["num_hidden_layers"]):
         prefix = f"model.layers.{layer}."
-        for native, custom in names.items():
-            source[f"transformer.h.{layer}.{custom}.weight"] = state[f"{prefix}{native}.weight"]
         for kind in ("weight", "bias"):
             source[f"transformer.h.{layer}.attn.c_attn.{kind}"] = torch.cat(
                 [state[f"{prefix}self_attn.{part}.{kind}"] for part in ("q_proj", "k_proj", "v_proj")])

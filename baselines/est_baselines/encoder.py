@@ -1,8 +1,9 @@
 r"""Encoder baseline: a BERT-style encoder fine-tuned with one classification head per task, the usual baseline for
 emotion recognition in conversation (e.g. a Chinese BERT / RoBERTa such as bert-base-chinese).
 
-Input per utterance: the user's utterance as the first segment, the session's anchor and the recent dialogue
-context as the second (cut from the left end of the context when too long), so the utterance is never truncated.
+Input per utterance: the user's utterance as the first segment; the recent dialogue context and the session's anchor
+as the second, the anchor last, so that truncation (from the left of the second segment) drops the oldest context
+first and never the utterance or the anchor.
 The [CLS] vector feeds three linear heads (emotion 7, transition 9, satisfaction 3); the loss is the sum of the
 three cross-entropies. Recipe: baselines/configs/encoder.yaml.
 
@@ -58,7 +59,7 @@ class EncoderArguments:
 def _segments(frame: pd.DataFrame, context_chars: int) -> tuple[list[str], list[str]]:
     anchor = frame["anchor"].fillna("") if "anchor" in frame.columns else pd.Series("", index=frame.index)
     context = frame["context"].fillna("").astype(str).str[-context_chars:]
-    return frame["text"].fillna("").astype(str).tolist(), (anchor.astype(str) + " | " + context).tolist()
+    return frame["text"].fillna("").astype(str).tolist(), (context + " | " + anchor.astype(str)).tolist()
 
 
 class EncoderBaseline:
@@ -87,6 +88,7 @@ class EncoderBaseline:
         self.heads.to(self.device)
 
     def _batch(self, first: list[str], second: list[str]):
+        self.tokenizer.truncation_side = "left"  # the second segment's oldest context goes first (see _segments)
         encoded = self.tokenizer(first, second, truncation="only_second", max_length=self.args.max_length,
                                  padding=True, return_tensors="pt")
         return {key: value.to(self.device) for key, value in encoded.items()}

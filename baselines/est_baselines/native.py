@@ -123,27 +123,33 @@ def _qwen_check(config: dict, folder: Path) -> None:
         raise ValueError("kv_channels x num_attention_heads differs from hidden_size: not a Qwen2 shape")
 
 
+def _outer(name: str, embeddings: str) -> str | None:
+    """The native name of a tensor outside the layers (GPT-style `transformer.` checkpoints)."""
+    return {embeddings: "model.embed_tokens.weight", "transformer.ln_f.weight": "model.norm.weight",
+            "lm_head.weight": "lm_head.weight"}.get(name)
+
+
+def _inner(name: str, family: str) -> tuple[str, str, str]:
+    """(native layer prefix, module path inside the layer, weight/bias) of a layer tensor."""
+    layer = _layer(name)
+    if layer is None:
+        raise ValueError(f"unexpected {family} tensor {name}")
+    module, kind = layer[1].rsplit(".", 1)
+    return f"model.layers.{layer[0]}.", module, kind
+
+
 def _qwen_tensors(name: str, tensor, config: dict):
     if name.endswith("rotary_emb.inv_freq"):
         return
-    if name == "transformer.wte.weight":
-        yield "model.embed_tokens.weight", tensor
-    elif name == "transformer.ln_f.weight":
-        yield "model.norm.weight", tensor
-    elif name == "lm_head.weight":
-        yield name, tensor
-    elif (layer := _layer(name)) is not None:
-        index, rest = layer
-        prefix = f"model.layers.{index}."
-        if rest.startswith("attn.c_attn."):
-            kind = rest.rsplit(".", 1)[1]  # weight / bias
-            for part, piece in zip(("q_proj", "k_proj", "v_proj"), tensor.chunk(3, dim=0)):
-                yield f"{prefix}self_attn.{part}.{kind}", piece.contiguous()
-        else:
-            module, kind = rest.rsplit(".", 1)
-            if module not in QWEN_NAMES:
-                raise ValueError(f"unexpected Qwen v1 tensor {name}")
-            yield f"{prefix}{QWEN_NAMES[module]}.{kind}", tensor
+    if (native := _outer(name, "transformer.wte.weight")) is not None:
+        yield native, tensor
+        return
+    prefix, module, kind = _inner(name, "Qwen v1")
+    if module == "attn.c_attn":
+        for part, piece in zip(("q_proj", "k_proj", "v_proj"), tensor.chunk(3, dim=0)):
+            yield f"{prefix}self_attn.{part}.{kind}", piece.contiguous()
+    elif module in QWEN_NAMES:
+        yield f"{prefix}{QWEN_NAMES[module]}.{kind}", tensor
     else:
         raise ValueError(f"unexpected Qwen v1 tensor {name}")
 
@@ -166,31 +172,22 @@ def _telechat_config(config: dict) -> dict:
 def _telechat_tensors(name: str, tensor, config: dict):
     import torch
 
-    if name == "transformer.word_embeddings.weight":
-        yield "model.embed_tokens.weight", tensor
-    elif name == "transformer.ln_f.weight":
-        yield "model.norm.weight", tensor
-    elif name == "lm_head.weight":
-        yield name, tensor
-    elif (layer := _layer(name)) is not None:
-        index, rest = layer
-        prefix = f"model.layers.{index}."
-        module, kind = rest.rsplit(".", 1)
-        if module == "self_attention.key_value":  # rows: k of head 0, v of head 0, k of head 1, ...
-            head_dim = config["hidden_size"] // config["n_head"]
-            pairs = tensor.reshape(-1, 2, head_dim, *tensor.shape[1:])
-            for part, piece in (("k_proj", pairs[:, 0]), ("v_proj", pairs[:, 1])):
-                yield f"{prefix}self_attn.{part}.{kind}", piece.reshape(-1, *tensor.shape[1:]).contiguous()
-                if kind == "weight" and not _has_bias(config, "key_value"):
-                    yield f"{prefix}self_attn.{part}.bias", torch.zeros(piece.shape[0] * piece.shape[1],
-                                                                        dtype=tensor.dtype)
-        elif module in TELECHAT_NAMES:
-            yield f"{prefix}{TELECHAT_NAMES[module]}.{kind}", tensor
-            if kind == "weight" and module in ("self_attention.query", "mlp.gate_proj", "mlp.up_proj") \
-                    and not _has_bias(config, module):
-                yield f"{prefix}{TELECHAT_NAMES[module]}.bias", torch.zeros(tensor.shape[0], dtype=tensor.dtype)
-        else:
-            raise ValueError(f"unexpected TeleChat2 tensor {name}")
+    if (native := _outer(name, "transformer.word_embeddings.weight")) is not None:
+        yield native, tensor
+        return
+    prefix, module, kind = _inner(name, "TeleChat2")
+    if module == "self_attention.key_value":  # rows: k of head 0, v of head 0, k of head 1, ...
+        head_dim = config["hidden_size"] // config["n_head"]
+        pairs = tensor.reshape(-1, 2, head_dim, *tensor.shape[1:])
+        for part, piece in (("k_proj", pairs[:, 0]), ("v_proj", pairs[:, 1])):
+            yield f"{prefix}self_attn.{part}.{kind}", piece.reshape(-1, *tensor.shape[1:]).contiguous()
+            if kind == "weight" and not _has_bias(config, module):
+                yield f"{prefix}self_attn.{part}.bias", torch.zeros(piece.shape[0] * piece.shape[1], dtype=tensor.dtype)
+    elif module in TELECHAT_NAMES:
+        yield f"{prefix}{TELECHAT_NAMES[module]}.{kind}", tensor
+        if kind == "weight" and module in ("self_attention.query", "mlp.gate_proj", "mlp.up_proj") \
+                and not _has_bias(config, module):
+            yield f"{prefix}{TELECHAT_NAMES[module]}.bias", torch.zeros(tensor.shape[0], dtype=tensor.dtype)
     else:
         raise ValueError(f"unexpected TeleChat2 tensor {name}")
 
