@@ -72,6 +72,17 @@ def custom_model_dir(small_est, tmp_path_factory):
     return out
 
 
+def test_custom_code_that_fails_to_load_points_to_the_native_conversion(custom_model_dir, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(custom_model_dir, broken)
+    (broken / "modeling_est_tiny.py").write_text("from transformers.removed_in_v5 import Gone\n")
+    with pytest.raises(ImportError) as raised:  # the error keeps its type; the note says what to do
+        load_for_prediction(broken, trust_remote_code=True)
+    assert "python -m est_baselines.native SOURCE OUT" in "\n".join(getattr(raised.value, "__notes__", []))
+
+
 def test_custom_code_needs_trust_remote_code(custom_model_dir):
     from transformers import AutoModelForCausalLM
 
@@ -148,6 +159,7 @@ def test_recipe_yamls_reach_the_trainer_with_the_paper_values(recipe, mode):
     assert (model_args.lora_r, model_args.lora_dropout, training_args.learning_rate) == (4, 0.1, 1e-5)
     assert (training_args.per_device_train_batch_size, training_args.gradient_accumulation_steps) == (1, 4)
     assert (training_args.logging_steps, training_args.save_steps) == (5, 100)
+    assert training_args.gradient_checkpointing  # what lets a 9B model train on a 24 GB card
     assert est_args.prompt_mode == mode and training_args.completion_only_loss
     assert model_args.lora_target_modules in (None, ALL_LINEAR)  # the trainer then targets every linear layer
 

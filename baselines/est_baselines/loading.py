@@ -29,10 +29,25 @@ published; not loaded here, there is no Hub access — check with `print(model)`
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ALL_LINEAR = "all-linear"
+CUSTOM_CODE_NOTE = ("custom modelling code written for transformers 4 often fails on transformers 5; the paper's "
+                    "Baichuan2-7B, Qwen-7B (v1) and TeleChat2-7B convert once to native models: python -m "
+                    "est_baselines.native SOURCE OUT (baselines/README.md); GLM4-9B is THUDM/glm-4-9b-hf")
+
+
+@contextmanager
+def custom_code_hint(trust_remote_code: bool):
+    """Loading custom code: an error it raises keeps its type and traceback and gains a note on the way out."""
+    try:
+        yield
+    except Exception as error:
+        if trust_remote_code:
+            error.add_note(CUSTOM_CODE_NOTE)
+        raise
 
 
 @dataclass

@@ -40,7 +40,7 @@ from estbench.layout import TRACKS
 
 from .data import load_track
 from .label_scoring import answer_trie
-from .loading import ALL_LINEAR, LoadingArguments, ensure_special_tokens, model_kwargs
+from .loading import ALL_LINEAR, LoadingArguments, custom_code_hint, ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES, build_completion, build_prompt, chat_prompt, tasks_of
 
 PROMPT_SETTINGS_FILE = "est_prompt.json"
@@ -157,9 +157,10 @@ def load_model_and_tokenizer(model_args, loading_args: LoadingArguments | None =
                           attn_implementation=model_args.attn_implementation, load_in_4bit=model_args.load_in_4bit,
                           load_in_8bit=model_args.load_in_8bit, quant_type=model_args.bnb_4bit_quant_type,
                           nested=model_args.use_bnb_nested_quant)
-    model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision,
-                                              trust_remote_code=trust_remote_code)
+    with custom_code_hint(trust_remote_code):
+        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision,
+                                                  trust_remote_code=trust_remote_code)
     return model, ensure_special_tokens(tokenizer, model.config)
 
 

@@ -60,9 +60,17 @@ def _layer(name: str) -> tuple[str, str] | None:
 
 
 def _common(config: dict, *, heads: str, layers: str, ffn: str, eps: str) -> dict:
-    return {"hidden_size": config["hidden_size"], "num_attention_heads": config[heads],
-            "num_key_value_heads": config.get("num_key_value_heads", config[heads]),
-            "num_hidden_layers": config[layers], "intermediate_size": config[ffn], "rms_norm_eps": config[eps],
+    """The fields every target shares; each source name falls back to the standard one (later configs use those)."""
+    def value(name: str, standard: str):
+        if config.get(name) is None and config.get(standard) is None:
+            raise ValueError(f"config.json has neither {name} nor {standard}")
+        return config[name] if config.get(name) is not None else config[standard]
+
+    heads_count = value(heads, "num_attention_heads")
+    return {"hidden_size": config["hidden_size"], "num_attention_heads": heads_count,
+            "num_key_value_heads": config.get("num_key_value_heads") or heads_count,
+            "num_hidden_layers": value(layers, "num_hidden_layers"), "intermediate_size": value(ffn, "intermediate_size"),
+            "rms_norm_eps": value(eps, "rms_norm_eps"),
             "vocab_size": config["vocab_size"], "hidden_act": "silu",
             "tie_word_embeddings": bool(config.get("tie_word_embeddings", False)),
             "dtype": config.get("dtype") or config.get("torch_dtype") or "float32",
@@ -177,7 +185,7 @@ def _telechat_tensors(name: str, tensor, config: dict):
         return
     prefix, module, kind = _inner(name, "TeleChat2")
     if module == "self_attention.key_value":  # rows: k of head 0, v of head 0, k of head 1, ...
-        head_dim = config["hidden_size"] // config["n_head"]
+        head_dim = config["hidden_size"] // (config.get("n_head") or config["num_attention_heads"])
         pairs = tensor.reshape(-1, 2, head_dim, *tensor.shape[1:])
         for part, piece in (("k_proj", pairs[:, 0]), ("v_proj", pairs[:, 1])):
             yield f"{prefix}self_attn.{part}.{kind}", piece.reshape(-1, *tensor.shape[1:]).contiguous()

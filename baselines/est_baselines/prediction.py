@@ -50,7 +50,7 @@ from .data import (
     write_predictions,
 )
 from .label_scoring import METHODS
-from .loading import adapter_base, ensure_special_tokens, model_kwargs
+from .loading import adapter_base, custom_code_hint, ensure_special_tokens, model_kwargs
 from .prompts import LANGUAGES, MODES
 
 
@@ -68,20 +68,21 @@ def load_for_prediction(model_path: str | Path, *, base_model: str | None = None
     kwargs = model_kwargs(dtype=dtype, trust_remote_code=trust_remote_code, device_map=device_map,
                           load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit)
     base_name, adapter = adapter_base(model_path, base_model)
-    if adapter:
-        from peft import PeftModel
+    with custom_code_hint(trust_remote_code):
+        if adapter:
+            from peft import PeftModel
 
-        model = AutoModelForCausalLM.from_pretrained(base_name, **kwargs)
-        model = PeftModel.from_pretrained(model, model_path)
-        if merge:
-            model = model.merge_and_unload()
-        has_tokenizer = (model_path / "tokenizer_config.json").exists()
-        tokenizer_source = model_path if has_tokenizer else base_name
-    else:
-        model = AutoModelForCausalLM.from_pretrained(str(model_path), **kwargs)
-        tokenizer_source = str(model_path)
-    tokenizer = ensure_special_tokens(
-        AutoTokenizer.from_pretrained(tokenizer_source, trust_remote_code=trust_remote_code), model.config)
+            model = AutoModelForCausalLM.from_pretrained(base_name, **kwargs)
+            model = PeftModel.from_pretrained(model, model_path)
+            if merge:
+                model = model.merge_and_unload()
+            has_tokenizer = (model_path / "tokenizer_config.json").exists()
+            tokenizer_source = model_path if has_tokenizer else base_name
+        else:
+            model = AutoModelForCausalLM.from_pretrained(str(model_path), **kwargs)
+            tokenizer_source = str(model_path)
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_source, trust_remote_code=trust_remote_code)
+    tokenizer = ensure_special_tokens(tokenizer, model.config)
     tokenizer.padding_side = "left"
     if kwargs["device_map"] is None:  # placed by transformers otherwise
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
