@@ -28,7 +28,7 @@ for track in balanced full; do
   done
 done
 # the encoder trained from scratch (no pretrained checkpoint can be downloaded where these figures are made): balanced
-# track only, about half an hour on a 2-core CPU; the full track's 1.3M rows would take days there
+# track only, about 15 minutes on a 2-core CPU; the full track's 1.3M rows (3 epochs) would take about 7 hours there (estimated)
 python -m est_baselines.tiny "$work/char-bert" --from-est "$work/est" --kind bert --hidden-size 128 --layers 2 > /dev/null
 python baselines/run.py encoder --track balanced --est-dir "$work/est" --model "$work/char-bert" \
   --encoder-recipe baselines/configs/encoder-from-scratch.yaml --name encoder-from-scratch \

@@ -338,7 +338,9 @@ def convert(source: str | Path, out: str | Path, *, overwrite: bool = False) -> 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         weight_map, written = {}, set()
-        for number, path in enumerate(files, start=1):
+        from tqdm.auto import tqdm
+
+        for number, path in enumerate(tqdm(files, desc="converting", unit="shard"), start=1):
             shard = f"model-{number:05d}-of-{len(files):05d}.safetensors"
             tensors = {new: value for name, tensor in _read(path).items()
                        for new, value in conversion.rename(name, tensor, config)}
@@ -378,7 +380,8 @@ def _local(source: str | Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m est_baselines.native", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="the custom-code checkpoint: a local folder or a Hub id")
     parser.add_argument("out", help="folder to write the native checkpoint to")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
