@@ -19,7 +19,8 @@ from safetensors.torch import save_file
 
 from est_baselines.native import QWEN_PATTERN, QWEN_SPECIAL_TOKENS, convert, main
 
-SAMPLES = ["您好，我的宽带又断了，这个月已经第[num]次了", "我要投诉！5G套餐怎么扣了 [num] 元？", "OK 谢谢你  再见",
+SAMPLES = ["您好，我的宽带又断了，这个月已经第[num]次了", "我要投诉！5G套餐怎么扣了 [num] 元？",
+           "OK 谢谢你  再见",
            "情绪：Anger\n满意度：Dissatisfied", "ｆｕｌｌwidth　空格 and tabs\there"]
 SHAPE = dict(hidden_size=32, num_attention_heads=4, num_key_value_heads=4, num_hidden_layers=2, intermediate_size=48)
 
@@ -50,8 +51,8 @@ def spm_model(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("spm")
     corpus = folder / "corpus.txt"
-    corpus.write_text("\n".join(SAMPLES * 20 + ["客服：请问还有什么可以帮您", "用户：没有了谢谢"] * 20),
-                      encoding="utf-8")
+    dialogue = ["客服：请问还有什么可以帮您", "用户：没有了谢谢"]
+    corpus.write_text("\n".join(SAMPLES * 20 + dialogue * 20), encoding="utf-8")
     sentencepiece.SentencePieceTrainer.train(
         input=str(corpus), model_prefix=str(folder / "sp"), vocab_size=450, model_type="bpe", byte_fallback=True,
         add_dummy_prefix=False, character_coverage=1.0, bos_id=1, eos_id=2, unk_id=0, pad_id=-1,
@@ -124,16 +125,19 @@ def test_baichuan2_becomes_llama_with_the_same_logits(tmp_path, spm_model):
     assert type(model).__name__ == "LlamaForCausalLM"
     assert torch.allclose(_logits(model, _ids(vocab)), _logits(reference, _ids(vocab)), atol=1e-5)
     _assert_spm_tokenizer(out, spm_model)
-    assert not (out / "modeling_baichuan.py").exists() and "auto_map" not in json.loads((out / "config.json").read_text())
+    assert not (out / "modeling_baichuan.py").exists()
+    assert "auto_map" not in json.loads((out / "config.json").read_text())
 
 
-def test_telechat2_becomes_llama_with_zero_biases_and_the_same_logits(tmp_path, spm_model):
+@pytest.mark.parametrize("kv_heads", [4, 2])  # the 7B model's one key/value head per head, and grouped heads
+def test_telechat2_becomes_llama_with_zero_biases_and_the_same_logits(tmp_path, spm_model, kv_heads):
     from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    vocab, heads, head_dim = 320, SHAPE["num_attention_heads"], SHAPE["hidden_size"] // SHAPE["num_attention_heads"]
+    vocab, head_dim = 320, SHAPE["hidden_size"] // SHAPE["num_attention_heads"]
     reference = LlamaForCausalLM(LlamaConfig(vocab_size=vocab, attention_bias=True, mlp_bias=True,
-                                             tie_word_embeddings=False, **SHAPE)).eval()
+                                             tie_word_embeddings=False,
+                                             **{**SHAPE, "num_key_value_heads": kv_heads})).eval()
     state = reference.state_dict()
     with torch.no_grad():  # TeleChat2 has biases on the attention output and the down projection only
         for name, tensor in state.items():
@@ -149,11 +153,13 @@ def test_telechat2_becomes_llama_with_zero_biases_and_the_same_logits(tmp_path, 
         prefix = f"model.layers.{layer}."
         for native, custom in (("self_attn.o_proj", "self_attention.dense"), ("mlp.down_proj", "mlp.down_proj")):
             source[f"transformer.h.{layer}.{custom}.bias"] = state[f"{prefix}{native}.bias"]
-        k, v = (state[f"{prefix}self_attn.{part}.weight"].reshape(heads, head_dim, -1) for part in ("k_proj", "v_proj"))
+        k, v = (state[f"{prefix}self_attn.{part}.weight"].reshape(kv_heads, head_dim, -1)
+                for part in ("k_proj", "v_proj"))
         source[f"transformer.h.{layer}.self_attention.key_value.weight"] = torch.stack([k, v], 1).reshape(
-            2 * heads * head_dim, -1)
+            2 * kv_heads * head_dim, -1)
     config = {"architectures": ["TeleChat2ForCausalLM"], "model_type": "telechat", "vocab_size": vocab,
-              "hidden_size": SHAPE["hidden_size"], "n_head": heads, "n_layer": SHAPE["num_hidden_layers"],
+              "hidden_size": SHAPE["hidden_size"], "n_head": SHAPE["num_attention_heads"],
+              "num_key_value_heads": kv_heads, "n_layer": SHAPE["num_hidden_layers"],
               "ffn_hidden_size": SHAPE["intermediate_size"], "layer_norm_epsilon": 1e-6, "tie_word_embeddings": False}
     folder = _spm_source(tmp_path / "telechat2", spm_model, config, source, bin_file=False)
 

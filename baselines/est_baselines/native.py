@@ -19,8 +19,8 @@ Baichuan2-13B uses ALiBi, which no native architecture has, and is refused.
 
 The tokenizer is converted too: a SentencePiece model (Baichuan2, TeleChat2) or Qwen's tiktoken ranks become a
 `tokenizer.json` the tokenizers library runs (a SentencePiece model needs `sentencepiece` + `protobuf` to be read,
-at conversion time only). Weights go shard by shard in their own dtype, so memory holds one shard; the output is written next to its
-final place and moved there whole.
+at conversion time only). Weights go shard by shard in their own dtype, so memory holds one shard; the output is
+written next to its final place and moved there whole.
 
     python -m est_baselines.native baichuan-inc/Baichuan2-7B-Base converted/baichuan2-7b
     python baselines/run.py lora --track balanced --model converted/baichuan2-7b --output predictions/baichuan2.csv
@@ -69,7 +69,8 @@ def _common(config: dict, *, heads: str, layers: str, ffn: str, eps: str) -> dic
     heads_count = value(heads, "num_attention_heads")
     return {"hidden_size": config["hidden_size"], "num_attention_heads": heads_count,
             "num_key_value_heads": config.get("num_key_value_heads") or heads_count,
-            "num_hidden_layers": value(layers, "num_hidden_layers"), "intermediate_size": value(ffn, "intermediate_size"),
+            "num_hidden_layers": value(layers, "num_hidden_layers"),
+            "intermediate_size": value(ffn, "intermediate_size"),
             "rms_norm_eps": value(eps, "rms_norm_eps"),
             "vocab_size": config["vocab_size"], "hidden_act": "silu",
             "tie_word_embeddings": bool(config.get("tie_word_embeddings", False)),
@@ -305,8 +306,9 @@ def _add_specials(tokenizer, settings: dict) -> None:
     if before or after:
         single = " ".join([*before, "$A", *after])
         pair = " ".join([*before, "$A", *after, *before, "$B", *after])
-        tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
-            single=single, pair=pair, special_tokens=[(t, tokenizer.convert_tokens_to_ids(t)) for t in {*before, *after}])
+        specials = [(token, tokenizer.convert_tokens_to_ids(token)) for token in {*before, *after}]
+        tokenizer.backend_tokenizer.post_processor = TemplateProcessing(single=single, pair=pair,
+                                                                        special_tokens=specials)
 
 
 def convert(source: str | Path, out: str | Path, *, overwrite: bool = False) -> Path:

@@ -19,7 +19,8 @@ from typing import Iterable
 
 from tokenizers import Tokenizer, decoders, models
 from tokenizers.processors import TemplateProcessing
-from transformers import BertConfig, BertModel, BertTokenizerFast, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import (BertConfig, BertModel, BertTokenizerFast, LlamaConfig, LlamaForCausalLM,
+                          PreTrainedTokenizerFast)
 
 from estbench.schema import TASKS
 
