@@ -268,6 +268,7 @@ def _convert_tokenizer(source: Path, out: Path, config: dict) -> None:
         if (source / "tokenizer_config.json").is_file() else {}
     keep = {key: settings[key] for key in ("chat_template", "model_max_length") if key in settings}
     if (source / QWEN_TIKTOKEN).is_file():
+        from tokenizers import normalizers
         from transformers.convert_slow_tokenizer import TikTokenConverter
 
         class QwenConverter(TikTokenConverter):
@@ -275,6 +276,7 @@ def _convert_tokenizer(source: Path, out: Path, config: dict) -> None:
 
         backend = QwenConverter(vocab_file=str(source / QWEN_TIKTOKEN), pattern=QWEN_PATTERN,
                                 extra_special_tokens=QWEN_SPECIAL_TOKENS).converted()
+        backend.normalizer = normalizers.NFC()  # QWenTokenizer NFC-normalises every text before encoding
         # Qwen v1 ends documents with <|endoftext|> (its tokenizer names no eos); it pads with it too
         tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<|endoftext|>",
                                             pad_token="<|endoftext|>", **keep)
