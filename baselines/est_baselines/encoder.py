@@ -80,6 +80,7 @@ class EncoderBaseline:
             self.encoder = AutoModel.from_pretrained(self.args.model_name_or_path)
         if self.tokenizer is None:
             self.tokenizer = AutoTokenizer.from_pretrained(self.args.model_name_or_path)
+        self.tokenizer.truncation_side = "left"  # the second segment's oldest context goes first (see _segments)
         torch.manual_seed(self.args.seed)
         hidden = self.encoder.config.hidden_size
         self.heads = nn.ModuleDict({task.value: nn.Linear(hidden, len(task.labels)) for task in TASKS})
@@ -88,7 +89,6 @@ class EncoderBaseline:
         self.heads.to(self.device)
 
     def _batch(self, first: list[str], second: list[str]):
-        self.tokenizer.truncation_side = "left"  # the second segment's oldest context goes first (see _segments)
         encoded = self.tokenizer(first, second, truncation="only_second", max_length=self.args.max_length,
                                  padding=True, return_tensors="pt")
         return {key: value.to(self.device) for key, value in encoded.items()}

@@ -52,6 +52,8 @@ class Conversion:
     config: Callable[[dict], dict]  # source config.json -> the native config's fields
     rename: Callable[[str, "object", dict], Iterator[tuple[str, "object"]]]  # one source tensor -> native tensors
     check: Callable[[dict, Path], None] = lambda config, folder: None
+    # native tensors the source may lack and that are then written as zeros (the same function), by name ending
+    zero_fill: tuple[str, ...] = ()
 
 
 def _layer(name: str) -> tuple[str, str] | None:
@@ -179,8 +181,6 @@ def _telechat_config(config: dict) -> dict:
 
 
 def _telechat_tensors(name: str, tensor, config: dict):
-    import torch
-
     if (native := _outer(name, "transformer.word_embeddings.weight")) is not None:
         yield native, tensor
         return
@@ -190,26 +190,21 @@ def _telechat_tensors(name: str, tensor, config: dict):
         pairs = tensor.reshape(-1, 2, head_dim, *tensor.shape[1:])
         for part, piece in (("k_proj", pairs[:, 0]), ("v_proj", pairs[:, 1])):
             yield f"{prefix}self_attn.{part}.{kind}", piece.reshape(-1, *tensor.shape[1:]).contiguous()
-            if kind == "weight" and not _has_bias(config, module):
-                yield f"{prefix}self_attn.{part}.bias", torch.zeros(piece.shape[0] * piece.shape[1], dtype=tensor.dtype)
     elif module in TELECHAT_NAMES:
         yield f"{prefix}{TELECHAT_NAMES[module]}.{kind}", tensor
-        if kind == "weight" and module in ("self_attention.query", "mlp.gate_proj", "mlp.up_proj") \
-                and not _has_bias(config, module):
-            yield f"{prefix}{TELECHAT_NAMES[module]}.bias", torch.zeros(tensor.shape[0], dtype=tensor.dtype)
     else:
         raise ValueError(f"unexpected TeleChat2 tensor {name}")
 
 
-def _has_bias(config: dict, module: str) -> bool:
-    return module in config.get("_biases_present", ())
-
+# TeleChat2 has no bias on these; Llama's switches give them one
+TELECHAT_ZERO_BIASES = tuple(f"{part}.bias" for part in ("q_proj", "k_proj", "v_proj", "gate_proj", "up_proj"))
 
 CONVERSIONS = {
     "BaichuanForCausalLM": Conversion("llama", _baichuan_config, _baichuan_tensors, _baichuan_check),
     "QWenLMHeadModel": Conversion("qwen2", _qwen_config, _qwen_tensors, _qwen_check),
-    "TeleChat2ForCausalLM": Conversion("llama", _telechat_config, _telechat_tensors),
-    "TelechatForCausalLM": Conversion("llama", _telechat_config, _telechat_tensors),
+    "TeleChat2ForCausalLM": Conversion("llama", _telechat_config, _telechat_tensors,
+                                       zero_fill=TELECHAT_ZERO_BIASES),
+    "TelechatForCausalLM": Conversion("llama", _telechat_config, _telechat_tensors, zero_fill=TELECHAT_ZERO_BIASES),
 }
 
 
@@ -231,21 +226,6 @@ def _read(path: Path) -> dict:
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def _bias_names(files: list[Path]) -> set[str]:
-    """Which TeleChat2 projections carry a bias in this checkpoint (names only: cheap with safetensors)."""
-    names: set[str] = set()
-    for path in files:
-        if path.suffix == ".safetensors":
-            from safetensors import safe_open
-
-            with safe_open(path, "pt") as handle:
-                names.update(handle.keys())
-        else:
-            names.update(_read(path))
-    return {module for module in ("self_attention.query", "self_attention.key_value", "mlp.gate_proj", "mlp.up_proj")
-            if any(name.endswith(f"{module}.bias") for name in names)}
 
 
 def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
@@ -317,6 +297,7 @@ def convert(source: str | Path, out: str | Path, *, overwrite: bool = False) -> 
     """Convert a local folder (or a Hub id, downloaded first) into `out`; returns `out`."""
     import torch
     from safetensors.torch import save_file
+    from tqdm.auto import tqdm
     from transformers import AutoConfig, AutoModelForCausalLM
 
     source, out = Path(_local(source)), Path(out)
@@ -330,35 +311,42 @@ def convert(source: str | Path, out: str | Path, *, overwrite: bool = False) -> 
     conversion = CONVERSIONS[architecture]
     conversion.check(config, source)
     files = _weight_files(source)
-    if conversion.model_type == "llama" and architecture.startswith("Tele"):
-        config = {**config, "_biases_present": sorted(_bias_names(files))}
     native = AutoConfig.for_model(conversion.model_type, **conversion.config(config))
     with torch.device("meta"):
-        expected = set(AutoModelForCausalLM.from_config(native).state_dict())
+        expected = {name: value.shape for name, value in AutoModelForCausalLM.from_config(native).state_dict().items()}
     if native.tie_word_embeddings:
-        expected.discard("lm_head.weight")
+        expected.pop("lm_head.weight", None)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        weight_map, written = {}, set()
-        from tqdm.auto import tqdm
+        shards: list[set[str]] = []  # the names each written shard holds, in order
 
-        for number, path in enumerate(tqdm(files, desc="converting", unit="shard"), start=1):
-            shard = f"model-{number:05d}-of-{len(files):05d}.safetensors"
+        def write(tensors: dict) -> None:
+            save_file(tensors, staging / f"part-{len(shards)}.safetensors", metadata={"format": "pt"})
+            shards.append(set(tensors))
+
+        for path in tqdm(files, desc="converting", unit="shard"):
             tensors = {new: value for name, tensor in _read(path).items()
                        for new, value in conversion.rename(name, tensor, config)}
-            unknown = set(tensors) - expected
+            unknown = set(tensors) - set(expected)
             if unknown:
                 raise ValueError(f"{path.name}: converted tensors the native model has no place for: "
                                  f"{sorted(unknown)[:5]}")
-            save_file(tensors, staging / shard, metadata={"format": "pt"})
-            weight_map.update(dict.fromkeys(tensors, shard))
-            written |= set(tensors)
-        missing = expected - written
-        if missing:
-            raise ValueError(f"the checkpoint lacks {len(missing)} tensors the native model needs, e.g. "
-                             f"{sorted(missing)[:5]}")
+            write(tensors)
+            dtype = next(iter(tensors.values())).dtype  # a checkpoint's weights share one dtype
+        missing = set(expected).difference(*shards)
+        zeros = {name for name in missing if name.endswith(conversion.zero_fill)}
+        if missing - zeros:
+            raise ValueError(f"the checkpoint lacks {len(missing - zeros)} tensors the native model needs, e.g. "
+                             f"{sorted(missing - zeros)[:5]}")
+        if zeros:
+            write({name: torch.zeros(expected[name], dtype=dtype) for name in sorted(zeros)})
+        weight_map = {}
+        for number, names in enumerate(shards, start=1):
+            shard = f"model-{number:05d}-of-{len(shards):05d}.safetensors"
+            (staging / f"part-{number - 1}.safetensors").rename(staging / shard)
+            weight_map.update(dict.fromkeys(names, shard))
         (staging / "model.safetensors.index.json").write_text(json.dumps(
             {"metadata": {}, "weight_map": dict(sorted(weight_map.items()))}, indent=2), encoding="utf-8")
         native.save_pretrained(staging)

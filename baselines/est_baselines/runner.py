@@ -193,8 +193,8 @@ def _run(args, extra: list[str]) -> dict:
             f"{task.value} [{intervals[f'{task.value}_macro_f1'][0]:.4f}, {intervals[f'{task.value}_macro_f1'][1]:.4f}]"
             for task in TASKS))
     if args.results:
-        record = ScoreRecord(model=args.name or args.baseline, track=args.track, split=args.split, utterances=len(table),
-                             scores=scores, intervals=intervals, description=_command(args),
+        record = ScoreRecord(model=args.name or args.baseline, track=args.track, split=args.split,
+                             utterances=len(table), scores=scores, intervals=intervals, description=_command(args),
                              train_rows=args.train_subsample or 0)
         write_records(args.results, record)
     return scores
