@@ -35,6 +35,7 @@ import estbench.dataset
 import estbench.scoring
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
 from est_baselines.data import load_track
+from estbench.prompts import PromptSettings
 from estbench.schema import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +112,7 @@ def bench_scoring(est_dir: Path, args, model, tokenizer) -> None:
     test = load_track(est_dir, "balanced", "test").head(args.utterances)
     contexts, texts = test["context"].fillna("").tolist(), test["text"].tolist()
     anchors = test["anchor"].fillna("").tolist()
-    settings = dict(mode="joint", language="zh", max_context_chars=200)
+    settings = PromptSettings(prompt_mode="joint", prompt_language="zh", max_context_chars=200)
     methods = {"scoring": predict_batch, "constrained": constrained_predict_batch, "generation": generate_labels}
     n, total = len(texts), len(texts) * len(TASKS)
     print(f"\n{n} test utterances, joint prompt, greedy generation (max answer length: the longest valid answer + 2 "
@@ -128,7 +129,7 @@ def bench_scoring(est_dir: Path, args, model, tokenizer) -> None:
             merged: dict[str, list] = {t.value: [] for t in TASKS}
             for batch in batches:
                 for task, labels in method(model, tokenizer, contexts[batch], texts[batch], anchors=anchors[batch],
-                                           **settings).items():
+                                           settings=settings).items():
                     merged[task].extend(labels)
             return merged
 

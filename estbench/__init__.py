@@ -5,7 +5,8 @@ Layers, each importing only from the ones above it:
 
 - core:     `schema` (labels, aliases, the initial-polarity rule), `paper` (the paper's Tables 2-4, the citation),
             `layout` (configs, splits, tracks, the gold-file convention), `errors` (one error-report base),
-            `io` (atomic file and folder writes)
+            `io` (atomic file and folder writes), `cli` (the command-line convention of every entry point),
+            `prompts` (the prompts of generative classification and `PromptSettings`)
 - `scoring` the metric core every part scores with (numpy/pyarrow)
 - `raw`     raw format v1 and its validating reader
 - `results` one schema for stored scores (baseline result files, the leaderboard's seed rows)

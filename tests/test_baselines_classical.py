@@ -20,7 +20,7 @@ from est_baselines.data import (
     write_predictions,
 )
 from est_baselines.label_scoring import parse_answer
-from est_baselines.prompts import (
+from estbench.prompts import (
     LANGUAGES,
     build_completion,
     label_names,

@@ -19,6 +19,7 @@ from est_baselines.loading import ALL_LINEAR, ensure_special_tokens, model_kwarg
 from est_baselines.lora import make_parser, train
 from est_baselines.prediction import load_for_prediction, predict_frame, predict_rows, save_merged
 from est_baselines.tiny import char_tokenizer, tiny_llama
+from estbench.prompts import PromptSettings
 from estbench.schema import Task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,8 +109,8 @@ def test_custom_code_model_trains_with_all_linear_targets_and_predicts(custom_mo
     model, tokenizer, settings = load_for_prediction(out, trust_remote_code=True)
     assert tokenizer.eos_token == "</s>"  # taken from the config: the tokenizer had none
     frame = load_track(small_est, "balanced", "test").head(3)
-    table = predict_frame(model, tokenizer, frame, batch_size=2, progress=False,
-                          max_context_chars=settings["max_context_chars"])
+    assert settings == PromptSettings(max_context_chars=100)
+    table = predict_frame(model, tokenizer, frame, settings=settings, batch_size=2, progress=False)
     assert len(table) == 3 and all(label in Task.EMOTION.labels for label in table["emotion"])
 
 
@@ -141,15 +142,15 @@ def test_save_merged_writes_a_plain_model_that_predicts_the_same(custom_model_di
     base = AutoModelForCausalLM.from_pretrained(custom_model_dir, trust_remote_code=True)
     tokenizer = ensure_special_tokens(AutoTokenizer.from_pretrained(custom_model_dir), base.config)
     tokenizer.padding_side = "left"
-    out = save_merged(base, tokenizer, {"prompt_mode": "joint", "max_context_chars": 100}, tmp_path / "merged")
+    out = save_merged(base, tokenizer, PromptSettings(max_context_chars=100), tmp_path / "merged")
     assert not (out / "adapter_config.json").exists() and (out / "est_prompt.json").exists()
     reloaded, reloaded_tokenizer, settings = load_for_prediction(out, trust_remote_code=True)
     frame = load_track(small_est, "balanced", "test").head(4)
-    kwargs = dict(batch_size=2, progress=False, max_context_chars=100)
+    kwargs = dict(batch_size=2, progress=False, settings=PromptSettings(max_context_chars=100))
     base.eval()
     assert predict_frame(reloaded, reloaded_tokenizer, frame, **kwargs).equals(
         predict_frame(base, tokenizer, frame, **kwargs))
-    assert settings["max_context_chars"] == 100
+    assert settings == PromptSettings(max_context_chars=100)
 
 
 @pytest.mark.parametrize("recipe, mode", [("paper.yaml", "joint"), ("paper-per-task.yaml", "per-task")])
@@ -200,8 +201,7 @@ def test_answers_that_would_be_cut_are_refused_before_the_first_step(small_est, 
         est_args, training_args, model_args, _ = make_parser().parse_args_and_config(
             ["--config", str(ROOT / "baselines" / "configs" / recipe), "--model_name_or_path", "m",
              "--est_dir", str(small_est), "--output_dir", str(tmp_path / recipe)])
-        dataset = prompt_completion_dataset(frame, est_args.prompt_mode, est_args.prompt_language,
-                                            est_args.max_context_chars)
+        dataset = prompt_completion_dataset(frame, est_args.prompt_settings())
         assert check_lengths(dataset, tokenizer, training_args.max_length, False) == 0, recipe
 
 
@@ -225,7 +225,7 @@ def test_a_model_with_the_older_cache_api_predicts_the_same(small_est):
     older.load_state_dict(current.state_dict())
     assert (_cache_argument(type(current)), _cache_argument(OlderApi)) == ("cache", "past_key_values")
     for method in ("constrained", "score"):
-        kwargs = dict(batch_size=3, progress=False, max_context_chars=100, method=method)
+        kwargs = dict(batch_size=3, progress=False, settings=PromptSettings(max_context_chars=100), method=method)
         assert predict_frame(older, tokenizer, frame, **kwargs).equals(predict_frame(current, tokenizer, frame, **kwargs))
 
 
@@ -267,7 +267,7 @@ def test_decoder_compatibility_and_memory_are_checked_before_the_first_step(smal
     params = sum(p.numel() for p in model.parameters())
     assert f"model: {params / 1e9:.3f} B parameters" in said and "GiB" in said
 
-    def incompatible(tokenizer, tasks, language="zh", chat=False):
+    def incompatible(tokenizer, tasks, settings):
         raise ValueError("the answer ('Anger',) is not distinguishable from another once tokenized")
 
     monkeypatch.setattr(lora, "answer_trie", incompatible)
@@ -282,12 +282,13 @@ def test_chinese_label_names_train_and_decode_to_canonical_labels(small_est, met
     frame = load_track(small_est, "balanced", "test").head(5)
     tokenizer = char_tokenizer(list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]))
     model = tiny_llama(tokenizer, hidden_size=32, layers=1).eval()
-    dataset = prompt_completion_dataset(frame, "joint", "zh-labels", 100)
+    dataset = prompt_completion_dataset(frame, PromptSettings(prompt_language="zh-labels", max_context_chars=100))
     assert all(answer.startswith("情绪：") and "Anger" not in answer for answer in dataset["completion"])
     for mode in ("joint", "per-task"):
         out = predict_rows(model, tokenizer, frame["context"].fillna("").tolist(), frame["text"].tolist(),
-                           anchors=frame["anchor"].tolist(), batch_size=2, mode=mode, language="zh-labels",
-                           max_context_chars=100, method=method, progress=False)
+                           anchors=frame["anchor"].tolist(), batch_size=2, method=method, progress=False,
+                           settings=PromptSettings(prompt_mode=mode, prompt_language="zh-labels",
+                                                   max_context_chars=100))
         for task in Task:
             assert set(out[task.value]) <= set(task.labels), (mode, task)  # canonical names for the leaderboard
 

@@ -24,10 +24,10 @@ from est_baselines.label_scoring import (
     parse_answer,
     predict_batch,
 )
-from est_baselines.lora import build_trainer, make_parser, save_prompt_settings
+from est_baselines.lora import build_trainer, make_parser
 from est_baselines.prediction import load_for_prediction, predict_frame
-from est_baselines.prompts import build_completion, build_prompt, field_prefix
 from est_baselines.tiny import save_tiny_model
+from estbench.prompts import PromptSettings, build_completion, build_prompt, field_prefix
 from estbench.schema import TASKS, Task
 
 
@@ -89,7 +89,7 @@ def trained(tmp_path_factory, est_dir, base_dir):
     trainer.train()
     after_loss = probe_loss()
     trainer.save_model(out)
-    save_prompt_settings(est_args, out)
+    est_args.prompt_settings().save(out)
     return dict(trainer=trainer, before=before, before_loss=before_loss, after_loss=after_loss, adapter=out,
                 tokenizer=tokenizer)
 
@@ -154,8 +154,7 @@ def test_adapter_save_reload_and_merge_give_identical_predictions(trained, est_d
 
     for merge in (False, True):
         reloaded, reloaded_tokenizer, settings = load_for_prediction(trained["adapter"], merge=merge, device="cpu")
-        assert settings == {"prompt_mode": "joint", "prompt_language": "zh", "max_context_chars": 600,
-                            "chat_template": False}
+        assert settings == PromptSettings()
         scores = candidate_logprobs(reloaded, reloaded_tokenizer, prefixes, candidates)
         torch.testing.assert_close(scores, in_memory, atol=1e-4, rtol=1e-4)
         assert predict_batch(reloaded, reloaded_tokenizer, contexts, texts) == expected
@@ -171,8 +170,8 @@ def test_batched_and_single_predictions_agree(trained, est_dir):
     single = torch.cat([candidate_logprobs(model, tokenizer, [p], candidates) for p in prefixes])
     torch.testing.assert_close(batched, single, atol=1e-4, rtol=1e-4)
     for mode in ("joint", "per-task"):
-        together = predict_batch(model, tokenizer, contexts, texts, mode=mode)
-        one_by_one = [predict_batch(model, tokenizer, [c], [t], mode=mode) for c, t in zip(contexts, texts)]
+        together = predict_batch(model, tokenizer, contexts, texts, settings=PromptSettings(prompt_mode=mode))
+        one_by_one = [predict_batch(model, tokenizer, [c], [t], settings=PromptSettings(prompt_mode=mode)) for c, t in zip(contexts, texts)]
         for task in TASKS:
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
@@ -312,7 +311,7 @@ def test_constrained_outputs_are_always_valid(trained, est_dir, base_dir, which)
             model.model.norm.weight.mul_(20)
     contexts, texts = _sample_rows(est_dir, 12)
     for mode in ("joint", "per-task"):
-        predicted = constrained_predict_batch(model, trained["tokenizer"], contexts, texts, mode=mode)
+        predicted = constrained_predict_batch(model, trained["tokenizer"], contexts, texts, settings=PromptSettings(prompt_mode=mode))
         for task in TASKS:
             assert len(predicted[task.value]) == len(texts)
             assert set(predicted[task.value]) <= set(task.labels)
@@ -322,8 +321,8 @@ def test_constrained_batched_and_single_agree(trained, est_dir):
     contexts, texts = _sample_rows(est_dir)
     model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
     for mode in ("joint", "per-task"):
-        together = constrained_predict_batch(model, tokenizer, contexts, texts, mode=mode)
-        one_by_one = [constrained_predict_batch(model, tokenizer, [c], [t], mode=mode) for c, t in zip(contexts, texts)]
+        together = constrained_predict_batch(model, tokenizer, contexts, texts, settings=PromptSettings(prompt_mode=mode))
+        one_by_one = [constrained_predict_batch(model, tokenizer, [c], [t], settings=PromptSettings(prompt_mode=mode)) for c, t in zip(contexts, texts)]
         for task in TASKS:
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
@@ -406,8 +405,7 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>\n{{ m.c
 
 
 def test_chat_template_mode_trains_and_predicts_with_the_same_prompts(est_dir, tmp_path):
-    from est_baselines.label_scoring import _prompts
-    from est_baselines.prompts import chat_prompt, prompt_end
+    from estbench.prompts import chat_prompt
 
     frame = load_track(est_dir, "balanced", "train")
     texts = list(frame["context"]) + list(frame["text"]) + list(frame["anchor"]) + [CHAT_TEMPLATE]
@@ -428,23 +426,24 @@ def test_chat_template_mode_trains_and_predicts_with_the_same_prompts(est_dir, t
     ids = trainer.train_dataset[0]["input_ids"]
     assert ids[0] == tokenizer.bos_token_id and ids[1] != tokenizer.bos_token_id
     # prediction renders exactly the training prompt, and the decoder anchors on the chat prompt's fixed end
-    assert _prompts([row.context], [row.text], [row.anchor], TASKS, "zh", 600, tokenizer) == [expected]
-    assert expected.endswith(prompt_end(tokenizer, "zh", chat=True))
+    chat = PromptSettings(chat_template=True)
+    assert chat.prompts([row.context], [row.text], [row.anchor], TASKS, tokenizer) == [expected]
+    assert expected.endswith(chat.end(tokenizer))
     trainer.train()
     trainer.save_model(out)
-    save_prompt_settings(est_args, out)
+    est_args.prompt_settings().save(out)
     trained_model, trained_tokenizer, settings = load_for_prediction(out)
-    assert settings["chat_template"] is True and trained_tokenizer.chat_template == CHAT_TEMPLATE
+    assert settings == chat and trained_tokenizer.chat_template == CHAT_TEMPLATE
     test = load_track(est_dir, "balanced", "test").head(12)
     for method in ("constrained", "score"):
-        table = predict_frame(trained_model, trained_tokenizer, test, method=method, chat=True, progress=False,
-                              batch_size=4)
+        table = predict_frame(trained_model, trained_tokenizer, test, settings=settings, method=method,
+                              progress=False, batch_size=4)
         for task in TASKS:
             assert set(table[task.value]) <= set(task.labels)
     # a prompt outside the chat format is refused by the chat decoder instead of being scored out of format
     with pytest.raises(ValueError, match="does not end with the answer header"):
         constrained_decode(trained_model, trained_tokenizer, [build_prompt("", "你好", TASKS)],
-                           answer_trie(trained_tokenizer, TASKS, "zh", chat=True))
+                           answer_trie(trained_tokenizer, TASKS, chat))
 
 
 class LegacyCacheModel(torch.nn.Module):
@@ -477,19 +476,65 @@ def test_a_model_without_the_cache_api_gets_the_same_labels_on_the_slower_path(t
                 anchors=test["anchor"].tolist())
     for method in (predict_batch, constrained_predict_batch):
         for mode in ("joint", "per-task"):
-            fast = method(model, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], mode=mode)
-            slow = method(legacy, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], mode=mode)
+            fast = method(model, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], settings=PromptSettings(prompt_mode=mode))
+            slow = method(legacy, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], settings=PromptSettings(prompt_mode=mode))
             assert slow == fast, (method.__name__, mode)
 
 
 def test_the_no_cache_scores_equal_the_cached_ones(trained, est_dir):
-    from est_baselines.label_scoring import _prompts, _scores_without_cache
+    from est_baselines.label_scoring import _scores_without_cache
 
     model, tokenizer, _ = load_for_prediction(trained["adapter"], merge=True, device="cpu")
     test = load_track(est_dir, "balanced", "test").head(6)
-    prompts = _prompts(test["context"].fillna("").tolist(), test["text"].tolist(), test["anchor"].tolist(), TASKS,
-                       "zh", 600)
+    prompts = PromptSettings().prompts(test["context"].fillna("").tolist(), test["text"].tolist(),
+                                       test["anchor"].tolist(), TASKS)
     prefixes = [p + field_prefix(Task.EMOTION) for p in prompts]
     candidates = [label + "\n" for label in Task.EMOTION.labels]
     cached = continuation_logprobs(model, tokenizer, encode_prompts(model, tokenizer, prompts), prefixes, candidates)
     assert torch.allclose(_scores_without_cache(model, tokenizer, prompts, prefixes, candidates), cached, atol=1e-4)
+
+
+def test_run_py_lora_with_a_chat_template_predicts_with_the_prompt_it_trained_on(est_dir, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """`run.py lora ... -- --chat_template true`: training writes chat prompts, and so must the prediction that
+    follows in the same command (it once rebuilt the prompt options and dropped the chat template)."""
+    from transformers import AutoTokenizer
+
+    from est_baselines import prediction, runner
+
+    frame = load_track(est_dir, "balanced", "train")
+    base = save_tiny_model(tmp_path / "chat-base", list(frame["context"]) + list(frame["text"])
+                           + list(frame["anchor"]) + [CHAT_TEMPLATE])
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(base)
+
+    written, predicted_with = [], []
+    prompts = PromptSettings.prompts
+
+    def recording(self, *args, **kwargs):
+        out = prompts(self, *args, **kwargs)
+        written.extend(out)
+        return out
+
+    predict_rows = prediction.predict_rows
+
+    def recording_rows(*args, settings, **kwargs):
+        predicted_with.append(settings)
+        return predict_rows(*args, settings=settings, **kwargs)
+
+    monkeypatch.setattr(PromptSettings, "prompts", recording)
+    monkeypatch.setattr(prediction, "predict_rows", recording_rows)
+    runner.main(["lora", "--track", "balanced", "--est-dir", str(est_dir), "--model", str(base),
+                 "--config", str(Path(__file__).resolve().parents[1] / "baselines" / "configs" / "cpu-smoke.yaml"),
+                 "--output-dir", str(tmp_path / "adapter"), "--output", str(tmp_path / "lora.csv"),
+                 "--bootstrap", "0", "--batch-size", "8", "--", "--chat_template", "true", "--max_steps", "1",
+                 "--max_context_chars", "100", "--lora_r", "2", "--max_train_samples", "16"])
+    capsys.readouterr()
+    test = load_track(est_dir, "balanced", "test")
+    assert predicted_with == [PromptSettings(max_context_chars=100, chat_template=True)]
+    assert PromptSettings.load(tmp_path / "adapter") == predicted_with[0]
+    test_prompts = [p for p in written if any(text in p for text in test["text"])]
+    assert len(test_prompts) >= len(test) and all(p.startswith("<|user|>\n") and p.endswith("<|assistant|>\n")
+                                                 for p in written)
+    assert len((tmp_path / "lora.csv").read_text(encoding="utf-8").splitlines()) == 1 + len(test)

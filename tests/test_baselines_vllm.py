@@ -19,10 +19,10 @@ import torch
 
 from est_baselines import prediction
 from est_baselines.data import load_track
-from est_baselines.label_scoring import _prompts, answer_trie
-from est_baselines.lora import PROMPT_SETTINGS_FILE
+from est_baselines.label_scoring import answer_trie
 from est_baselines.tiny import save_tiny_model
 from est_baselines.vllm_engine import answer_choices
+from estbench.prompts import PromptSettings
 from estbench.schema import TASKS
 
 
@@ -65,8 +65,8 @@ def adapter(small_est, tmp_path):
     folder = tmp_path / "adapter"
     folder.mkdir()
     (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(base), "r": 4}))
-    settings = {"prompt_mode": "per-task", "prompt_language": "zh", "max_context_chars": 300, "chat_template": False}
-    (folder / PROMPT_SETTINGS_FILE).write_text(json.dumps(settings))
+    settings = PromptSettings(prompt_mode="per-task", max_context_chars=300)
+    settings.save(folder)
     from transformers import AutoTokenizer
 
     return folder, base, AutoTokenizer.from_pretrained(base), settings
@@ -93,7 +93,7 @@ def test_vllm_engine_asks_for_the_default_engines_prompts_and_writes_each_answer
         assert lora_request.path == str(folder)
         assert params.temperature == 0.0
         # the same prompts as the default engine, and exactly the answers its constrained decoder allows
-        assert prompts == _prompts(contexts, texts, anchors, (task,), "zh", settings["max_context_chars"])
+        assert prompts == settings.prompts(contexts, texts, anchors, (task,))
         assert set(params.structured_outputs.choice) == set(answer_choices((task,)))
         trie = answer_trie(tokenizer, (task,))
         assert {labels for labels in trie.answers.values()} == set(answer_choices((task,)).values())

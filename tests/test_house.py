@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "estbench"
 # estbench's layers, lowest first: a module may import only from a lower layer or from its own sub-package
 LAYERS = (
-    {"schema", "errors", "io"},
-    {"paper", "layout", "conventions", "consistency", "slices"},
+    {"schema", "errors", "io", "cli"},
+    {"paper", "layout", "conventions", "consistency", "slices", "prompts"},
     {"scoring", "raw", "simulator"},
     {"results", "convert", "significance"},
     {"dataset"},

@@ -45,9 +45,8 @@ from typing import Sequence
 import torch
 from trl.data_utils import common_prefix_length
 
+from estbench.prompts import PromptSettings, field_prefix, label_names
 from estbench.schema import Task, normalize_label
-
-from .prompts import build_completion, build_prompt, chat_prompt, field_prefix, label_names, prompt_end, tasks_of
 
 
 def _left_pad(sequences: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -211,15 +210,6 @@ def candidate_logprobs(model, tokenizer, prefixes: Sequence[str], candidates: Se
     return continuation_logprobs(model, tokenizer, encode_prompts(model, tokenizer, prefixes), prefixes, candidates)
 
 
-def _prompts(contexts, texts, anchors, tasks, language, max_context_chars, chat_tokenizer=None) -> list[str]:
-    """The prompts of a batch; with `chat_tokenizer`, in its chat template (exactly as `lora` trains on them)."""
-    anchors = [""] * len(texts) if anchors is None else anchors
-    if not len(contexts) == len(texts) == len(anchors):
-        raise ValueError(f"{len(contexts)} contexts, {len(texts)} texts and {len(anchors)} anchors: one each per row")
-    prompts = [build_prompt(c, t, tasks, language, max_context_chars, anchor=a) for c, t, a in zip(contexts, texts, anchors)]
-    return [chat_prompt(chat_tokenizer, p) for p in prompts] if chat_tokenizer is not None else prompts
-
-
 def _terminators(tokenizer, tasks: Sequence[Task]) -> list[str]:
     if tokenizer.eos_token is None:
         raise ValueError("the tokenizer has no eos token; the answer's end cannot be scored")
@@ -284,15 +274,16 @@ def _constrained_without_cache(model, tokenizer, prompts: Sequence[str], trie: "
 
 
 def predict_batch(
-    model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None, chat: bool = False,
+    model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, settings: PromptSettings = PromptSettings(),
+    anchors: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances: {task name: [label, ...]}, every label from estbench.schema.
 
     The prompt is run once per task group; each field then costs one pass over the answer so far + its candidates."""
+    language = settings.prompt_language
     predictions: dict[str, list[str]] = {}
-    for tasks in tasks_of(mode):
-        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
+    for tasks in settings.task_groups:
+        prompts = settings.prompts(contexts, texts, anchors, tasks, tokenizer)
         cached = kv_cache_supported(model)
         encoded = encode_prompts(model, tokenizer, prompts) if cached else None
         prefixes = prompts
@@ -323,7 +314,7 @@ class AnswerTrie:
     anchor_token: int
     children: list[dict[int, int]]
     answers: dict[int, tuple[str, ...]]
-    prompt_end: str = ""  # the fixed text every prompt of this trie ends with (`prompts.prompt_end`)
+    prompt_end: str = ""  # the fixed text every prompt of this trie ends with (`PromptSettings.end`)
 
     def follow_forced(self, node: int) -> tuple[list[int], int]:
         """Tokens from `node` while only one continuation is valid: (forced tokens, the branching node or leaf)."""
@@ -337,20 +328,20 @@ class AnswerTrie:
 _TRIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def answer_trie(tokenizer, tasks: Sequence[Task], language: str = "zh", chat: bool = False) -> AnswerTrie:
+def answer_trie(tokenizer, tasks: Sequence[Task], settings: PromptSettings = PromptSettings()) -> AnswerTrie:
     """The trie of all valid answers of `tasks` (joint: every label combination, 7 x 9 x 3 = 189 answers), built once
     per tokenizer. Answers are tokenized after the fixed end of every prompt (the answer header), exactly as
-    `build_completion` + end-of-sequence is tokenized in training."""
+    `PromptSettings.completion` + end-of-sequence is tokenized in training."""
     tasks = tuple(tasks)
     per_tokenizer = _TRIES.setdefault(tokenizer, {})
-    key = (tasks, language, tokenizer.eos_token, chat)
+    key = (tasks, settings.prompt_language, tokenizer.eos_token, settings.chat_template)
     if key in per_tokenizer:
         return per_tokenizer[key]
     terminator = _terminators(tokenizer, tasks)[-1]
-    anchor = prompt_end(tokenizer, language, chat)  # how every prompt ends (build_prompt, chat_prompt)
+    anchor = settings.end(tokenizer)  # how every prompt ends (the answer header, then the chat template's turn)
     anchor_ids = tokenizer(anchor, add_special_tokens=False)["input_ids"]
     combos = list(itertools.product(*(task.labels for task in tasks)))
-    texts = [anchor + build_completion({t.value: label for t, label in zip(tasks, combo)}, tasks, language)
+    texts = [anchor + settings.completion({t.value: label for t, label in zip(tasks, combo)}, tasks)
              + terminator for combo in combos]
     children: list[dict[int, int]] = [{}]
     answers: dict[int, tuple[str, ...]] = {}
@@ -428,16 +419,16 @@ def constrained_decode(model, tokenizer, prompts: Sequence[str], trie: AnswerTri
 
 
 def constrained_predict_batch(
-    model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, anchors: Sequence[str] | None = None, chat: bool = False,
+    model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, settings: PromptSettings = PromptSettings(),
+    anchors: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Labels for a batch of utterances by trie-constrained greedy decoding ({task name: [label, ...]}); same
     interface as `predict_batch`. Faster (about one model call per branching point), but greedy: at each branching
     point it commits to the likeliest next token, which is not always the first token of the likeliest whole label."""
     predictions: dict[str, list[str]] = {}
-    for tasks in tasks_of(mode):
-        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
-        trie = answer_trie(tokenizer, tasks, language, chat)
+    for tasks in settings.task_groups:
+        prompts = settings.prompts(contexts, texts, anchors, tasks, tokenizer)
+        trie = answer_trie(tokenizer, tasks, settings)
         decode = constrained_decode if kv_cache_supported(model) else _constrained_without_cache
         chosen = decode(model, tokenizer, prompts, trie)
         for position, task in enumerate(tasks):
@@ -464,14 +455,15 @@ def parse_answer(answer: str, tasks: Sequence[Task], language: str = "zh") -> di
 
 @torch.no_grad()
 def generate_labels(
-    model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, mode: str = "joint", language: str = "zh",
-    max_context_chars: int | None = 600, max_new_tokens: int | None = None, anchors: Sequence[str] | None = None, chat: bool = False,
+    model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, settings: PromptSettings = PromptSettings(),
+    max_new_tokens: int | None = None, anchors: Sequence[str] | None = None,
 ) -> dict[str, list[str | None]]:
     """Greedy generation then parsing; None marks an answer that is not a valid label."""
     device = _model_device(model)
+    language = settings.prompt_language
     predictions: dict[str, list[str | None]] = {}
-    for tasks in tasks_of(mode):
-        prompts = _prompts(contexts, texts, anchors, tasks, language, max_context_chars, tokenizer if chat else None)
+    for tasks in settings.task_groups:
+        prompts = settings.prompts(contexts, texts, anchors, tasks, tokenizer)
         if max_new_tokens is None:  # room for the longest valid answer, so generation is not cut short
             longest = "\n".join(field_prefix(t, language) + max(label_names(t, language), key=len) for t in tasks)
             budget = len(tokenizer(longest, add_special_tokens=False)["input_ids"]) + 2

@@ -1,7 +1,7 @@
 r"""LoRA fine-tuning of a causal LM for EST as generative classification (the paper's section 4.1, Fig. 2).
 
 One model learns the three tasks: the prompt states every task's candidate labels, the dialogue context and the
-user's utterance (baselines/prompts.py); the completion is the label line(s). Training uses TRL's `SFTTrainer` on a
+user's utterance (`estbench.prompts`); the completion is the label line(s). Training uses TRL's `SFTTrainer` on a
 prompt-completion dataset, so the loss is computed on the answer tokens only (`completion_only_loss`).
 
 Paper settings (LoRA rank 4, learning rate 1e-5, LoRA dropout 0.1, per-device batch 1, gradient accumulation 4,
@@ -23,55 +23,35 @@ per-device batch x processes x accumulation: 1 x 1 x 4 on one GPU, 1 x 2 x 2 on 
 would train with an effective batch of 8.
 
 Precision: bf16 when the GPU supports it, else fp16 on GPU, else fp32 (CPU); `--bf16`/`--fp16` override.
-The adapter, the tokenizer and `est_prompt.json` (the prompt settings, read back by predict.py) are saved in
---output_dir.
+The adapter, the tokenizer and `est_prompt.json` (the `estbench.prompts.PromptSettings` it trained with, read back
+by every predictor) are saved in --output_dir.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from datasets import Dataset
 
 from estbench.layout import TRACKS
+from estbench.prompts import PromptSettings, prompt_fields
 
 from .data import load_track
 from .label_scoring import answer_trie
 from .loading import ALL_LINEAR, LoadingArguments, custom_code_hint, ensure_special_tokens, model_kwargs
-from .prompts import LANGUAGES, MODES, build_completion, build_prompt, chat_prompt, tasks_of
-
-PROMPT_SETTINGS_FILE = "est_prompt.json"
 
 
-@dataclass
-class EstArguments:
-    """Which EST data to train on and how to turn it into prompts."""
+@dataclass(frozen=True)
+class EstArguments(PromptSettings):
+    """Which EST data to train on, and (the fields of `PromptSettings`) how to turn it into prompts."""
 
     est_dir: str = field(default="est", metadata={"help": "Folder of the built dataset (python est_dataset.py build)."})
     track: str = field(
         default="balanced",
         metadata={"help": "balanced: train on joint-balanced (the paper's setup); full: train on joint.",
                   "choices": list(TRACKS)},
-    )
-    prompt_mode: str = field(
-        default="joint",
-        metadata={"help": "joint: one prompt -> all three labels; per-task: one prompt per task.",
-                  "choices": list(MODES)},
-    )
-    prompt_language: str = field(
-        default="zh", metadata={"help": "Language of the prompt template.", "choices": list(LANGUAGES)}
-    )
-    chat_template: bool = field(
-        default=False,
-        metadata={"help": "Put each prompt into the tokenizer's chat template (instruct models); prediction then "
-                          "uses it too (saved with the prompt settings)."},
-    )
-    max_context_chars: int = field(
-        default=600,
-        metadata={"help": "Keep at most this many characters of the most recent dialogue context in a prompt."},
     )
     max_train_samples: int | None = field(
         default=None, metadata={"help": "Train on a random subset of this many utterances (quick runs)."}
@@ -91,19 +71,18 @@ class EstArguments:
     )
 
 
-def prompt_completion_dataset(frame, mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
-                              chat_tokenizer=None):
-    """A TRL prompt-completion dataset: one row per utterance (joint) or per utterance and task (per-task); with
-    `chat_tokenizer`, each prompt is in its chat template (`prompts.chat_prompt`, as prediction renders it)."""
+def prompt_completion_dataset(frame, settings: PromptSettings = PromptSettings(), tokenizer=None):
+    """A TRL prompt-completion dataset: one row per utterance (joint) or per utterance and task (per-task), written
+    by `settings` exactly as every predictor writes the prompts (`tokenizer`: for a chat template)."""
+    contexts, texts, anchors = prompt_fields(frame)
+    rows = frame.to_dict(orient="records")
     prompts, completions = [], []
-    for row in frame.itertuples(index=False):
-        labels = {task: getattr(row, task) for task in ("emotion", "transition", "satisfaction")}
-        for tasks in tasks_of(mode):
-            prompt = build_prompt(row.context, row.text, tasks, language, max_context_chars,
-                                  anchor=getattr(row, "anchor", "") or "")
-            prompts.append(chat_prompt(chat_tokenizer, prompt) if chat_tokenizer is not None else prompt)
-            completions.append(build_completion(labels, tasks, language))
-    return Dataset.from_dict({"prompt": prompts, "completion": completions})
+    for tasks in settings.task_groups:
+        prompts.append(settings.prompts(contexts, texts, anchors, tasks, tokenizer))
+        completions.append([settings.completion(row, tasks) for row in rows])
+    # row-major, as training reads them: each utterance's prompts (one per task group) together
+    return Dataset.from_dict({"prompt": [p for group in zip(*prompts) for p in group],
+                              "completion": [c for group in zip(*completions) for c in group]})
 
 
 def memory_estimate(model) -> str:
@@ -180,22 +159,20 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
         model_args.lora_target_modules = ALL_LINEAR  # any architecture, custom-code ones included
     train_frame = _subset(load_track(est_args.est_dir, est_args.track, "train"), est_args.max_train_samples,
                           training_args.seed)
-    prompt_kwargs = dict(mode=est_args.prompt_mode, language=est_args.prompt_language,
-                         max_context_chars=est_args.max_context_chars,
-                         chat_tokenizer=tokenizer if est_args.chat_template else None)
+    settings = est_args.prompt_settings()
     eval_dataset = None
     if training_args.eval_strategy != "no":
         eval_frame = _subset(load_track(est_args.est_dir, est_args.track, "validation"), est_args.max_eval_samples,
                              training_args.seed)
-        eval_dataset = prompt_completion_dataset(eval_frame, **prompt_kwargs)
+        eval_dataset = prompt_completion_dataset(eval_frame, settings, tokenizer)
     if training_args.completion_only_loss is False:
         raise ValueError("EST trains on the answer tokens only: completion_only_loss must not be False")
-    train_dataset = prompt_completion_dataset(train_frame, **prompt_kwargs)
+    train_dataset = prompt_completion_dataset(train_frame, settings, tokenizer)
     # checks that would otherwise fail only after hours of training: answers cut, a tokenizer the label decoder
     # cannot work with (answer_trie raises then), and the memory the weights take
     check_lengths(train_dataset, tokenizer, training_args.max_length, est_args.allow_truncation)
-    for tasks in tasks_of(est_args.prompt_mode):
-        answer_trie(tokenizer, tasks, est_args.prompt_language, est_args.chat_template)
+    for tasks in settings.task_groups:
+        answer_trie(tokenizer, tasks, settings)
     print(memory_estimate(model), file=sys.stderr)
     return SFTTrainer(
         model=model,
@@ -205,14 +182,6 @@ def build_trainer(est_args: EstArguments, training_args, model_args, model=None,
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
     )
-
-
-def save_prompt_settings(est_args: EstArguments, output_dir: str | Path) -> None:
-    keys = ("prompt_mode", "prompt_language", "max_context_chars", "chat_template")
-    settings = {key: value for key, value in asdict(est_args).items() if key in keys}
-    path = Path(output_dir) / PROMPT_SETTINGS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
 
 
 def train(est_args: EstArguments, training_args, model_args, model=None, tokenizer=None,
@@ -233,7 +202,7 @@ def train(est_args: EstArguments, training_args, model_args, model=None, tokeniz
     trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(training_args.output_dir)
     if trainer.accelerator.is_main_process:
-        save_prompt_settings(est_args, training_args.output_dir)
+        est_args.prompt_settings().save(training_args.output_dir)
     # The trainer holds the model through reference cycles (callbacks, accelerator): without this, a following
     # prediction run would load a second copy beside it (about 32 GB for an 8B model in bf16).
     trainer.accelerator.free_memory()
@@ -259,7 +228,11 @@ def make_parser():
 
 def parse(argv: list[str] | None = None):
     """(EstArguments, SFTConfig, ModelConfig, LoadingArguments) of a command line (YAML recipe + overrides)."""
-    parsed = make_parser().parse_args_and_config(argv)
+    parser = make_parser()
+    try:
+        parsed = parser.parse_args_and_config(argv)
+    except ValueError as error:  # a value a dataclass refuses (e.g. --max_context_chars 0): a usage error
+        parser.error(str(error))
     if not parsed[2].model_name_or_path:
         raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
     return parsed

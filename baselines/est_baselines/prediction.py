@@ -23,7 +23,8 @@ Either way of choosing labels (baselines/label_scoring.py, --method) makes an an
 Rows are predicted in batches (left padding), longest prompts first. Under `accelerate launch --num_processes N
 baselines/predict.py ...` every process loads the model on its own device and predicts every N-th row; the main
 process writes the one file, identical to a single-process run (tested on CPU with two processes).
-The prompt settings used in training are read from the folder's est_prompt.json; flags override them.
+The prompt settings used in training are read from the folder's est_prompt.json (`estbench.prompts.PromptSettings`);
+the flags --prompt_mode, --prompt_language, --max_context_chars and --chat_template override them.
 
 `--engine vllm` (GPU, `pip install -r requirements-vllm.txt`) predicts the same file with vLLM instead: the same
 prompts, decoding restricted to the valid answers, prefix caching, the adapter served on its base model
@@ -33,7 +34,6 @@ prompts, decoding restricted to the valid answers, prefix caching, the adapter s
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -42,6 +42,7 @@ import torch
 from tqdm.auto import tqdm
 
 from estbench.layout import TRACKS
+from estbench.prompts import PromptSettings, prompt_fields
 
 from .data import (
     check_prediction_path,
@@ -51,7 +52,6 @@ from .data import (
 )
 from .label_scoring import METHODS
 from .loading import adapter_base, custom_code_hint, ensure_special_tokens, model_kwargs
-from .prompts import LANGUAGES, MODES
 
 
 ENGINES = ("hf", "vllm")
@@ -60,8 +60,8 @@ ENGINES = ("hf", "vllm")
 def load_for_prediction(model_path: str | Path, *, base_model: str | None = None, merge: bool = False,
                         dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False,
                         device_map: str | None = None, load_in_4bit: bool = False, load_in_8bit: bool = False):
-    """(model, tokenizer, prompt settings) from an adapter folder or a full model folder / Hub id, loaded by the
-    rules of `est_baselines.loading` (remote code, device map, 4/8-bit, EOS and pad tokens)."""
+    """(model, tokenizer, the `PromptSettings` it was trained with) from an adapter folder or a full model folder /
+    Hub id, loaded by the rules of `est_baselines.loading` (remote code, device map, 4/8-bit, EOS and pad tokens)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model_path = Path(model_path)
@@ -87,37 +87,26 @@ def load_for_prediction(model_path: str | Path, *, base_model: str | None = None
     if kwargs["device_map"] is None:  # placed by transformers otherwise
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.eval()
-    return model, tokenizer, read_prompt_settings(model_path)
+    return model, tokenizer, PromptSettings.load(model_path)
 
 
-def read_prompt_settings(model_path: str | Path) -> dict:
-    """The prompt settings saved with a trained model (est_prompt.json), or {} when it has none."""
-    from .lora import PROMPT_SETTINGS_FILE
-
-    settings_file = Path(model_path) / PROMPT_SETTINGS_FILE
-    return json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
-
-
-def save_merged(model, tokenizer, settings: dict, out_dir: str | Path) -> Path:
+def save_merged(model, tokenizer, settings: PromptSettings, out_dir: str | Path) -> Path:
     """Merged weights + tokenizer + prompt settings in one folder any engine can load as a plain model."""
-    from .lora import PROMPT_SETTINGS_FILE
-
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
-    (out_dir / PROMPT_SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    settings.save(out_dir)
     return out_dir
 
 
-def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, batch_size: int = 16,
-                 mode: str = "joint", language: str = "zh", max_context_chars: int | None = 600,
-                 method: str = "constrained", progress: bool = True,
-                 anchors: Sequence[str] | None = None, chat: bool = False) -> dict[str, list[str]]:
+def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *,
+                 settings: PromptSettings = PromptSettings(), batch_size: int = 16, method: str = "constrained",
+                 progress: bool = True, anchors: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Labels for every row, in input order. Batches group rows of similar length to waste little on padding."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
     predict_batch = METHODS[method]
-    budget = max_context_chars or 10**9
+    budget = settings.max_context_chars or 10**9
     anchors = [""] * len(texts) if anchors is None else list(anchors)
     order = sorted(range(len(texts)),
                    key=lambda i: -(min(len(contexts[i]), budget) + len(texts[i]) + len(anchors[i])))
@@ -125,9 +114,8 @@ def predict_rows(model, tokenizer, contexts: Sequence[str], texts: Sequence[str]
     batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc="predicting", unit="batch", disable=not progress):
         rows = order[start : start + batch_size]
-        batch = predict_batch(model, tokenizer, [contexts[i] for i in rows], [texts[i] for i in rows], mode=mode,
-                              language=language, max_context_chars=max_context_chars, chat=chat,
-                              anchors=[anchors[i] for i in rows])
+        batch = predict_batch(model, tokenizer, [contexts[i] for i in rows], [texts[i] for i in rows],
+                              settings=settings, anchors=[anchors[i] for i in rows])
         for task, labels in batch.items():
             column = predictions.setdefault(task, [None] * len(texts))
             for i, label in zip(rows, labels):
@@ -142,23 +130,9 @@ def predict_frame(model, tokenizer, frame: pd.DataFrame, **kwargs) -> pd.DataFra
     return predictions_frame(frame["id"].tolist(), predictions)
 
 
-def prompt_fields(frame: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
-    """(contexts, texts, anchors) of a built split's rows, as every prompt takes them."""
-    anchors = frame["anchor"].fillna("").tolist() if "anchor" in frame.columns else [""] * len(frame)
-    return frame["context"].fillna("").tolist(), frame["text"].tolist(), anchors
-
-
 def _rows(args: argparse.Namespace) -> pd.DataFrame:
     frame = load_track(args.est_dir, args.track, args.split)
     return frame.head(args.limit) if args.limit else frame
-
-
-def _prompt_options(args: argparse.Namespace, settings: dict) -> dict:
-    """The prompt settings of a prediction: the trained ones (est_prompt.json), each overridden by its flag."""
-    return dict(mode=args.prompt_mode or settings.get("prompt_mode", "joint"),
-                language=args.prompt_language or settings.get("prompt_language", "zh"),
-                max_context_chars=args.max_context_chars or settings.get("max_context_chars", 600),
-                chat=settings.get("chat_template", False) if args.chat_template is None else args.chat_template)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -184,11 +158,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="constrained (default): the paper's generative protocol restricted to valid answers; "
                              "score: exact label log-likelihoods (see above)")
     parser.add_argument("--limit", type=int, help="predict only the first N rows (smoke tests)")
-    parser.add_argument("--prompt_mode", choices=MODES, help="override the trained prompt mode")
-    parser.add_argument("--prompt_language", choices=LANGUAGES, help="override the trained prompt language")
-    parser.add_argument("--max_context_chars", type=int, help="override the trained context length (characters)")
-    parser.add_argument("--chat_template", action=argparse.BooleanOptionalAction, default=None,
-                        help="prompts in the tokenizer's chat template (default: as the model was trained)")
+    PromptSettings.add_override_arguments(parser.add_argument_group(
+        "prompt settings (default: as the model was trained, from its est_prompt.json)"))
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
     parser.add_argument("--engine", choices=ENGINES, default="hf",
                         help="hf (default): transformers, --method decides; vllm: vLLM with output restricted to the "
@@ -219,12 +190,13 @@ def _predict(args: argparse.Namespace) -> Path:
         args.model_path, base_model=args.base_model, merge=args.merge or bool(args.save_merged), dtype=args.dtype,
         trust_remote_code=args.trust_remote_code, device_map=args.device_map, load_in_4bit=args.load_in_4bit,
         load_in_8bit=args.load_in_8bit, device=None if args.device_map else str(state.device))
-    if args.save_merged and state.is_main_process:
+    if args.save_merged and state.is_main_process:  # the merged model carries the settings it was trained with
         print(f"merged model written to {save_merged(model, tokenizer, settings, args.save_merged)}")
+    settings = settings.override_from(args)
     frame = _rows(args)
     shard = frame.iloc[state.process_index::state.num_processes]  # every process predicts its own rows
-    table = predict_frame(model, tokenizer, shard, batch_size=args.batch_size, method=args.method,
-                          progress=state.is_main_process, **_prompt_options(args, settings))
+    table = predict_frame(model, tokenizer, shard, settings=settings, batch_size=args.batch_size,
+                          method=args.method, progress=state.is_main_process)
     if state.num_processes > 1:
         table = _gather(table, frame, Path(args.output), state)
         if not state.is_main_process:
@@ -242,7 +214,7 @@ def _predict_vllm(args: argparse.Namespace) -> Path:
                          "--load_in_4bit/8bit and --device_map are options of the hf engine")
     table = predict_with_vllm(args.model_path, _rows(args), base_model=args.base_model,
                               trust_remote_code=args.trust_remote_code, dtype=args.dtype,
-                              **_prompt_options(args, read_prompt_settings(args.model_path)))
+                              settings=PromptSettings.load(args.model_path).override_from(args))
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}")
     return path

@@ -75,13 +75,12 @@ def run_lora(args, extra: list[str]):
     parsed = lora_finetune.parse(argv)
     adapter = lora_finetune.main(parsed=parsed)
     _, training_args, model_args, loading_args = parsed  # predict with the model loaded as it was trained
+    # the prompt settings come back from the adapter's est_prompt.json: the prompts it was trained on, chat included
     model, tokenizer, settings = load_for_prediction(
         adapter, trust_remote_code=training_args.trust_remote_code, device_map=loading_args.device_map,
         load_in_4bit=model_args.load_in_4bit, load_in_8bit=model_args.load_in_8bit)
     frame = load_track(args.est_dir, args.track, args.split)
-    table = predict_frame(model, tokenizer, frame, batch_size=args.batch_size, method=args.method,
-                          mode=settings.get("prompt_mode", "joint"), language=settings.get("prompt_language", "zh"),
-                          max_context_chars=settings.get("max_context_chars", 600))
+    table = predict_frame(model, tokenizer, frame, settings=settings, batch_size=args.batch_size, method=args.method)
     return frame, table
 
 

@@ -22,9 +22,8 @@ from tokenizers.processors import TemplateProcessing
 from transformers import (BertConfig, BertModel, BertTokenizerFast, LlamaConfig, LlamaForCausalLM,
                           PreTrainedTokenizerFast)
 
+from estbench.prompts import TEMPLATES
 from estbench.schema import TASKS
-
-from .prompts import TEMPLATES
 
 SPECIAL_TOKENS = {"pad_token": "<pad>", "unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>"}
 

@@ -1,6 +1,6 @@
 """EST as lm-evaluation-harness tasks: the dataset loader, the prompts, the choices and the macro-F1 aggregation.
 
-The prompt is the baselines' per-task prompt (`est_baselines.prompts`: candidates, anchor, context, the user's
+The prompt is the baselines' per-task prompt (`estbench.prompts`: candidates, anchor, context, the user's
 utterance, then e.g. "答案：\n情绪：") and the choices are the exact label names, so the harness asks the question a
 LoRA-tuned model was trained to answer, and a chosen label is a leaderboard label. Macro-F1 is computed by the
 project's scoring core (`estbench.scoring`), over the classes present in the references, as everywhere in EST.
@@ -12,10 +12,10 @@ from functools import partial
 from pathlib import Path
 
 from estbench.layout import SPLITS
-from estbench.scoring import score
+from estbench.prompts import build_prompt, field_prefix
 from estbench.schema import Task
+from estbench.scoring import score
 from est_baselines.data import load_track
-from est_baselines.prompts import build_prompt, field_prefix
 
 
 def load_est(data_dir: str = "est", track: str = "balanced", **_metadata):

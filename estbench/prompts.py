@@ -1,0 +1,326 @@
+"""The prompts of generative classification and the ONE prompt-settings record every trainer and predictor takes.
+
+This module owns (the LoRA trainer, both prediction engines, the lm-evaluation-harness tasks and chat/API-model
+evaluation all import it; nothing else writes a prompt):
+
+- `PromptSettings`: how a row becomes a prompt (mode, template language, context budget, chat template), with
+  `save(folder)` / `PromptSettings.load(folder)` for the `est_prompt.json` a trained model carries, `override(...)`
+  for flags given at prediction time, `add_override_arguments(parser)` / `override_from(args)` generating those flags
+  from the fields, and `prompts(...)` / `completion(...)` / `end(...)` writing what training and prediction share;
+- the templates (`TEMPLATES`: `zh`, `zh-labels`, `en`) and the plain functions under them (`build_prompt`,
+  `build_completion`, `field_prefix`, `label_names`, `tasks_of`, `chat_prompt`, `prompt_end`).
+
+The prompts follow the paper's Fig. 2: state each task's candidate labels, give the session's anchor (what the
+transition is relative to), the dialogue context and the user's utterance, and ask for the label(s).
+Two modes share one answer format, a line per task, `<task name><separator><label>`:
+
+- joint: one prompt asks for all three tasks; the answer is the three lines (paper: one model, three outputs);
+- per-task: one prompt per task; the answer is that task's line.
+
+The prompt always ends with the answer header and a newline, and the label lines are the completion the model is
+trained on (loss on those tokens only). The `zh` template is the default (the data is Chinese) and writes the labels
+with their canonical `estbench.schema` names, so a scored label is exactly a leaderboard label; `zh-labels` is the
+same template with the labels in Chinese (`estbench.schema.CHINESE_LABELS`: 担忧, 积极到消极, 满意, ...), so a Chinese
+model reads and writes only Chinese; every answer is mapped back to the canonical name. `en` is provided for
+English-centric models.
+
+Chat mode (`chat_template`) puts the same prompt into the user turn of the model's own chat template, ending with the
+template's assistant opening, so an instruct model is trained and queried in its format; training and prediction call
+the same function, and the label decoder anchors on the same fixed prompt end (`prompt_end`). A tokenizer is any
+object with the `transformers` tokenizer interface; nothing here imports transformers.
+
+>>> settings = PromptSettings(prompt_mode="per-task", max_context_chars=100)
+>>> settings.override(prompt_language="en", chat_template=None).prompt_language
+'en'
+>>> [len(group) for group in settings.task_groups]
+[1, 1, 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .cli import add_dataclass_arguments, dataclass_values
+from .io import write_atomically
+from .schema import CHINESE_LABELS, TASKS, Task
+
+SETTINGS_FILE = "est_prompt.json"  # the prompt settings saved beside a trained model
+
+MODES = ("joint", "per-task")
+LANGUAGES = ("zh", "en", "zh-labels")
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    instruction: str  # formatted with {tasks}: the task names joined
+    task_names: Mapping[Task, str]
+    candidates: str  # formatted with {task} and {labels}
+    anchor_header: str  # the session's anchor: what the transition is relative to
+    empty_anchor: str
+    context_header: str
+    empty_context: str
+    utterance_header: str
+    answer_header: str
+    separator: str  # between a task name and its label in the answer
+    list_joiner: str
+    label_names: Mapping[str, tuple[str, ...]] | None = None  # per task, schema order; None: the canonical names
+
+
+TEMPLATES: dict[str, PromptTemplate] = {
+    "zh": PromptTemplate(
+        instruction="你是电信客服对话分析助手。请根据对话上下文，判断用户当前语句的{tasks}，每项只能从候选类别中选择一个。",
+        task_names={Task.EMOTION: "情绪", Task.TRANSITION: "情绪状态转移", Task.SATISFACTION: "满意度"},
+        candidates="{task}的候选类别：{labels}",
+        anchor_header="会话起点（用户首个有实际内容的语句，情绪状态转移相对于它的极性）：",
+        empty_anchor="（尚无）",
+        context_header="对话上下文：",
+        empty_context="（无）",
+        utterance_header="用户当前语句：",
+        answer_header="答案：",
+        separator="：",
+        list_joiner="、",
+    ),
+    "en": PromptTemplate(
+        instruction=(
+            "You analyse Chinese telecom customer-service dialogues. Given the dialogue context, classify the "
+            "user's current utterance for {tasks}. For each, answer with exactly one of the candidate labels."
+        ),
+        task_names={Task.EMOTION: "emotion", Task.TRANSITION: "emotion transition", Task.SATISFACTION: "satisfaction"},
+        candidates="Candidate labels for {task}: {labels}",
+        anchor_header="Session anchor (the user's first substantive utterance; the transition is relative to its polarity):",
+        empty_anchor="(none yet)",
+        context_header="Dialogue context:",
+        empty_context="(none)",
+        utterance_header="User's current utterance:",
+        answer_header="Answer:",
+        separator=": ",
+        list_joiner=", ",
+    ),
+}
+
+
+TEMPLATES["zh-labels"] = replace(TEMPLATES["zh"], label_names=CHINESE_LABELS)
+
+
+def label_names(task: Task, language: str = "zh") -> tuple[str, ...]:
+    """How the template writes `task`'s labels, in schema order (index i is `task.labels[i]`)."""
+    names = template(language).label_names
+    return task.labels if names is None else names[task.value]
+
+
+def tasks_of(mode: str) -> tuple[tuple[Task, ...], ...]:
+    """The task groups one example is asked about: one group of three (joint) or three groups of one (per-task)."""
+    if mode == "joint":
+        return (TASKS,)
+    if mode == "per-task":
+        return tuple((task,) for task in TASKS)
+    raise ValueError(f"unknown prompt mode {mode!r} (expected one of: {', '.join(MODES)})")
+
+
+def template(language: str) -> PromptTemplate:
+    if language not in TEMPLATES:
+        raise ValueError(f"unknown prompt language {language!r} (expected one of: {', '.join(LANGUAGES)})")
+    return TEMPLATES[language]
+
+
+def truncate_context(context: str, max_chars: int | None) -> str:
+    """Keep the most recent dialogue lines that fit in `max_chars` characters (the newest line is cut if it alone is
+    too long). Bounding the context keeps the answer inside the model's `max_length` (truncation would otherwise cut
+    the answer, which sits at the end)."""
+    if max_chars is None or len(context) <= max_chars:
+        return context
+    kept: list[str] = []
+    used = 0
+    for line in reversed(context.split("\n")):
+        if used + len(line) + (1 if kept else 0) > max_chars:
+            if not kept:
+                kept.append(line[-max_chars:])
+            break
+        kept.append(line)
+        used += len(line) + (1 if len(kept) > 1 else 0)
+    return "\n".join(reversed(kept))
+
+
+def build_prompt(
+    context: str, text: str, tasks: Sequence[Task], language: str = "zh", max_context_chars: int | None = 600,
+    anchor: str = "",
+) -> str:
+    """The prompt for one utterance and a group of tasks; it ends right where the first answer line starts.
+
+    `anchor` is the row's `anchor` field (the session's first substantive user utterance, "" before it)."""
+    t = template(language)
+    names = t.list_joiner.join(t.task_names[task] for task in tasks)
+    lines = [t.instruction.format(tasks=names)]
+    lines += [t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(label_names(task, language)))
+              for task in tasks]
+    lines += [t.anchor_header, anchor if anchor and anchor.strip() else t.empty_anchor]
+    context = truncate_context(context or "", max_context_chars)
+    lines += [t.context_header, context if context.strip() else t.empty_context]
+    lines += [t.utterance_header, text, t.answer_header, ""]
+    return "\n".join(lines)
+
+
+def field_prefix(task: Task, language: str = "zh") -> str:
+    """What precedes a task's label in the answer, e.g. '情绪：'."""
+    t = template(language)
+    return f"{t.task_names[task]}{t.separator}"
+
+
+def build_completion(labels: Mapping[str, str], tasks: Sequence[Task], language: str = "zh") -> str:
+    """The answer lines for `tasks`, from canonical labels keyed by task name (written as the template writes them;
+    the trainer appends end-of-sequence)."""
+    return "\n".join(field_prefix(task, language) + label_names(task, language)[task.labels.index(labels[task.value])]
+                     for task in tasks)
+
+
+def prompt_fields(frame) -> tuple[list[str], list[str], list[str]]:
+    """(contexts, texts, anchors) of a built split's rows (a pandas DataFrame), as every prompt takes them."""
+    anchors = frame["anchor"].fillna("").tolist() if "anchor" in frame.columns else [""] * len(frame)
+    return frame["context"].fillna("").tolist(), frame["text"].tolist(), anchors
+
+
+_CONTENT = "\x00EST-PROMPT\x00"  # a stand-in user message: what the chat template puts around it is fixed
+
+
+def chat_prompt(tokenizer, prompt: str) -> str:
+    """`prompt` as the user turn of the tokenizer's chat template, ending where the assistant's answer starts.
+
+    A BOS token written by the template is dropped when the tokenizer adds BOS itself (else there would be two)."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError("--chat_template: this tokenizer has no chat template (use an instruct/chat model's tokenizer, "
+                         "or train without --chat_template)")
+    text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                         add_generation_prompt=True)
+    bos = tokenizer.bos_token
+    if bos and text.startswith(bos) and tokenizer("x")["input_ids"][:1] == [tokenizer.bos_token_id]:
+        text = text[len(bos):]
+    return text
+
+
+def prompt_end(tokenizer, language: str = "zh", chat: bool = False) -> str:
+    """The fixed text every prompt ends with: the answer header (plain), then the chat template's closing of the user
+    turn and opening of the assistant's (chat mode)."""
+    end = template(language).answer_header + "\n"
+    if chat:
+        end += chat_prompt(tokenizer, _CONTENT).split(_CONTENT, 1)[1]
+    return end
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """How every row becomes a prompt: the record a trainer saves beside the model and every predictor reads.
+
+    The field names are the command-line flags (`--prompt_mode`, ...), the recipe YAML keys and the keys of
+    `est_prompt.json`, so a model trained with one setting is predicted with it.
+    """
+
+    prompt_mode: str = dataclasses.field(
+        default="joint", metadata={"help": "joint: one prompt -> all three labels; per-task: one prompt per task.",
+                                   "choices": MODES})
+    prompt_language: str = dataclasses.field(
+        default="zh", metadata={"help": "Language of the prompt template (zh-labels: Chinese label names too).",
+                                "choices": LANGUAGES})
+    max_context_chars: int | None = dataclasses.field(
+        default=600, metadata={"help": "Keep at most this many characters of the most recent dialogue context in a "
+                                       "prompt (None: all of it)."})
+    chat_template: bool = dataclasses.field(
+        default=False, metadata={"help": "Put each prompt into the tokenizer's chat template (instruct models); "
+                                         "prediction uses it too (saved with the prompt settings)."})
+
+    def __post_init__(self):
+        if self.prompt_mode not in MODES:
+            raise ValueError(f"unknown prompt mode {self.prompt_mode!r} (expected one of: {', '.join(MODES)})")
+        if self.prompt_language not in LANGUAGES:
+            raise ValueError(f"unknown prompt language {self.prompt_language!r} (expected one of: "
+                             f"{', '.join(LANGUAGES)})")
+        chars = self.max_context_chars
+        if chars is not None and (isinstance(chars, bool) or not isinstance(chars, int) or chars <= 0):
+            raise ValueError(f"max_context_chars must be a positive integer or None, got {chars!r}")
+        if not isinstance(self.chat_template, bool):
+            raise ValueError(f"chat_template must be true or false, got {self.chat_template!r}")
+
+    # --- what training and prediction share -------------------------------------------------------------------
+    @property
+    def task_groups(self) -> tuple[tuple[Task, ...], ...]:
+        """The task groups one row is asked about (`tasks_of`)."""
+        return tasks_of(self.prompt_mode)
+
+    def prompts(self, contexts: Sequence[str], texts: Sequence[str], anchors: Sequence[str] | None,
+                tasks: Sequence[Task], tokenizer=None) -> list[str]:
+        """The prompts of rows for one task group; in `tokenizer`'s chat template when `chat_template` is set."""
+        anchors = [""] * len(texts) if anchors is None else anchors
+        if not len(contexts) == len(texts) == len(anchors):
+            raise ValueError(f"{len(contexts)} contexts, {len(texts)} texts and {len(anchors)} anchors: one each "
+                             "per row")
+        if self.chat_template and tokenizer is None:
+            raise ValueError("chat_template prompts need the model's tokenizer")
+        prompts = [build_prompt(c, t, tasks, self.prompt_language, self.max_context_chars, anchor=a)
+                   for c, t, a in zip(contexts, texts, anchors)]
+        return [chat_prompt(tokenizer, p) for p in prompts] if self.chat_template else prompts
+
+    def completion(self, labels: Mapping[str, str], tasks: Sequence[Task]) -> str:
+        """The answer lines of `tasks` (`build_completion` in this template's language)."""
+        return build_completion(labels, tasks, self.prompt_language)
+
+    def end(self, tokenizer=None) -> str:
+        """The fixed text every prompt ends with (`prompt_end`)."""
+        return prompt_end(tokenizer, self.prompt_language, self.chat_template)
+
+    # --- reading, writing, overriding -------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(PromptSettings)}
+
+    @classmethod
+    def from_json(cls, values: Mapping, where: str = "prompt settings") -> "PromptSettings":
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(PromptSettings)})
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {unknown}")
+        try:
+            return PromptSettings(**values)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error}") from None
+
+    def prompt_settings(self) -> "PromptSettings":
+        """These settings as a plain `PromptSettings` (a subclass, e.g. the trainer's arguments, carries more)."""
+        return PromptSettings(**self.to_json())
+
+    def save(self, folder: str | Path) -> Path:
+        """Write `est_prompt.json` into `folder` (atomically) and return its path."""
+        return write_atomically(Path(folder) / SETTINGS_FILE, json.dumps(self.to_json(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "PromptSettings":
+        """The settings saved in `folder` (a trained model), or the defaults when it has no `est_prompt.json`
+        (a model trained elsewhere, or a Hub id). Keys missing from the file keep their defaults."""
+        path = Path(folder) / SETTINGS_FILE
+        if not path.is_file():
+            return PromptSettings()
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise ValueError(f"{path}: not a JSON object of prompt settings ({error})") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: not a JSON object of prompt settings")
+        return PromptSettings.from_json(values, str(path))
+
+    def override(self, **values) -> "PromptSettings":
+        """A copy with the given fields replaced; a value of None leaves the field as it is (a flag not given)."""
+        given = {name: value for name, value in values.items() if value is not None}
+        unknown = sorted(set(given) - {f.name for f in dataclasses.fields(PromptSettings)})
+        if unknown:
+            raise ValueError(f"unknown prompt settings {unknown}")
+        return replace(self.prompt_settings(), **given)
+
+    @staticmethod
+    def add_override_arguments(parser: argparse.ArgumentParser, help_prefix: str = "override the trained setting: "):
+        """Add a flag per field (default None: keep the trained value); `override_from(args)` applies them."""
+        add_dataclass_arguments(parser, PromptSettings, optional=True, help_prefix=help_prefix)
+
+    def override_from(self, args: argparse.Namespace) -> "PromptSettings":
+        """These settings overridden by the flags `add_override_arguments` added (those given)."""
+        return self.override(**dataclass_values(args, PromptSettings))
