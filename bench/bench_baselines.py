@@ -34,7 +34,7 @@ from pathlib import Path
 import estbench.dataset
 import estbench.scoring
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
-from est_baselines.data import load_track
+from estbench.built import load_track
 from estbench.prompts import PromptSettings
 from estbench.schema import TASKS
 

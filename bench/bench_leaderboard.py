@@ -28,7 +28,7 @@ from est_leaderboard.board import SCORE_HEADERS
 from est_leaderboard.scoring import score_submission
 from est_leaderboard.service import Leaderboard
 from est_leaderboard.settings import Settings
-from est_leaderboard.validation import check_submission
+from estbench.submission import check_submission
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

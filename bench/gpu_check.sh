@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from est_baselines.data import load_track
+from estbench.built import load_track
 from estbench.scoring import score
 from estbench.schema import TASKS
 

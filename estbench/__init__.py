@@ -9,6 +9,9 @@ Layers, each importing only from the ones above it:
             `prompts` (the prompts of generative classification and `PromptSettings`)
 - `scoring` the metric core every part scores with (numpy/pyarrow)
 - `raw`     raw format v1 and its validating reader
+- `built`   the reader of a built EST folder (splits, tracks, the gold file of a blind build)
+- `gold`    the gold of a track, its public/private cut and version; the references a baseline is scored on
+- `submission` the prediction-file format: columns, extensions, writing, checking an uploaded file
 - `results` one schema for stored scores (baseline result files, the leaderboard's seed rows)
 - `convert` converters of public corpora (CPED, the Taobao SSA corpora) into raw format v1
 - `simulator` the simulated corpus that is the embedded default

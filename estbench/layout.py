@@ -1,4 +1,4 @@
-"""The layout of a built EST folder: configs, splits, columns, tracks and the gold-file convention.
+"""The layout of a built EST folder: configs, splits, columns, tracks, shard names and where the gold file goes.
 
 The config table (`CONFIGS`) drives the builder, its Features and the card; the track table (`TRACK_CONFIGS`)
 drives the baselines and the leaderboard. Nothing else spells a config, split or track name.
@@ -50,14 +50,36 @@ CONTEXT_PREFIX = {"user": "用户：", "agent": "客服："}
 TRACK_CONFIGS: dict[str, str] = {"balanced": "joint-balanced", "full": "joint"}
 TRACKS: tuple[str, ...] = tuple(TRACK_CONFIGS)
 
+# Every split of a config is `<config>/<split>-NNNNN-of-NNNNN.parquet` (the Hub's shard naming).
+def shard_file_name(split: str, index: int, count: int) -> str:
+    return f"{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+def shard_pattern(split: str) -> str:
+    """The glob that finds a split's shards in its config folder (and the card's `data_files` entry)."""
+    return f"{split}-*.parquet"
+
+
 # A --blind-test build writes the hidden test labels to <out>-gold/test.parquet (columns: id, session_id, the three
 # task columns as label names, `balanced`).
 GOLD_FILE_NAME = "test.parquet"
 
 
 def gold_dir_for(out: str | Path) -> Path:
+    """Where a --blind-test build of `out` writes its gold by default: `<out>-gold/`."""
     out = Path(out)
     return out.with_name(f"{out.name}-gold")
+
+
+def gold_file_candidates(est_dir: str | Path) -> list[Path]:
+    """Where the gold file of a blind build of `est_dir` is looked for: `<est_dir>-gold/test.parquet` (the builder's
+    default) and `est-gold/test.parquet` beside it (the default of the README's `est/` build).
+
+    >>> [str(p) for p in gold_file_candidates("/data/est-5k")]
+    ['/data/est-5k-gold/test.parquet', '/data/est-gold/test.parquet']
+    """
+    est_dir = Path(est_dir).absolute()
+    return list(dict.fromkeys([gold_dir_for(est_dir) / GOLD_FILE_NAME, est_dir.parent / "est-gold" / GOLD_FILE_NAME]))
 
 
 def session_digest(session_id: str) -> bytes:

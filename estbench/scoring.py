@@ -134,17 +134,21 @@ def _aliases(task: Task, array, found: np.ndarray, unknown: np.ndarray) -> tuple
     return found, np.flatnonzero(found < 0)
 
 
-def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray:
-    """Integer ids (schema order) of a sequence of `task` label names or ClassLabel ids.
+def encode(task: str | Task, values: Any, *, what: str = "labels", invalid: int | None = None) -> np.ndarray:
+    """Integer ids (schema order) of a sequence of `task` label names or ClassLabel ids: the one label encoding of
+    the project (the metric, the leaderboard's submission and gold checks, prediction files).
 
     `values` may be a list/tuple, numpy array, pandas Series or pyarrow (Chunked)Array. Names are the canonical
     schema spellings or their documented aliases (`estbench.schema.normalize_label`: any case, Chinese names).
-    `what` names the sequence in errors.
+    `what` names the sequence in errors. With `invalid` (e.g. -1), a name that is no label gets that id instead of
+    an error, so a caller can report every bad row at once (`estbench.submission`).
 
     >>> encode("satisfaction", ["Neutral", "Satisfied"]).tolist()
     [1, 0]
     >>> encode("emotion", ["anger", "失望", "No Emotion"]).tolist()
     [1, 3, 6]
+    >>> encode("satisfaction", ["Neutral", "Happy", ""], invalid=-1).tolist()
+    [1, -1, -1]
     >>> encode("satisfaction", ["Neutral", "Happy"], what="predictions")
     Traceback (most recent call last):
     ...
@@ -179,7 +183,10 @@ def encode(task: str | Task, values: Any, *, what: str = "labels") -> np.ndarray
             unknown = np.flatnonzero(found < 0)
             if len(unknown):
                 found, unknown = _aliases(task, array, found, unknown)
-            if len(unknown):
+            if len(unknown) and invalid is not None:
+                found = found.astype(np.int32, copy=True)
+                found[unknown] = invalid
+            elif len(unknown):
                 position = int(unknown[0])
                 raise ValueError(
                     f"{where}: unknown {task.value} label {_first_value(array, position)!r} at position {position} "

@@ -18,7 +18,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # What a Space needs of estbench; the rest (raw reader, simulator, dataset builder, testing helpers) stays out.
 VENDORED: tuple[str, ...] = (
     "__init__.py", "schema.py", "paper.py", "paper_table4.json", "layout.py", "errors.py", "io.py", "scoring.py",
-    "conventions.py", "consistency.py", "slices.py", "significance.py", "results.py",
+    "conventions.py", "consistency.py", "slices.py", "significance.py", "results.py", "built.py", "gold.py",
+    "submission.py",
 )
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "data", ".*")
 

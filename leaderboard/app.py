@@ -1,7 +1,7 @@
 """EST leaderboard: `python leaderboard/app.py` serves it locally; on a Hugging Face Space this is the app_file.
 
 Configuration comes from environment variables, all read in est_leaderboard/settings.py (see its table).
-Locally the gold labels are those of the locally built dataset (est-gold/test.parquet of a --blind-test build, else
+Locally the gold labels are those of the locally built dataset (the gold file of a --blind-test build of est/, else
 the built est/ test split); on a Space they are downloaded from a private dataset repo with the Space's secret token.
 """
 
@@ -11,9 +11,10 @@ import argparse
 import logging
 import socket
 
-from est_leaderboard.gold import GoldError
+from estbench.gold import GoldError
+from estbench.layout import TRACKS
 from est_leaderboard.service import Leaderboard
-from est_leaderboard.settings import TRACKS, Settings
+from est_leaderboard.settings import Settings
 from est_leaderboard.ui import build_app
 
 

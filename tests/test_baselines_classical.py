@@ -12,13 +12,9 @@ import pytest
 import estbench.scoring
 from est_baselines import runner as run
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
-from est_baselines.data import (
-    load_references,
-    load_split,
-    load_track,
-    predictions_frame,
-    write_predictions,
-)
+from estbench.built import load_split, load_track
+from estbench.gold import load_references
+from estbench.submission import predictions_frame, write_predictions
 from est_baselines.label_scoring import parse_answer
 from estbench.prompts import (
     LANGUAGES,
@@ -30,6 +26,7 @@ from estbench.prompts import (
     truncate_context,
 )
 from estbench.schema import TASKS, Task
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 SIMULATED_SESSIONS = 2000  # enough for every label to occur in the balanced test split, built in a few seconds
 
@@ -110,13 +107,13 @@ def test_blind_training_labels_are_refused():
 
 
 def test_run_writes_an_accepted_file_and_prints_the_metric_table(small_est, tmp_path, capsys):
-    from est_leaderboard.gold import load_gold
-    from est_leaderboard.validation import validate_submission
+    from estbench.gold import load_gold
+    from estbench.submission import validate_submission
 
     output = tmp_path / "majority.jsonl"
     scores = run.main(["majority", "--track", "balanced", "--est-dir", str(small_est), "--output", str(output)])
     printed = capsys.readouterr().out
-    accepted = validate_submission(output, load_gold(small_est, "balanced"))
+    accepted = validate_submission(output, load_gold(small_est, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME))
     test = load_track(small_est, "balanced", "test")
     assert sorted(accepted["id"]) == sorted(test["id"])
     # the printed table holds the scores of the written file against the gold

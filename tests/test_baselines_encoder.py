@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from est_baselines import runner
-from est_baselines.data import load_track
+from estbench.built import load_track
 from est_baselines.encoder import RECIPE, EncoderArguments, EncoderBaseline, _segments
 from est_baselines.tiny import save_char_bert
 from estbench.schema import TASKS

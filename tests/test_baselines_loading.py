@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from est_baselines import prediction
-from est_baselines.data import load_track
+from estbench.built import load_track
 from est_baselines.loading import ALL_LINEAR, ensure_special_tokens, model_kwargs
 from est_baselines.lora import make_parser, train
 from est_baselines.prediction import load_for_prediction, predict_frame, predict_rows, save_merged

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from est_baselines.data import load_track, predictions_frame, write_predictions
+from estbench.built import load_track
+from estbench.submission import predictions_frame, write_predictions
 from est_baselines.label_scoring import (
     answer_trie,
     candidate_logprobs,
@@ -29,6 +30,7 @@ from est_baselines.prediction import load_for_prediction, predict_frame
 from est_baselines.tiny import save_tiny_model
 from estbench.prompts import PromptSettings, build_completion, build_prompt, field_prefix
 from estbench.schema import TASKS, Task
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -204,8 +206,8 @@ def test_scores_are_the_sequence_log_likelihood(trained):
 
 
 def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_path):
-    from est_leaderboard.gold import load_gold
-    from est_leaderboard.validation import validate_submission
+    from estbench.gold import load_gold
+    from estbench.submission import validate_submission
 
     model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
     frame = load_track(est_dir, "balanced", "test")
@@ -214,7 +216,7 @@ def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_pat
         assert set(table[task.value]) <= set(task.labels)
     for suffix in (".csv", ".jsonl"):
         path = write_predictions(table, tmp_path / f"balanced{suffix}")
-        accepted = validate_submission(path, load_gold(est_dir, "balanced"))
+        accepted = validate_submission(path, load_gold(est_dir, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME))
         assert len(accepted) == len(frame)
         assert sorted(accepted["id"]) == sorted(frame["id"])
 
@@ -385,13 +387,13 @@ def test_constrained_decoding_rejects_a_prompt_without_the_answer_header(trained
 @pytest.mark.parametrize("mode", ["joint", "per-task"])
 def test_predict_cli_constrained_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_path, mode):
     from est_baselines import prediction as predict
-    from est_leaderboard.gold import load_gold
-    from est_leaderboard.validation import validate_submission
+    from estbench.gold import load_gold
+    from estbench.submission import validate_submission
 
     out = predict.main(["--model_path", str(trained["adapter"]), "--est_dir", str(est_dir), "--track", "balanced",
                         "--output", str(tmp_path / "p.jsonl"), "--batch_size", "6", "--method", "constrained",
                         "--prompt_mode", mode])
-    accepted = validate_submission(out, load_gold(est_dir, "balanced"))
+    accepted = validate_submission(out, load_gold(est_dir, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME))
     frame = load_track(est_dir, "balanced", "test")
     assert sorted(accepted["id"]) == sorted(frame["id"])
     for task in TASKS:

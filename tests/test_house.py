@@ -16,9 +16,9 @@ PACKAGE = ROOT / "estbench"
 LAYERS = (
     {"schema", "errors", "io", "cli"},
     {"paper", "layout", "conventions", "consistency", "slices", "prompts"},
-    {"scoring", "raw", "simulator"},
-    {"results", "convert", "significance"},
-    {"dataset"},
+    {"scoring", "raw", "simulator", "built"},
+    {"results", "convert", "significance", "gold"},
+    {"dataset", "submission"},
     {"spaces", "testing"},
 )
 LAYER_OF = {name: level for level, names in enumerate(LAYERS) for name in names}

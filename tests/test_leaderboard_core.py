@@ -18,7 +18,7 @@ import pytest
 import estbench.scoring
 from estbench.results import read_records
 from est_leaderboard.board import ALL_A, COLUMNS, MEAN_F1, SCORE_HEADERS, build_board
-from est_leaderboard.gold import load_gold
+from estbench.gold import load_gold
 from est_leaderboard.scoring import score_submission
 from est_leaderboard.seeds import (
     KIND_BASELINE,
@@ -30,9 +30,10 @@ from est_leaderboard.seeds import (
 from est_leaderboard.service import Leaderboard, SubmissionRefused
 from est_leaderboard.settings import Settings
 from est_leaderboard.storage import DailyLimitReached, SubmissionStore
-from est_leaderboard.validation import SubmissionError, check_submission
+from estbench.submission import SubmissionError, check_submission
 from estbench.schema import TASK_NAMES, Task
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 LEADERBOARD_DIR = Path(__file__).resolve().parents[1] / "leaderboard"
 
@@ -56,7 +57,7 @@ def write_predictions(path: Path, gold_frame: pd.DataFrame, error_rate: float, s
 # --- scoring ---------------------------------------------------------------------------------------------------
 
 def test_scores_are_est_scoring_on_each_half(gold_file, gold_frame, tmp_path):
-    gold = load_gold(gold_file, "full")
+    gold = load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     path = write_predictions(tmp_path / "p.csv", gold_frame, 0.4, seed=1)
     public, private = score_submission(check_submission(path, gold).codes, gold)
     preds = pd.read_csv(path).set_index("id")
@@ -73,7 +74,7 @@ def test_scores_are_est_scoring_on_each_half(gold_file, gold_frame, tmp_path):
 
 
 def test_unscored_task_is_absent(gold_file, gold_frame, tmp_path):
-    gold = load_gold(gold_file, "full")
+    gold = load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     path = write_predictions(tmp_path / "p.csv", gold_frame, 0.4, seed=1, tasks=("satisfaction",))
     public, _ = score_submission(check_submission(path, gold).codes, gold)
     assert set(public.scores) == set(estbench.scoring.headline_keys(["satisfaction"]))
@@ -219,8 +220,10 @@ def test_paper_rows_and_baseline_seeds(gold_file, gold_frame, tmp_path):
 
     settings = make_settings(tmp_path, gold_file)
     path = write_predictions(tmp_path / "base.csv", gold_frame[gold_frame["balanced"]], 0.3, seed=4)
-    entry = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "a baseline")
-    again = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, "re-run")  # replaces
+    entry = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, settings=settings,
+                         description="a baseline")
+    again = add_baseline(settings.seed_baselines, path, "majority", "balanced", gold_file, settings=settings,
+                         description="re-run")  # replaces
     assert len(json.loads(settings.seed_baselines.read_text())) == 1
     table = Leaderboard(settings).board("balanced")
     assert set(table["Type"]) == {KIND_BASELINE}  # the paper's rows are never interleaved with scores on this gold
@@ -264,3 +267,20 @@ def test_detail_figure_shows_per_class_f1_above_the_row_floor(gold_file, gold_fr
     report = detail["emotion_per_class"]
     assert widths == pytest.approx([report[label].get("f1", 0.0) for label in Task.EMOTION.labels])
     assert any("f1" in row for row in report.values())
+
+
+def test_seed_rows_are_cut_with_the_served_salt(gold_file, gold_frame, tmp_path):
+    """A baseline row's public/private scores use the salt the board serves, not a default of their own."""
+    from dataclasses import replace
+
+    from estbench.submission import check_submission
+    from est_leaderboard.scoring import score_submission
+
+    served = replace(make_settings(tmp_path, gold_file), half_salt="organisers-secret", gold_name="release-v9")
+    path = write_predictions(tmp_path / "base.csv", gold_frame[gold_frame["balanced"]], 0.3, seed=4)
+    entry = add_baseline(served.seed_baselines, path, "m", "balanced", gold_file, settings=served)
+    gold = load_gold(gold_file, "balanced", salt="organisers-secret", name="release-v9")
+    public, private = score_submission(check_submission(path, gold).codes, gold, served.min_class_rows)
+    assert entry.public_scores == public.scores and entry.private_scores == private.scores
+    local = load_gold(gold_file, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+    assert score_submission(check_submission(path, local).codes, local)[0].scores != public.scores

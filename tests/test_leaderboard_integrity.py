@@ -12,14 +12,15 @@ import pytest
 
 from est_leaderboard import admin
 from est_leaderboard.board import (ALL_A, MEAN_F1, board_csv, board_json, build_board, neutralise)
-from est_leaderboard.gold import DEFAULT_HALF_SALT, is_public_session
+from estbench.gold import is_public_session
 from est_leaderboard.seeds import KIND_BASELINE, baseline_rows
 from est_leaderboard.service import Leaderboard, SubmissionRefused
 from est_leaderboard.settings import Settings
-from est_leaderboard.validation import SubmissionError, check_submission
+from estbench.submission import SubmissionError, check_submission
 from estbench.schema import TASK_NAMES, Task
 from estbench.significance import paired_test
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,7 +99,7 @@ def test_crafted_probe_reads_no_hidden_label(gold_frame, tmp_path):
 
 def test_the_cut_depends_on_the_salt_setting():
     sessions = [f"call-{i}" for i in range(2000)]
-    default = [is_public_session(s) for s in sessions]
+    default = [is_public_session(s, DEFAULT_HALF_SALT) for s in sessions]
     secret = [is_public_session(s, "organisers-secret") for s in sessions]
     agreement = np.mean(np.array(default) == np.array(secret))
     assert 0.4 < agreement < 0.6  # knowing the default cut tells nothing about the secret one

@@ -20,11 +20,12 @@ import pytest
 import estbench.schema
 import estbench.scoring
 from est_leaderboard.board import ALL_A, MEAN_F1, SCORE_HEADERS
-from est_leaderboard.gold import load_gold
+from estbench.gold import load_gold
 from est_leaderboard.storage import SubmissionStore
 from estbench.schema import TASK_NAMES
 from estbench.testing.live_server import APP, REPO_ROOT, AppServer, free_port  # noqa: F401
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 
 def http_get(url: str) -> tuple[int, bytes]:
@@ -128,13 +129,13 @@ def test_gold_and_data_dir_unreachable_by_any_route(live):
         code, body = http_get(server.url + "/gradio_api/file=" + template["path"])
         assert code == 200
         frame = pd.read_csv(io.BytesIO(body), keep_default_na=False)
-        assert frame["id"].tolist() == list(load_gold(gold_file, track).ids)
+        assert frame["id"].tolist() == list(load_gold(gold_file, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME).ids)
         assert (frame[list(TASK_NAMES)] == "").all().all()
 
 
 def test_twenty_four_parallel_submissions_all_stored_and_ranked(live):
     server, root = live["server"], live["root"]
-    gold = load_gold(live["gold_file"], "full", salt=LIVE_SALT)
+    gold = load_gold(live["gold_file"], "full", salt=LIVE_SALT, name=DEFAULT_GOLD_NAME)
     reference = live["gold_frame"].set_index("id").loc[list(gold.ids[gold.public])]
     files, expected = {}, {}
     for i in range(24):
@@ -273,7 +274,7 @@ def test_crafted_probe_through_the_api_reads_no_hidden_label(live):
     a submission is read. No per-class number of a planted class, no confusion cell comes back."""
     from test_leaderboard_integrity import crafted_probe
 
-    from est_leaderboard.gold import DEFAULT_HALF_SALT, is_public_session
+    from estbench.gold import is_public_session
 
     gold_frame = live["gold_frame"]
     rows = [i for i, s in enumerate(gold_frame["session_id"]) if is_public_session(s, DEFAULT_HALF_SALT)][:16]

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from est_leaderboard.gold import GoldError, is_public_session, load_gold
-from est_leaderboard.validation import (
+from estbench.gold import GoldError, is_public_session, load_gold
+from estbench.submission import (
     COLUMNS,
     MAX_EXAMPLES,
     SubmissionError,
@@ -21,6 +21,7 @@ from est_leaderboard.validation import (
 )
 from estbench.schema import TASK_NAMES, Task
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def gold_frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def gold(gold_file):
-    return load_gold(gold_file, "full")
+    return load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -51,14 +52,23 @@ def rejection(path: Path, gold, **kwargs) -> str:
 # --- gold ------------------------------------------------------------------------------------------------------
 
 def test_gold_file_tracks(gold_file, gold_frame):
-    full = load_gold(gold_file, "full")
-    balanced = load_gold(gold_file, "balanced")
+    full = load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+    balanced = load_gold(gold_file, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     assert len(full) == len(gold_frame)
     assert list(balanced.ids) == gold_frame.loc[gold_frame["balanced"], "id"].tolist()
     pd.testing.assert_frame_equal(full.frame()[["id", *TASK_NAMES]].reset_index(drop=True),
                                   gold_frame[["id", *TASK_NAMES]].reset_index(drop=True), check_dtype=False)
     with pytest.raises(ValueError, match="unknown track"):
-        load_gold(gold_file, "private")
+        load_gold(gold_file, "private", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+
+
+def test_the_salt_and_the_name_of_a_gold_are_required(gold_file):
+    with pytest.raises(TypeError, match="salt"):
+        load_gold(gold_file, "full")
+    with pytest.raises(ValueError, match="half salt and gold name"):
+        load_gold(gold_file, "full", salt="", name=DEFAULT_GOLD_NAME)
+    with pytest.raises(TypeError):
+        is_public_session("s1")
 
 
 def test_gold_from_built_folder(gold_frame, tmp_path):
@@ -70,8 +80,8 @@ def test_gold_from_built_folder(gold_frame, tmp_path):
         for task in Task:
             shard[task.value] = rows[task.value].map({n: i for i, n in enumerate(task.labels)}).astype("int64")
         shard.to_parquet(folder / "test-00000-of-00001.parquet")
-    full = load_gold(tmp_path / "est", "full")
-    balanced = load_gold(tmp_path / "est", "balanced")
+    full = load_gold(tmp_path / "est", "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+    balanced = load_gold(tmp_path / "est", "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     assert list(full.ids) == gold_frame["id"].tolist()
     assert len(balanced) == int(gold_frame["balanced"].sum())
     assert list(full.frame()["emotion"]) == gold_frame["emotion"].tolist()
@@ -79,17 +89,17 @@ def test_gold_from_built_folder(gold_frame, tmp_path):
     blind = pd.read_parquet(tmp_path / "est/joint/test-00000-of-00001.parquet").assign(emotion=-1)
     blind.to_parquet(tmp_path / "est/joint/test-00000-of-00001.parquet")
     with pytest.raises(GoldError, match="blind-test"):
-        load_gold(tmp_path / "est", "full")
+        load_gold(tmp_path / "est", "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     with pytest.raises(GoldError, match="does not exist"):
-        load_gold(tmp_path / "nothing", "full")
+        load_gold(tmp_path / "nothing", "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
 
 
 def test_public_private_cut_is_per_session_fixed_and_about_half(gold):
     sessions = pd.DataFrame({"s": gold.session_ids, "p": gold.public}).groupby("s")["p"].nunique()
     assert (sessions == 1).all()  # never split a session
-    many = [is_public_session(f"session-{i}") for i in range(4000)]
+    many = [is_public_session(f"session-{i}", DEFAULT_HALF_SALT) for i in range(4000)]
     assert 0.45 < np.mean(many) < 0.55
-    assert [is_public_session(f"session-{i}") for i in range(50)] == many[:50]  # deterministic
+    assert [is_public_session(f"session-{i}", DEFAULT_HALF_SALT) for i in range(50)] == many[:50]  # deterministic
 
 
 # --- valid files -----------------------------------------------------------------------------------------------
@@ -212,7 +222,7 @@ def test_missing_ids(gold, gold_frame, tmp_path):
 
 
 def test_unknown_ids(gold_file, gold_frame, tmp_path):
-    balanced = load_gold(gold_file, "balanced")
+    balanced = load_gold(gold_file, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     # a full-track file sent to the balanced track: the extra ids are unknown there
     message = rejection(write_csv(tmp_path / "p.csv", predictions(gold_frame)), balanced)
     n_extra = int((~gold_frame["balanced"]).sum())
@@ -281,15 +291,15 @@ def test_gold_of_real_builds_agree(small_est, small_est_blind, tmp_path):
     copied from it is accepted; the blind folder itself is refused as gold."""
     gold_file = small_est_blind.parent / "est-gold" / "test.parquet"
     for track in ("full", "balanced"):
-        from_folder = load_gold(small_est, track).frame().sort_values("id", ignore_index=True)
-        from_file = load_gold(gold_file, track).frame().sort_values("id", ignore_index=True)
+        from_folder = load_gold(small_est, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME).frame().sort_values("id", ignore_index=True)
+        from_file = load_gold(gold_file, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME).frame().sort_values("id", ignore_index=True)
         assert len(from_folder) > 0
         pd.testing.assert_frame_equal(from_folder, from_file)
-    full = load_gold(gold_file, "full")
+    full = load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     path = write_csv(tmp_path / "perfect.csv", full.frame()[list(COLUMNS)])
     assert len(validate_submission(path, full)) == len(full)
     with pytest.raises(GoldError, match="blind-test"):
-        load_gold(small_est_blind, "full")
+        load_gold(small_est_blind, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
 
 
 def test_jsonl_missing_key_and_non_string_values(gold, gold_frame, tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("lm_eval")
 
-from est_baselines.data import load_track  # noqa: E402
+from estbench.built import load_track  # noqa: E402
 from est_baselines.harness import predictions_from_lm_eval  # noqa: E402
 from estbench.schema import TASK_NAMES  # noqa: E402
 from estbench.scoring import score  # noqa: E402

@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 
 from estbench.schema import TASKS
 
-from .data import load_track, predictions_frame
+from estbench.built import load_track
+from estbench.submission import predictions_frame
 
 RECIPE = Path(__file__).resolve().parents[1] / "configs" / "encoder.yaml"
 

@@ -21,7 +21,7 @@ import pandas as pd
 from estbench.layout import TRACKS
 from estbench.schema import TASK_NAMES, Task
 
-from .data import check_prediction_path, predictions_frame, write_predictions
+from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 
 TASK_PREFIX = {"balanced": "est_", "full": "est_full_"}
 _SAMPLES = re.compile(r"^samples_(?P<task>est_(?:full_)?(?:emotion|transition|satisfaction))_(?P<time>.+)\.jsonl$")

@@ -38,7 +38,7 @@ from datasets import Dataset
 from estbench.layout import TRACKS
 from estbench.prompts import PromptSettings, prompt_fields
 
-from .data import load_track
+from estbench.built import load_track
 from .label_scoring import answer_trie
 from .loading import ALL_LINEAR, LoadingArguments, custom_code_hint, ensure_special_tokens, model_kwargs
 

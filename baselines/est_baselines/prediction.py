@@ -44,12 +44,8 @@ from tqdm.auto import tqdm
 from estbench.layout import TRACKS
 from estbench.prompts import PromptSettings, prompt_fields
 
-from .data import (
-    check_prediction_path,
-    load_track,
-    predictions_frame,
-    write_predictions,
-)
+from estbench.built import load_track
+from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 from .label_scoring import METHODS
 from .loading import adapter_base, custom_code_hint, ensure_special_tokens, model_kwargs
 

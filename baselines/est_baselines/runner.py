@@ -29,13 +29,9 @@ from estbench.schema import TASKS
 from .classical import BASELINES
 from .encoder import add_arguments as add_encoder_arguments
 from .encoder import RECIPE, run_encoder
-from .data import (
-    check_prediction_path,
-    load_references,
-    load_track,
-    predictions_frame,
-    write_predictions,
-)
+from estbench.built import load_track
+from estbench.gold import load_references
+from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "configs" / "paper.yaml"
 SUBSAMPLE_SEED = 20240917

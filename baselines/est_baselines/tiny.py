@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layers", type=int, default=2, help="number of layers (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed (default: 0)")
     args = parser.parse_args(argv)
-    from .data import load_split
+    from estbench.built import load_split
 
     frame = load_split(args.from_est, "joint", "train")
     texts = [str(v) for column in ("context", "text", "anchor") for v in frame[column].fillna("")]

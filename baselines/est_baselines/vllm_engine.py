@@ -21,7 +21,7 @@ import pandas as pd
 from estbench.prompts import PromptSettings, prompt_fields
 from estbench.schema import Task
 
-from .data import predictions_frame
+from estbench.submission import predictions_frame
 from .loading import adapter_base, lora_rank
 
 

@@ -25,6 +25,7 @@ from ..layout import (
     SPLITS,
     features_for,
     gold_dir_for,
+    shard_file_name,
 )
 from ..raw import BuildReport, ReadOptions, read_raw
 from ..results import ScoreRecord
@@ -72,7 +73,7 @@ def _write_parquet(table: pa.Table, features: datasets.Features, folder: Path, s
     n_shards = max(1, math.ceil(table.num_rows / SHARD_ROWS))
     paths = []
     for shard in range(n_shards):
-        path = folder / f"{split}-{shard:05d}-of-{n_shards:05d}.parquet"
+        path = folder / shard_file_name(split, shard, n_shards)
         part = table.slice(shard * SHARD_ROWS, SHARD_ROWS)
         pq.write_table(
             part, path, compression="zstd", row_group_size=100_000, use_dictionary=["session_id", "category"]

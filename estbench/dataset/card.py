@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import paper, schema
-from ..layout import CONFIG_NAMES, CONFIGS, DEFAULT_CONFIG, SPLITS, features_for
+from ..layout import CONFIG_NAMES, CONFIGS, DEFAULT_CONFIG, SPLITS, features_for, shard_pattern
 from ..raw import BuildReport
 from ..raw.corpus import ReadOptions
 from ..results import ScoreRecord
@@ -181,7 +181,7 @@ def card_yaml(
         {
             config: {
                 **({"default": True} if config == DEFAULT_CONFIG else {}),
-                "data_files": [{"split": split, "path": f"{config}/{split}-*.parquet"} for split in present[config]],
+                "data_files": [{"split": split, "path": f"{config}/{shard_pattern(split)}"} for split in present[config]],
             }
             for config in listed
         }

@@ -1,9 +1,11 @@
 """EST leaderboard: validate uploaded prediction files, score them on hidden test labels, store and rank them.
 
+The submission format and its check (`estbench.submission`) and the gold with its public/private cut
+(`estbench.gold`) live in the library, which the baselines and the bench scripts share; this package is the served
+board around them.
+
 Modules, one job each:
 - `settings`   every environment variable / path / limit the app reads (the only place that reads them)
-- `gold`       load the hidden test labels of a track and cut them into a fixed public and private half
-- `validation` check an uploaded prediction file and report every problem in one message
 - `scoring`    score validated predictions on both halves with the shared metric core `estbench.scoring`
 - `storage`    SQLite (WAL) store of accepted submissions + archive of the raw files
 - `seeds`      rows that are not user submissions: the paper's Table 4 and the project's baselines

@@ -17,9 +17,8 @@ import numpy as np
 
 import estbench.scoring
 from estbench.consistency import CONSISTENCY_KEYS
+from estbench.gold import Gold
 from estbench.schema import TASK_NAMES, Task
-
-from .gold import Gold
 
 DEFAULT_MIN_ROWS = 30
 WITHHELD = "withheld"

@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from estbench import paper
+from estbench.layout import TRACKS
 from estbench.results import ScoreRecord, check_scores, read_records, write_records
-
-from .settings import TRACKS
 
 KIND_SUBMISSION = "submission"
 KIND_BASELINE = "baseline (this project)"
@@ -51,18 +50,19 @@ def baseline_rows(path: Path) -> list[SeedRow]:
                     public_scores=r.public_scores, private_scores=r.private_scores) for r in read_records(path)]
 
 
-def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gold_source: Path,
-                 description: str = "") -> ScoreRecord:
-    """Score a baseline's prediction file (whole split and both halves) and write/replace its record in the seed
-    file (atomically)."""
-    from .gold import load_gold
-    from .scoring import score_half, score_submission
-    from .validation import check_submission
+def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gold_source: Path, *,
+                 settings, description: str = "") -> ScoreRecord:
+    """Score a baseline's prediction file (whole split and both halves, cut and floored as the served board does:
+    `settings` is its `Settings`) and write/replace its record in the seed file (atomically)."""
+    from estbench.gold import load_gold
+    from estbench.submission import check_submission
 
-    gold = load_gold(gold_source, track)
+    from .scoring import score_half, score_submission
+
+    gold = load_gold(gold_source, track, salt=settings.half_salt, name=settings.gold_name)
     checked = check_submission(predictions, gold, max_bytes=1 << 40)
-    public, private = score_submission(checked.codes, gold)
-    whole = score_half(checked.codes, gold, np.ones(len(gold), dtype=bool))
+    public, private = score_submission(checked.codes, gold, settings.min_class_rows)
+    whole = score_half(checked.codes, gold, np.ones(len(gold), dtype=bool), settings.min_class_rows)
     record = ScoreRecord(model=model, track=track, scores=whole.scores, utterances=len(gold), description=description,
                          public_scores=public.scores, private_scores=private.scores,
                          predictions_sha256=checked.sha256,
@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
                      help="gold parquet file or built est/ folder (default: %(default)s)")
     add.add_argument("--seed-file", type=Path, default=settings.seed_baselines, help="default: %(default)s")
     args = parser.parse_args(argv)
-    entry = add_baseline(args.seed_file, args.predictions, args.model, args.track, args.gold, args.description)
+    entry = add_baseline(args.seed_file, args.predictions, args.model, args.track, args.gold, settings=settings,
+                         description=args.description)
     print(json.dumps(entry.to_json(), indent=1))
 
 

@@ -13,23 +13,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from estbench.gold import Gold, load_gold
 from estbench.io import write_atomically
-
+from estbench.layout import TRACKS
 from estbench.schema import TASK_NAMES
 from estbench.significance import paired_test
+from estbench.submission import COLUMNS, SubmissionError, check_submission
 
 from .board import build_board, mean_macro_f1, paper_table
-from .gold import Gold, fetch_gold_file, load_gold
 from .scoring import score_submission
 from .seeds import SeedRow, baseline_rows, paper_rows
-from .settings import TRACKS, Settings
+from .settings import Settings
 from .storage import DailyLimitReached, Submission, SubmissionStore, utc_now
-from .validation import SubmissionError, check_submission
 
 COMPARE_RESAMPLES = 1000
 MAX_SUBMISSION_ID = 2 ** 63 - 1  # SQLite's INTEGER range
 
 logger = logging.getLogger(__name__)
+
+
+def fetch_gold_file(repo_id: str, filename: str, token: str | None) -> Path:
+    """Download the gold file from a private dataset repo (on a Space, with the Space's secret token).
+
+    Not exercised by the offline tests: there is no Hub access here.
+    """
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download(repo_id=repo_id, filename=filename, repo_type="dataset", token=token))
 
 
 class SubmissionRefused(Exception):
@@ -233,8 +243,6 @@ class Leaderboard:
         directory = directory or self.settings.files_dir
         path = directory / f"est-{track}-template-{self.gold_version(track).replace('+', '-')}.csv"
         if not path.exists():
-            from .validation import COLUMNS
-
             frame = pd.DataFrame({column: self.gold(track).ids if column == "id" else "" for column in COLUMNS})
             write_atomically(path, frame.to_csv(index=False).encode("utf-8"))
         return path

@@ -3,16 +3,16 @@
 | variable                    | default (local)                          | on a Space                         |
 |-----------------------------|------------------------------------------|------------------------------------|
 | EST_LB_DATA_DIR             | leaderboard/data                         | /data (persistent storage)         |
-| EST_LB_GOLD                 | est-gold/test.parquet, else est/         | unset                              |
+| EST_LB_GOLD                 | est/'s gold file (est-gold/), else est/  | unset                              |
 | EST_LB_GOLD_REPO            | unset                                    | private dataset repo with the gold |
 | EST_LB_GOLD_FILE            | test.parquet                             | file name inside that repo         |
 | HF_TOKEN                    | unset                                    | Space secret that can read the repo|
 | EST_LB_RESULTS_REPO         | unset (no mirroring)                     | optional dataset repo for a mirror |
-| EST_LB_MAX_MIB              | 20 (upload size limit, MiB)              |                                    |
-| EST_LB_HALF_SALT            | est-leaderboard-public-private-v1        | required: a Space secret           |
-| EST_LB_GOLD_VERSION         | simulated-v1 (name part of the version)  | e.g. est-release-v1                |
+| EST_LB_MAX_MIB              | 20 (estbench.submission.DEFAULT_MAX_BYTES)|                                    |
+| EST_LB_HALF_SALT            | DEFAULT_HALF_SALT (below)                | required: a Space secret           |
+| EST_LB_GOLD_VERSION         | DEFAULT_GOLD_NAME (name in the version)  | e.g. est-release-v1                |
 | EST_LB_ADMINS               | the dev identity                         | comma-separated HF user names      |
-| EST_LB_MIN_CLASS_ROWS       | 30 (k: per-class rows shown from k up)   |                                    |
+| EST_LB_MIN_CLASS_ROWS       | 30 (k, scoring.DEFAULT_MIN_ROWS)         |                                    |
 | EST_LB_DAILY_LIMIT          | 5 accepted submissions per user per UTC day |                                 |
 | EST_LB_REVEAL_PRIVATE       | 0 (private-half scores hidden)           | admin switch                       |
 | EST_LB_MAX_NAME_CHARS       | 64                                       |                                    |
@@ -24,7 +24,9 @@
 
 A Space is recognised by the `SPACE_ID` variable that Hugging Face sets; there the identity comes from OAuth.
 On a Space `EST_LB_HALF_SALT` must be set (a secret): the public source must not tell which test rows are public.
-`EST_LB_MAX_BYTES` (bytes) is still read when `EST_LB_MAX_MIB` is not set.
+`EST_LB_MAX_BYTES` (bytes) is still read when `EST_LB_MAX_MIB` is not set. Whatever loads the gold or scores for the
+board (the app, the admin's re-score, the seed rows) takes the salt, the gold name and k from these settings, so
+nothing is cut or floored differently from what the board serves.
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from estbench.layout import TRACKS  # noqa: F401  (re-exported for the app's modules)
+from estbench.built import find_gold_file
+from estbench.layout import GOLD_FILE_NAME
+from estbench.submission import DEFAULT_MAX_BYTES, MIB
 
-from .gold import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+from .scoring import DEFAULT_MIN_ROWS
 
-MIB = 1024 * 1024
+DEFAULT_HALF_SALT = "est-leaderboard-public-private-v1"  # local runs only: a Space must set its own secret
+DEFAULT_GOLD_NAME = "simulated-v1"
 
 APP_DIR = Path(__file__).resolve().parent.parent  # leaderboard/ in the repo, the Space root when deployed
 REPO_ROOT = APP_DIR.parent  # only meaningful in the repository checkout
@@ -85,11 +90,7 @@ class Settings:
     half_salt: str = DEFAULT_HALF_SALT
     gold_name: str = DEFAULT_GOLD_NAME
     admins: tuple[str, ...] = ()
-    min_class_rows: int = 30
-
-    @property
-    def max_mib(self) -> float:
-        return self.max_bytes / MIB
+    min_class_rows: int = DEFAULT_MIN_ROWS
 
     @property
     def files_dir(self) -> Path:
@@ -114,28 +115,27 @@ class Settings:
         gold_repo = env.get("EST_LB_GOLD_REPO") or None
         gold_source: Path | None = Path(env["EST_LB_GOLD"]) if env.get("EST_LB_GOLD") else None
         if gold_source is None and gold_repo is None and not on_space:
-            # Local default: the builder's --blind-test gold file, else the built dataset's test split.
-            blind_gold = REPO_ROOT / "est-gold" / "test.parquet"
-            gold_source = blind_gold if blind_gold.exists() else REPO_ROOT / "est"
+            # Local default: the builder's --blind-test gold file of est/, else the built dataset's test split.
+            gold_source = find_gold_file(REPO_ROOT / "est") or REPO_ROOT / "est"
         salt = env.get("EST_LB_HALF_SALT") or None
         if salt is None and on_space:
             raise ValueError("EST_LB_HALF_SALT is not set: on a Space it must be a secret, so that the public source "
                              "does not tell which test rows are in the public half")
         if env.get("EST_LB_MAX_MIB"):
-            max_bytes = _positive_int(env, "EST_LB_MAX_MIB", 20) * MIB
+            max_bytes = _positive_int(env, "EST_LB_MAX_MIB", DEFAULT_MAX_BYTES // MIB) * MIB
         else:
-            max_bytes = _positive_int(env, "EST_LB_MAX_BYTES", 20 * MIB)
+            max_bytes = _positive_int(env, "EST_LB_MAX_BYTES", DEFAULT_MAX_BYTES)
         dev_user = env.get("EST_LB_DEV_USER") or "dev-user"
         admins = tuple(a.strip() for a in (env.get("EST_LB_ADMINS") or "").split(",") if a.strip())
         return cls(
             half_salt=salt or DEFAULT_HALF_SALT,
             gold_name=env.get("EST_LB_GOLD_VERSION") or DEFAULT_GOLD_NAME,
             admins=admins or (() if on_space else (dev_user,)),
-            min_class_rows=_positive_int(env, "EST_LB_MIN_CLASS_ROWS", 30),
+            min_class_rows=_positive_int(env, "EST_LB_MIN_CLASS_ROWS", DEFAULT_MIN_ROWS),
             data_dir=data_dir,
             gold_source=gold_source,
             gold_repo=gold_repo,
-            gold_filename=env.get("EST_LB_GOLD_FILE") or "test.parquet",
+            gold_filename=env.get("EST_LB_GOLD_FILE") or GOLD_FILE_NAME,
             hf_token=env.get("HF_TOKEN") or None,
             results_repo=env.get("EST_LB_RESULTS_REPO") or None,
             max_bytes=max_bytes,

@@ -14,15 +14,15 @@ import pandas as pd
 
 from estbench.consistency import CONSISTENCY_KEYS
 from estbench.io import write_atomically
+from estbench.layout import TRACKS
 from estbench.significance import ALPHA, describe
+from estbench.submission import COLUMNS, EXTENSIONS, SubmissionError, mib
 
 from .board import (COLUMNS, DECIMALS, DEFAULT_SCORE_HEADERS, HALVES, MEAN_F1, PAPER_COLUMNS, SCORE_HEADERS,
                     board_csv, board_json, narrow, neutralise)
 from .plots import per_class_f1_figure
 from .scoring import WITHHELD
 from .service import Leaderboard, SubmissionRefused, clean_text, describe_outcome
-from .settings import TRACKS
-from .validation import SubmissionError, mib
 
 DEV_BADGE = "LOCAL DEV IDENTITY (not authenticated; local runs only)"
 
@@ -45,8 +45,9 @@ track; they are scored on hidden labels and ranked below.
 
 
 def format_help(max_bytes: int) -> str:
-    return f"""**File format:** CSV or JSON Lines (UTF-8, at most {mib(max_bytes)}) with the columns `id`, `emotion`,
-`transition`, `satisfaction` (label names as in the dataset's ClassLabel features). Leave a task's column out to skip
+    columns = ", ".join(f"`{column}`" for column in COLUMNS)
+    return f"""**File format:** CSV or JSON Lines (UTF-8, at most {mib(max_bytes)}) with the columns {columns}
+(label names as in the dataset's ClassLabel features). Leave a task's column out to skip
 that task. Every test id of the track must appear exactly once, in any order. Download a template below (ids only;
 fill in your labels)."""
 
@@ -275,8 +276,9 @@ def build_app(leaderboard: Leaderboard) -> gr.Blocks:
                                         elem_id="model-name")
                 description = gr.Textbox(label=f"Description or link (≤ {settings.max_description_chars} characters)",
                                          max_lines=3, elem_id="model-description")
-                upload = gr.File(label=f"Prediction file (.csv or .jsonl, at most {mib(settings.max_bytes)})",
-                                 file_types=[".csv", ".jsonl"], type="filepath", elem_id="submission-file")
+                upload = gr.File(label=f"Prediction file ({' or '.join(EXTENSIONS)}, at most "
+                                       f"{mib(settings.max_bytes)})",
+                                 file_types=list(EXTENSIONS), type="filepath", elem_id="submission-file")
                 send = gr.Button("Submit", variant="primary", elem_id="submit-button")
                 status = gr.Textbox(label="Result", interactive=False, lines=8, elem_id="submit-status")
             with gr.Tab("Submission details", id="details"):

@@ -15,7 +15,7 @@ from estbench.layout import SPLITS
 from estbench.prompts import build_prompt, field_prefix
 from estbench.schema import Task
 from estbench.scoring import score
-from est_baselines.data import load_track
+from estbench.built import load_track
 
 
 def load_est(data_dir: str = "est", track: str = "balanced", **_metadata):

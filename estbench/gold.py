@@ -1,19 +1,27 @@
-"""The hidden test labels of a track, and the fixed public/private cut of the test set.
+"""The gold: the test labels of a track, their fixed public/private cut and their version; and the references a
+baseline is scored on.
 
-`load_gold(source, track)` reads either
+This module owns (the leaderboard, its seed rows and the bench scripts load gold only through it):
+
+- `load_gold(source, track, *, salt, name)` -> `Gold`, reading either
 - the builder's `--blind-test` gold file (`est-gold/test.parquet`: id, session_id, the three task columns as label
   names, and `balanced` = row is in the joint-balanced test split), or
 - a built `est/` folder (the `joint` / `joint-balanced` test split, task columns as ClassLabel ids).
 
+- `is_public_session(session_id, salt)`: the public/private cut;
+- `load_references(est_dir, track, split, frame)`: the gold labels of a built split aligned with its rows, from the
+  split itself or, for a blind test split, from the gold file beside it (`estbench.layout.gold_file_candidates`).
+
 Track `full` is the joint test split, track `balanced` the joint-balanced one (the paper's protocol).
 Every row belongs to the public or the private half; the half is fixed per *session* by a salted hash of its
 session_id, so an utterance never sits in a different half than its neighbours and the cut never changes. The salt
-is a setting (`EST_LB_HALF_SALT`, a Space secret): without it nobody can compute from the public source which rows
-are public. Locally the documented default `DEFAULT_HALF_SALT` is used.
+and the release name have no defaults here: they are the served leaderboard's settings (`EST_LB_HALF_SALT`, a Space
+secret without which nobody can compute from the public source which rows are public, and `EST_LB_GOLD_VERSION`), so
+every caller passes the ones the board uses and no score is cut differently from the board's.
 
 The gold has a version, `<name>+<first 12 hex digits of the SHA-256 of its ids and labels>` (e.g.
-`simulated-v1+3f2a9c1d0b7e`): the name says which release it is (`EST_LB_GOLD_VERSION`), the hash which content, so
-two golds that differ in one label never share a version. Every score records the version it was computed on.
+`simulated-v1+3f2a9c1d0b7e`): the name says which release it is, the hash which content, so two golds that differ in
+one label never share a version. Every score records the version it was computed on.
 """
 
 from __future__ import annotations
@@ -25,16 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import estbench.scoring
-from estbench.errors import ProblemReport
-from estbench.layout import TRACK_CONFIGS, TRACKS
-from estbench.schema import Task
-
-DEFAULT_HALF_SALT = "est-leaderboard-public-private-v1"  # local default only; a Space sets its own secret
-DEFAULT_GOLD_NAME = "simulated-v1"
+from . import scoring
+from .built import find_gold_file, load_track, read_split_ids
+from .errors import ProblemReport
+from .layout import TRACK_CONFIGS, TRACKS, gold_file_candidates
+from .schema import TASK_NAMES, Task
 
 
-def is_public_session(session_id: str, salt: str = DEFAULT_HALF_SALT) -> bool:
+def is_public_session(session_id: str, salt: str) -> bool:
     """The fixed public/private cut: about half of the sessions are public."""
     return hashlib.sha256(f"{salt}:".encode("utf-8") + session_id.encode("utf-8")).digest()[0] < 128
 
@@ -87,7 +93,7 @@ class GoldError(ProblemReport):
 def _codes(values: pd.Series, task: Task, where: str) -> np.ndarray:
     """ClassLabel ids of a gold column of label names or ids, checked by the shared scoring core's encoder."""
     try:
-        return estbench.scoring.encode(task, values, what=f"gold in {where}").astype(np.int8)
+        return scoring.encode(task, values, what=f"gold in {where}").astype(np.int8)
     except ValueError as error:
         hidden = pd.api.types.is_integer_dtype(values.dtype) and (values < 0).any()
         hint = " (a --blind-test build hides test labels: use its est-gold/test.parquet)" if hidden else ""
@@ -107,19 +113,19 @@ def _read_gold_file(path: Path, track: str) -> pd.DataFrame:
 
 
 def _read_built_split(folder: Path, track: str) -> pd.DataFrame:
-    config_dir = folder / TRACK_CONFIGS[track]
-    shards = sorted(config_dir.glob("test-*.parquet"))
-    if not shards:
-        raise GoldError(f"{config_dir}: no test-*.parquet shards (build the dataset first: python est_dataset.py build)")
-    return pd.concat([pd.read_parquet(p) for p in shards], ignore_index=True)
+    try:
+        return read_split_ids(folder, TRACK_CONFIGS[track], "test")
+    except FileNotFoundError as error:
+        raise GoldError(f"{error} (build the dataset first: python est_dataset.py build)") from None
 
 
-def load_gold(source: str | Path, track: str, *, salt: str = DEFAULT_HALF_SALT,
-              name: str = DEFAULT_GOLD_NAME) -> Gold:
+def load_gold(source: str | Path, track: str, *, salt: str, name: str) -> Gold:
     """Test labels of `track` ("balanced" or "full") from a gold parquet file or a built est/ folder; `salt` fixes
-    the public/private cut, `name` is the release part of the version."""
+    the public/private cut and `name` is the release part of the version (both: the served leaderboard's)."""
     if track not in TRACKS:
         raise ValueError(f"unknown track {track!r} (expected one of: {', '.join(TRACKS)})")
+    if not salt or not name:
+        raise ValueError("load_gold needs the leaderboard's half salt and gold name (its settings), not empty ones")
     source = Path(source)
     if source.is_file():
         frame = _read_gold_file(source, track)
@@ -151,11 +157,27 @@ def load_gold(source: str | Path, track: str, *, salt: str = DEFAULT_HALF_SALT,
                 source=str(source), index=index, version=f"{name}+{content_hash(ids, labels)[:12]}")
 
 
-def fetch_gold_file(repo_id: str, filename: str, token: str | None) -> Path:
-    """Download the gold file from a private dataset repo (on a Space, with the Space's secret token).
 
-    Not exercised by the offline tests: there is no Hub access here.
+def load_references(est_dir: str | Path, track: str, split: str, frame: pd.DataFrame | None = None,
+                    gold: str | Path | None = None) -> pd.DataFrame:
+    """Gold labels (id + the three task columns, label names) of a track's split, aligned with `frame`'s rows
+    (default: the split's own rows, `estbench.built.load_track`).
+
+    Labels come from the split itself; when it is a blind test split (labels hidden) they come from the gold file
+    the builder wrote (`gold`, or the one `estbench.built.find_gold_file` finds beside the folder).
     """
-    from huggingface_hub import hf_hub_download
-
-    return Path(hf_hub_download(repo_id=repo_id, filename=filename, repo_type="dataset", token=token))
+    frame = load_track(est_dir, track, split) if frame is None else frame
+    if gold is None and frame[list(TASK_NAMES)].notna().all().all():
+        return frame[["id", *TASK_NAMES]].reset_index(drop=True)
+    gold_path = Path(gold) if gold is not None else find_gold_file(est_dir)
+    if gold_path is None or not gold_path.is_file():
+        candidates = [Path(gold)] if gold is not None else gold_file_candidates(est_dir)
+        raise FileNotFoundError(
+            f"the {split} split in {est_dir} is blind (labels -1) and no gold file was found at "
+            + " or ".join(str(path) for path in candidates)
+        )
+    table = _read_gold_file(gold_path, track).set_index("id")
+    missing = [i for i in frame["id"] if i not in table.index]
+    if missing:
+        raise ValueError(f"{gold_path}: {len(missing)} ids of the {split} split have no gold row, e.g. {missing[0]!r}")
+    return table.loc[frame["id"], list(TASK_NAMES)].reset_index()

@@ -1,11 +1,18 @@
-"""Check an uploaded prediction file before anything is stored, and report ALL its problems in one message.
+"""The submission format: what a prediction file is, how it is written, and how an uploaded one is checked.
 
-A prediction file is CSV or JSON Lines with the columns `id`, `emotion`, `transition`,
-`satisfaction` (label names as in estbench.schema; the documented aliases are accepted too). A task column may be left
-out: that task is then not scored. Rows may come in any order; every id of the track's test split must appear once.
+This module owns the format every part shares (the baselines and the harness converter write it, the leaderboard and
+the seed rows check it, the templates and the page describe it):
 
-`validate_submission(path, gold)` returns the predictions as a DataFrame (canonical label names, rows in gold
-order) or raises `SubmissionError`, whose message lists every problem found (each listing capped, with counts).
+- a prediction file is CSV (`.csv`) or JSON Lines (`.jsonl`) (`EXTENSIONS`), UTF-8, with the columns `id`,
+  `emotion`, `transition`, `satisfaction` (`COLUMNS`; label names as in `estbench.schema`, the documented aliases
+  accepted too, every name encoded by `estbench.scoring.encode`). A task column may be left out: that task is then
+  not scored. Rows may come in any order; every id of the track's test split must appear once;
+- writing: `check_prediction_path` (before any work), `predictions_frame` (a checked table in column order),
+  `write_predictions` (atomic);
+- checking: `check_submission(path, gold)` -> `CheckedSubmission` (predicted ClassLabel ids in gold order) or
+  `SubmissionError`, whose message lists every problem found (each listing capped, with counts);
+  `validate_submission` gives the same as a DataFrame of label names. `DEFAULT_MAX_BYTES` is the upload limit
+  (the leaderboard's `EST_LB_MAX_MIB` overrides it) and `mib` how every message shows a size.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,17 +35,19 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from estbench.errors import ProblemReport
-from estbench.schema import Task, normalize_label
-
+from . import scoring
+from .errors import ProblemReport
 from .gold import Gold
+from .io import write_atomically
+from .schema import TASK_NAMES, Task
 
-EXTENSIONS = (".csv", ".jsonl")
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+EXTENSIONS: tuple[str, ...] = (".csv", ".jsonl")
+TASK_COLUMNS: tuple[str, ...] = TASK_NAMES
+COLUMNS: tuple[str, ...] = ("id", *TASK_COLUMNS)
+MIB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MIB  # the upload limit
 MAX_EXAMPLES = 5  # examples listed per problem
 MAX_PROBLEMS = 20  # problems listed per message
-TASK_COLUMNS: tuple[str, ...] = tuple(t.value for t in Task)
-COLUMNS: tuple[str, ...] = ("id", *TASK_COLUMNS)
 
 
 class SubmissionError(ProblemReport):
@@ -61,9 +71,6 @@ class CheckedSubmission:
     @property
     def tasks(self) -> tuple[str, ...]:
         return tuple(self.codes)
-
-
-MIB = 1024 * 1024
 
 
 def mib(size: int) -> str:
@@ -317,15 +324,7 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, gold: Gold, problems: list[st
 def _check_labels(task: str, values: np.ndarray, ids: np.ndarray, lines: np.ndarray,
                   problems: list[str]) -> np.ndarray:
     """ClassLabel ids of one task column (-1 where invalid); record empty and unknown labels."""
-    codes_of = {name: i for i, name in enumerate(Task(task).labels)}
-    inverse, uniques = pd.factorize(values)
-    unique_codes = np.empty(len(uniques), dtype=np.int8)
-    for k, value in enumerate(uniques):
-        try:
-            unique_codes[k] = codes_of[normalize_label(task, value)]
-        except ValueError:
-            unique_codes[k] = -1
-    codes = unique_codes[inverse]
+    codes = scoring.encode(task, values, what="predictions", invalid=-1).astype(np.int8)
     empty = np.flatnonzero(values == "")
     if len(empty):
         problems.append(f"{task}: {len(empty):,} row(s) have an empty or missing label: "
@@ -378,10 +377,55 @@ def check_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DE
 
 
 def validate_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
-    """Contract 5: the predictions of a valid file as a DataFrame (id + the task columns it has, canonical label
-    names, rows in gold order); raises `SubmissionError` listing every problem otherwise."""
+    """The predictions of a valid file as a DataFrame (id + the task columns it has, canonical label names, rows in
+    gold order); raises `SubmissionError` listing every problem otherwise."""
     checked = check_submission(path, gold, max_bytes=max_bytes)
     data = {"id": gold.ids}
     for task, codes in checked.codes.items():
         data[task] = np.asarray(Task(task).labels, dtype=object)[codes]
     return pd.DataFrame(data)
+
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+def check_prediction_path(path: str | Path) -> str:
+    """The extension of a prediction file path; ValueError unless it is one of `EXTENSIONS` (checked before any
+    work, so a long run never ends unable to write its file)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise ValueError(f"{path}: prediction files must end in {' or '.join(EXTENSIONS)}")
+    return suffix
+
+
+def predictions_frame(ids: Sequence[str], predictions: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """A prediction table in the file's column order (`id`, then the tasks given), every label checked by
+    `estbench.scoring.encode` and written with its canonical name."""
+    frame = pd.DataFrame({"id": list(ids)})
+    for task in Task:
+        if task.value not in predictions:
+            continue
+        values = list(predictions[task.value])
+        if len(values) != len(frame):
+            raise ValueError(f"{len(values)} {task.value} predictions for {len(frame)} ids")
+        codes = scoring.encode(task, [str(v) for v in values], what="predictions", invalid=-1) if values else []
+        bad = [i for i, (code, value) in enumerate(zip(codes, values)) if code < 0 or not isinstance(value, str)]
+        if bad:
+            row = bad[0]
+            raise ValueError(f"row {row} (id {frame['id'][row]!r}): invalid {task.value} label {values[row]!r}")
+        frame[task.value] = np.asarray(task.labels, dtype=object)[np.asarray(codes, dtype=np.int64)]
+    return frame
+
+
+def write_predictions(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a prediction table as CSV (`.csv`) or JSON Lines (`.jsonl`), atomically."""
+    suffix = check_prediction_path(path)
+
+    def write(out):
+        if suffix == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            for record in frame.to_dict(orient="records"):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    return write_atomically(path, write)
