@@ -8,9 +8,11 @@
 # $STEPS steps, chat-template prompts) on MODEL twice: bf16, and 4-bit (QLoRA, bitsandbytes). Each adapter predicts
 # the same $ROWS test rows with both engines: transformers + constrained decoding (--engine hf) and vLLM with
 # output restricted to the valid answers and prefix caching (--engine vllm). It prints every run's throughput, the
-# agreement between the two engines and each file's macro-F1. Environment: MODEL, STEPS (200), ROWS (2000), WORK.
+# agreement between the two engines and each file's macro-F1. Environment: MODEL, STEPS (200), ROWS (2000), WORK,
+# PYTHON (the interpreter to run everything with; default: the first `python` on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python() { command "${PYTHON:-python}" "$@"; }  # every step runs on the one interpreter, whatever PATH holds
 MODEL=${1:-${MODEL:-Qwen/Qwen2.5-0.5B-Instruct}}
 STEPS=${STEPS:-200}
 ROWS=${ROWS:-2000}

@@ -121,6 +121,6 @@ def test_gpu_check_script_parses_and_refuses_a_machine_without_gpu(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("a GPU machine runs the script itself")
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "WORK": str(tmp_path)})
+                          env={**os.environ, "WORK": str(tmp_path), "PYTHON": sys.executable})
     assert done.returncode != 0 and "needs a CUDA GPU" in done.stderr
     assert not any(tmp_path.iterdir())  # refused before building or training anything
