@@ -4,9 +4,11 @@
     python -c "import evaluate; print(evaluate.load('spaces/est_metric', 'joint'))"   # check it loads
     python metrics/deploy.py --out spaces/est_metric --push <org>/est_metric          # needs a Hub token
 
-The folder holds the evaluate module, its card, app and requirements, and the vendored `estbench` core
-(`estbench.spaces`, the same assembler as the leaderboard's). After the push, `evaluate.load("<org>/est_metric",
-"joint")` works wherever the `estbench` package is importable (on the Space itself it is, from the folder).
+The folder holds the evaluate module, its card, app and requirements, and `est_scoring.py`: estbench's scoring
+core joined into one file at assembly (`estbench.spaces.single_file`, the same assembler as the leaderboard's), which
+the module imports relatively. evaluate copies a module together with the files it imports relatively, so after the
+push `evaluate.load("<org>/est_metric", "joint")` works in any environment with the Space's requirements.txt
+installed; estbench is not needed.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from estbench.spaces import SpaceExists, assemble, upload
+from estbench.spaces import SpaceExists, assemble, single_file, upload
 
 MODULE_DIR = Path(__file__).resolve().parent / "est_metric"
 SPACE_FILES = ("est_metric.py", "README.md", "app.py", "requirements.txt")
+CORE_FILE = "est_scoring.py"  # in the repository a re-export of estbench; in the Space the generated core
 
 
 def check_repo_id(repo_id: str) -> None:
@@ -38,10 +41,11 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError as error:
             parser.error(str(error))
     try:
-        folder = assemble(MODULE_DIR, SPACE_FILES, args.out, overwrite=args.overwrite)
+        folder = assemble(MODULE_DIR, SPACE_FILES, args.out, overwrite=args.overwrite, vendor=False,
+                          generated={CORE_FILE: single_file()})
     except SpaceExists as error:
         parser.exit(1, f"error: {error}\n")
-    print(f"assembled {args.out}/: {', '.join(SPACE_FILES)} + estbench/")
+    print(f"assembled {args.out}/: {', '.join(SPACE_FILES)} + {CORE_FILE} (estbench's scoring core, one file)")
     if args.push:
         print(f"pushed to https://huggingface.co/spaces/{args.push}: {upload(folder, args.push)}")
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from estbench.schema import TASK_NAMES, Task
-from estbench.scoring import score
-from estbench.spaces import VENDORED
+from estbench.scoring import score, score_dialogue_satisfaction
+from estbench.spaces import METRIC_CORE, single_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "metrics" / "est_metric"
@@ -138,12 +138,10 @@ def test_deploy_folder_is_self_contained_and_loads(tmp_path, isolated_python):
     out = tmp_path / "spaces" / "est_metric"
     assert _deploy("--out", out).returncode == 0
     files = sorted(p.name for p in out.iterdir())
-    assert files == sorted(["est_metric.py", "README.md", "app.py", "requirements.txt", "estbench"])
+    assert files == sorted(["est_metric.py", "README.md", "app.py", "requirements.txt", "est_scoring.py"])
     assert not any(p.is_symlink() for p in out.rglob("*"))
     assert {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {"0o644"}
-    # the vendored core is the package's own modules, byte for byte (no second copy lives in the repository)
-    for name in VENDORED:
-        assert filecmp.cmp(out / "estbench" / name, ROOT / "estbench" / name, shallow=False), name
+    assert (out / "est_scoring.py").read_text(encoding="utf-8") == single_file()  # generated from estbench
     again = _deploy("--out", out)
     assert again.returncode == 1 and again.stderr.strip() == (
         "error: est_metric exists already; pass --overwrite to replace it")
@@ -154,21 +152,78 @@ def test_deploy_folder_is_self_contained_and_loads(tmp_path, isolated_python):
     assert _deploy("--out", tmp_path / "other", "--push", "org/not_est_metric").returncode == 2
     assert not (tmp_path / "other").exists()
 
-    # load it the way its Space does (cwd = the folder), where the project itself is not importable
+    # Load it as a Hub user does: evaluate.load from ANOTHER folder, in a Python where estbench does not import and
+    # nothing but evaluate's own stack is installed (evaluate copies the module and what it imports relatively);
+    # then as its Space does (app.py: the module file from inside the folder). Every config scores like estbench.
     refs, preds = _random_rows(4)
     flags, env = isolated_python
-    code = ("import json, sys, evaluate, estbench; assert estbench.__file__.startswith(sys.argv[1]), estbench.__file__;"
-            "m = evaluate.load('est_metric.py', 'joint');"
-            "print(json.dumps(m.compute(references=json.loads(sys.argv[2]), predictions=json.loads(sys.argv[3]))))")
-    run = subprocess.run([sys.executable, *flags, "-c", code, str(out), json.dumps(_records(refs)),
-                          json.dumps(_records(preds))], cwd=out, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.strip().splitlines()[-1]) == pytest.approx(score(refs, preds))
+    env = {**env, "HF_MODULES_CACHE": str(tmp_path / "modules")}
+    code = """if True:
+        import json, sys, evaluate
+        try:
+            import estbench
+        except ImportError:
+            pass
+        else:
+            sys.exit("estbench is importable")
+        refs, preds = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+        out = {}
+        for config in ("joint", "emotion", "transition", "satisfaction", "dialogue_satisfaction"):
+            metric = evaluate.load(sys.argv[1], config)
+            task = "satisfaction" if config == "dialogue_satisfaction" else config
+            if config == "joint":
+                r = [dict(zip(refs, row)) for row in zip(*refs.values())]
+                p = [dict(zip(preds, row)) for row in zip(*preds.values())]
+            else:
+                r, p = refs[task], preds[task]
+            out[config] = metric.compute(references=r, predictions=p)
+        print(json.dumps(out))
+    """
+    expected = {config: score({t: refs[t] for t in tasks}, {t: preds[t] for t in tasks})
+                for config, tasks in (("joint", TASK_NAMES), *((t, (t,)) for t in TASK_NAMES))}
+    expected["dialogue_satisfaction"] = score_dialogue_satisfaction(refs["satisfaction"], preds["satisfaction"])
+    for where, path in ((tmp_path, str(out)), (out, "est_metric.py")):
+        run = subprocess.run([sys.executable, *flags, "-c", code, path, json.dumps(refs), json.dumps(preds)],
+                             cwd=where, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-3000:]
+        loaded = json.loads(run.stdout.strip().splitlines()[-1])
+        assert loaded.keys() == expected.keys()
+        for config, scores in expected.items():
+            assert loaded[config] == pytest.approx(scores), config
 
 
-def test_the_metric_module_folder_holds_no_symlink_or_copy():
-    assert sorted(p.name for p in MODULE.iterdir() if p.suffix == ".py") == ["app.py", "est_metric.py"]
+def test_the_single_file_core_is_estbench_verbatim():
+    """Every function, class and constant of the generated core is the estbench module's own statement, unchanged;
+    only docstrings, the joining relative imports and the rest of paper.py are left out."""
+    import ast
+
+    generated = {ast.unparse(node) for node in ast.parse(single_file()).body}
+    for name, only in METRIC_CORE:
+        tree = ast.parse((ROOT / "estbench" / f"{name}.py").read_text(encoding="utf-8"))
+        for index, node in enumerate(tree.body):
+            relative = isinstance(node, ast.ImportFrom) and (node.level or node.module == "__future__")
+            docstring = index == 0 and isinstance(node, ast.Expr)
+            wanted = only is None or any(isinstance(n, ast.Name) and n.id in only
+                                         for n in ast.walk(node) if isinstance(node, ast.Assign))
+            if not (relative or docstring) and wanted:
+                assert ast.unparse(node) in generated, (name, ast.unparse(node)[:80])
+    with pytest.raises(ValueError, match="defined by both"):
+        single_file((("scoring", None), ("scoring", None)))
+
+
+def test_the_metric_module_folder_holds_no_copy():
+    """The module folder holds the module, its app and the scoring core's re-export: nothing that copies estbench."""
+    import ast
+
+    assert sorted(p.name for p in MODULE.iterdir() if p.suffix == ".py") == ["app.py", "est_metric.py",
+                                                                             "est_scoring.py"]
     assert not any(p.is_symlink() for p in MODULE.iterdir())
+    shim = ast.parse((MODULE / "est_scoring.py").read_text(encoding="utf-8")).body
+    assert all(isinstance(node, ast.ImportFrom) and node.module.startswith("estbench.") for node in shim[1:-1])
+    imports = [node for node in ast.walk(ast.parse((MODULE / "est_metric.py").read_text(encoding="utf-8")))
+               if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert [node.module for node in imports if isinstance(node, ast.ImportFrom) and node.level] == ["est_scoring"]
+    assert not any("estbench" in ast.unparse(node) for node in imports)
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside evaluate's own gradio helper

@@ -18,10 +18,10 @@ import warnings
 import datasets
 import evaluate
 
-# The estbench library (installed with the project; vendored into the Space folder by metrics/deploy.py).
-from estbench.paper import CITATION
-from estbench.schema import TASK_NAMES
-from estbench.scoring import encode, score, score_dialogue_satisfaction
+# The scoring core, imported relatively so that evaluate copies it with this file (from the Hub too): in a clone,
+# est_scoring.py re-exports the installed estbench; in the Space, metrics/deploy.py writes estbench's scoring core
+# into est_scoring.py as one file, so a Space user needs only evaluate and the requirements.txt beside it.
+from .est_scoring import CITATION, TASK_NAMES, encode, score, score_dialogue_satisfaction
 
 _DESCRIPTION = """
 EST scores customer-service dialogue understanding on three utterance-level tasks: the user's emotion (7 classes),
