@@ -2,7 +2,7 @@
 # The GPU-only paths of the LLM baselines in one command, for a machine with a CUDA GPU (none exists where this
 # project is developed; the CPU paths are covered by the tests). Install first:
 #     pip install torch                        # the CUDA build
-#     pip install -r requirements.txt -r requirements-baselines.txt -r requirements-vllm.txt bitsandbytes
+#     pip install -r requirements-vllm.txt bitsandbytes   # the project, the baselines' stack and vLLM
 #     bash bench/gpu_check.sh [MODEL]          # default: Qwen/Qwen2.5-0.5B-Instruct (a small instruct model)
 # It builds a small simulated corpus, then runs the LoRA recipe (baselines/configs/paper.yaml, shortened to
 # $STEPS steps, chat-template prompts) on MODEL twice: bf16, and 4-bit (QLoRA, bitsandbytes). Each adapter predicts

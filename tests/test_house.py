@@ -169,3 +169,54 @@ def test_the_citation_has_one_home():
         assert "@misc{bian2025est" not in text, path
         if path.name != "paper.py":
             assert text.count("@article{bian2025est") <= (path.name == "README.md" and "est_metric" in str(path)), path
+
+
+def _pyproject() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_requirement_files_are_thin_entry_points_into_pyproject():
+    extras = _pyproject()["project"]["optional-dependencies"]
+    expected = {"requirements.txt": "-e .", "requirements-baselines.txt": "-e .[baselines]",
+                "requirements-vllm.txt": "-e .[vllm]", "requirements-dev.txt": "-e .[dev]"}
+    for name, line in expected.items():
+        lines = [raw.split("#")[0].strip() for raw in (ROOT / name).read_text(encoding="utf-8").splitlines()]
+        assert [entry for entry in lines if entry] == [line], name
+    assert {"baselines", "vllm", "dev"} <= set(extras)
+    assert not any(r.startswith("torch") for r in _pyproject()["project"]["dependencies"])  # the main job: no torch
+
+
+def test_the_spaces_requirements_have_the_projects_version_floors():
+    """A Space installs only its own requirements.txt, so it lists what it needs; the floors are pyproject's."""
+    from packaging.requirements import Requirement
+
+    project = _pyproject()["project"]
+    floors = {}
+    for entry in [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]:
+        requirement = Requirement(entry)
+        floors.setdefault(requirement.name.lower().replace("_", "-"), requirement.specifier)
+    for path in (ROOT / "metrics" / "est_metric" / "requirements.txt", ROOT / "leaderboard" / "requirements.txt"):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            entry = raw.split("#")[0].strip()
+            if entry:
+                requirement = Requirement(entry)
+                name = requirement.name.lower().replace("_", "-")
+                assert name in floors and requirement.specifier == floors[name], (path.name, entry)
+
+
+def test_packages_are_discovered_not_listed():
+    """Every package folder reaches the wheel (a hand-written list once left estbench.convert out)."""
+    find = _pyproject()["tool"]["setuptools"]["packages"]["find"]
+    assert set(_pyproject()["tool"]["setuptools"]["packages"]) == {"find"}  # not a hand-written list
+    from setuptools import find_packages
+
+    found = {name for where in find["where"] for name in find_packages(str(ROOT / where), include=find["include"])}
+    assert found == {str(path.parent.relative_to(ROOT / where)).replace("/", ".")
+                     for where, name in (("", "estbench"), ("leaderboard", "est_leaderboard"),
+                                         ("baselines", "est_baselines"))
+                     for path in (ROOT / where / name).rglob("__init__.py")}
+    for package in ("estbench", "estbench.convert", "estbench.raw", "estbench.dataset", "estbench.simulator",
+                    "estbench.testing", "est_leaderboard", "est_baselines"):
+        assert package in found
