@@ -11,8 +11,8 @@ as a user runs it, while this script samples the resident memory of the child an
 Prints, per context window k: wall time, CPU time, peak RSS, user utterances/s, the on-disk Parquet size per config,
 the share of `context` in it and the raw size full-history contexts would need instead; then the balanced subset's
 emotion counts beside the paper's Table 3 "Used in experiment" column, with the % deviation (target: each emotion
-within 2%, total ~= 51,222; `estbench.dataset.tables.balanced_targets` is the rule). Targets (issue 2 section 6): <= 60 s and
-<= 3 GB peak RSS on a 2-core machine.
+within 2%, total ~= 51,222; `estbench.dataset.tables.balanced_targets` is the rule). Targets (issue 2 section 6):
+<= 60 s and <= 3 GB peak RSS on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import estbench.dataset.default_corpus
-import estbench.simulator
 import estbench.dataset.tables
 import estbench.layout
 import estbench.paper
 import estbench.schema
+import estbench.simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,8 @@ def raw_corpus(sessions: int, seed: int | None) -> tuple[Path, str]:
     if simulator is not None:
         seed = simulator.DEFAULT_SEED if seed is None else seed
         print(f"Simulated corpus: {sessions:,} sessions, seed {seed} (generated once into the cache, not timed)")
-        return estbench.dataset.default_corpus.simulated_corpus_dir(sessions, seed), f"simulator, {sessions:,} sessions, seed {seed}"
+        folder = estbench.dataset.default_corpus.simulated_corpus_dir(sessions, seed)
+        return folder, f"simulator, {sessions:,} sessions, seed {seed}"
     from estbench.testing.standin import write_standin_corpus
 
     seed = 0 if seed is None else seed
@@ -109,7 +110,8 @@ def parquet_sizes(out: Path) -> tuple[dict[str, int], int]:
 
 
 def full_history_bytes(out: Path) -> int:
-    """Raw UTF-8 bytes `context` would take if every utterance row carried its whole dialogue so far (emotion config)."""
+    """Raw UTF-8 bytes `context` would take if every utterance row carried its whole dialogue so far (emotion
+    config)."""
     total = 0
     for f in sorted((out / "sessions").glob("*.parquet")):
         turns = pq.read_table(f, columns=["turns"])["turns"].combine_chunks()
@@ -200,7 +202,10 @@ def main(argv=None) -> int:
     if args.from_scratch:
         return from_scratch()
 
-    raw, description = (Path(args.data_dir), f"raw folder {args.data_dir}") if args.data_dir else raw_corpus(args.sessions, args.seed)
+    if args.data_dir:
+        raw, description = Path(args.data_dir), f"raw folder {args.data_dir}"
+    else:
+        raw, description = raw_corpus(args.sessions, args.seed)
     raw_mb = sum(p.stat().st_size for p in raw.iterdir()) / 1e6
     print(f"Corpus: {description} ({raw_mb:,.1f} MB raw files)")
     print(f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
@@ -219,11 +224,13 @@ def main(argv=None) -> int:
             print(f"CPU time         {result['cpu']:8.1f} s   (all processes)")
             print(f"peak RSS         {result['rss'] / 1024**3:8.2f} GB  (target <= 3 GB; child + workers, summed)")
             print(f"user utterances  {utterances:>10,d}  -> {utterances / result['wall']:,.0f} utterances/s")
-            print(f"on-disk size     {total / 1e6:8.1f} MB  (all configs; `context` columns: {context_bytes / 1e6:,.1f} MB)")
+            print(f"on-disk size     {total / 1e6:8.1f} MB  (all configs; `context` columns: "
+                  f"{context_bytes / 1e6:,.1f} MB)")
             for config, size in sizes.items():
                 print(f"    {config:24s}{size / 1e6:10.1f} MB")
             full = full_history_bytes(out)
-            print(f"full-history context instead of k={k}: {full / 1e9:,.2f} GB of raw text in the emotion config alone")
+            print(f"full-history context instead of k={k}: {full / 1e9:,.2f} GB of raw text in the emotion config "
+                  "alone")
             print(f"targets: {'MET' if met else 'NOT MET'}")
             anchored, with_transition = anchor_coverage(out)
             print(f"rows with a transition that carry their anchor: {anchored:,} of {with_transition:,} "

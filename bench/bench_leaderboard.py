@@ -109,10 +109,11 @@ def main() -> None:
             scale = 0.5 + 0.5 * ((i * 7919) % 1000) / 1000
             board.store.add(submitter=f"user-{i % 50}", model_name=f"model-{i}", description="bench row",
                             track="full", sha256=f"{i:064x}", file_name="p.csv", raw=b"-", extension=".csv",
-                            tasks=template.tasks, public_scores={k: v * scale for k, v in template.public_scores.items()},
+                            tasks=template.tasks,
+                            public_scores={k: v * scale for k, v in template.public_scores.items()},
                             private_scores=template.private_scores, public_detail=template.public_detail,
                             private_detail=template.private_detail, gold_version=template.gold_version)
-        import gradio as gr  # noqa: F401  (imported outside the timing)
+        import gradio as gr
 
         from est_leaderboard.ui import _board_value
 

@@ -31,7 +31,8 @@ CONFIGS: dict[str, str] = {  # config -> what it holds (the card's config table 
     "emotion": "Emotion (7 classes) of every user utterance.",
     "transition": "Emotion-state transition (9 classes) of every user utterance that has one.",
     "satisfaction": "Satisfaction (3 classes) of every user utterance.",
-    **{f"{name}-balanced": f"`{name}` restricted to the balanced experiment subset (Table 3)." for name in TASK_CONFIGS},
+    **{f"{name}-balanced": f"`{name}` restricted to the balanced experiment subset (Table 3)."
+       for name in TASK_CONFIGS},
     "sessions": "One row per session with every turn (user and agent) and its labels (-1 where none), the anchor's "
                 "turn index and the dialogue-level satisfaction (-1 where the corpus gives none).",
 }
@@ -39,7 +40,8 @@ assert set(CONFIGS) == set(CONFIG_NAMES), "every config needs a description"
 
 # `anchor` / `anchor_turn`: the session's anchor utterance (the first substantive user utterance, whose polarity every
 # transition is relative to) and its turn index, on every row from the anchor on; "" / -1 before it or without one.
-UTTERANCE_COLUMNS: tuple[str, ...] = ("id", "session_id", "turn", "category", "context", "anchor", "anchor_turn", "text")
+UTTERANCE_COLUMNS: tuple[str, ...] = (
+    "id", "session_id", "turn", "category", "context", "anchor", "anchor_turn", "text")
 LABEL_COLUMNS: tuple[str, ...] = TASK_NAMES  # emotion, transition, satisfaction
 LABEL_ID: dict[str, dict[str, int]] = {task.value: {name: i for i, name in enumerate(task.labels)} for task in Task}
 DEFAULT_CONTEXT_TURNS = 4  # previous turns (user and agent) in `context`; the `sessions` config has full histories

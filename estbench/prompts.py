@@ -92,7 +92,8 @@ TEMPLATES: dict[str, PromptTemplate] = {
         ),
         task_names={Task.EMOTION: "emotion", Task.TRANSITION: "emotion transition", Task.SATISFACTION: "satisfaction"},
         candidates="Candidate labels for {task}: {labels}",
-        anchor_header="Session anchor (the user's first substantive utterance; the transition is relative to its polarity):",
+        anchor_header=("Session anchor (the user's first substantive utterance; the transition is relative to its "
+                       "polarity):"),
         empty_anchor="(none yet)",
         context_header="Dialogue context:",
         empty_context="(none)",
@@ -192,8 +193,8 @@ def chat_prompt(tokenizer, prompt: str) -> str:
 
     A BOS token written by the template is dropped when the tokenizer adds BOS itself (else there would be two)."""
     if not getattr(tokenizer, "chat_template", None):
-        raise ValueError("--chat_template: this tokenizer has no chat template (use an instruct/chat model's tokenizer, "
-                         "or train without --chat_template)")
+        raise ValueError("--chat_template: this tokenizer has no chat template (use an instruct/chat model's "
+                         "tokenizer, or train without --chat_template)")
     text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
                                          add_generation_prompt=True)
     bos = tokenizer.bos_token

@@ -149,10 +149,10 @@ def encode(task: str | Task, values: Any, *, what: str = "labels", invalid: int 
     [1, 3, 6]
     >>> encode("satisfaction", ["Neutral", "Happy", ""], invalid=-1).tolist()
     [1, -1, -1]
-    >>> encode("satisfaction", ["Neutral", "Happy"], what="predictions")
+    >>> encode("satisfaction", ["Neutral", "Happy"], what="predictions")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: satisfaction predictions: unknown satisfaction label 'Happy' at position 1 (1 value(s) in all; expected one of: Satisfied, Neutral, Dissatisfied)
+    ValueError: satisfaction predictions: unknown satisfaction label 'Happy' at position 1 (1 value(s) in all; ...)
     """
     task = Task(task)
     labels = task.labels

@@ -12,8 +12,11 @@ stores them); `session` numbers each row's session.
 
 >>> import numpy as np
 >>> buckets = slice_buckets(np.array([0, 0, 0, 1]), emotion=np.array([1, 1, 3, 6]))
->>> [(name, [labels[i] for i in ids]) for name, (labels, ids) in buckets.items()]
-[('position', ['1', '2-3', '2-3', '1']), ('emotion_shift', ['first', 'same', 'shift', 'first']), ('dialogue_length', ['1-4', '1-4', '1-4', '1-4'])]
+>>> for name, (labels, ids) in buckets.items():
+...     print(name, [labels[i] for i in ids])
+position ['1', '2-3', '2-3', '1']
+emotion_shift ['first', 'same', 'shift', 'first']
+dialogue_length ['1-4', '1-4', '1-4', '1-4']
 """
 
 from __future__ import annotations

@@ -133,7 +133,8 @@ def _read_bytes(path: Path, file_name: str, max_bytes: int) -> tuple[bytes | Non
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        problems.append(f"not UTF-8: invalid byte 0x{raw[err.start]:02x} at line {line} (byte {err.start}); save as UTF-8")
+        problems.append(f"not UTF-8: invalid byte 0x{raw[err.start]:02x} at line {line} (byte {err.start}); "
+                        "save as UTF-8")
         return None, None, problems
     first = text.lstrip()[:1]
     if extension == ".csv" and first in ("{", "["):
@@ -194,7 +195,8 @@ def _parse_csv(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.Dat
                 skipped.append(int(number))
                 details.append(f"line {number} ({detail})")
     if skipped:
-        problems.append(f"{len(skipped):,} line(s) have the wrong number of fields: " + _examples(details, len(details)))
+        problems.append(f"{len(skipped):,} line(s) have the wrong number of fields: "
+                        + _examples(details, len(details)))
     # Line of each data row: header is line 1; rows skipped as malformed shift the numbering.
     lines = np.arange(2, 2 + len(frame) + len(skipped))
     if skipped:
@@ -288,9 +290,11 @@ def _check_columns(columns: list[str], problems: list[str]) -> list[str]:
             continue
         original = _renamed_from(column, [c for c in COLUMNS if c not in columns])
         if original:
-            problems.append(f"column {column!r} looks like a renamed {original!r}; expected exactly: {', '.join(COLUMNS)}")
+            problems.append(f"column {column!r} looks like a renamed {original!r}; expected exactly: "
+                            f"{', '.join(COLUMNS)}")
         else:
-            problems.append(f"unexpected column {column!r}; expected: {', '.join(COLUMNS)} (task columns may be left out)")
+            problems.append(f"unexpected column {column!r}; expected: {', '.join(COLUMNS)} (task columns may be "
+                            "left out)")
     if not present:
         problems.append(f"no prediction column: give at least one of {', '.join(TASK_COLUMNS)}")
     return present
@@ -300,12 +304,13 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, gold: Gold, problems: list[st
     """Positions of the rows in gold order (-1 = not in the gold); record empty, duplicate, unknown, missing ids."""
     empty = np.flatnonzero(ids == "")
     if len(empty):
-        problems.append(f"{len(empty):,} row(s) have an empty or missing id: " + _examples(_where(ids, lines, empty), len(empty)))
+        problems.append(f"{len(empty):,} row(s) have an empty or missing id: "
+                        + _examples(_where(ids, lines, empty), len(empty)))
     series = pd.Series(ids, dtype=object)
     duplicated = series.duplicated(keep=False).to_numpy() & (ids != "")
     if duplicated.any():
         dup_ids = pd.unique(ids[duplicated])
-        examples = [f"{i!r} (lines {', '.join(str(l) for l in lines[ids == i][:3])})" for i in dup_ids[:MAX_EXAMPLES]]
+        examples = [f"{i!r} (lines {', '.join(str(n) for n in lines[ids == i][:3])})" for i in dup_ids[:MAX_EXAMPLES]]
         problems.append(f"{len(dup_ids):,} id(s) appear more than once: " + _examples(examples, len(dup_ids)))
     position = gold.index.get_indexer(ids) if gold.index.is_unique else np.full(len(ids), -1)
     unknown = np.flatnonzero((position < 0) & (ids != ""))

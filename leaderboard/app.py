@@ -11,11 +11,11 @@ import argparse
 import logging
 import socket
 
-from estbench.gold import GoldError
-from estbench.layout import TRACKS
 from est_leaderboard.service import Leaderboard
 from est_leaderboard.settings import Settings
 from est_leaderboard.ui import build_app
+from estbench.gold import GoldError
+from estbench.layout import TRACKS
 
 
 def _check_port_is_free(host: str, port: int) -> None:

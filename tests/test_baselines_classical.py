@@ -12,21 +12,21 @@ import pytest
 import estbench.scoring
 from est_baselines import runner as run
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
+from est_baselines.label_scoring import parse_answer
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 from estbench.built import load_split, load_track
 from estbench.gold import load_references
-from estbench.submission import predictions_frame, write_predictions
-from est_baselines.label_scoring import parse_answer
 from estbench.prompts import (
     LANGUAGES,
     build_completion,
-    label_names,
     build_prompt,
+    label_names,
     tasks_of,
     template,
     truncate_context,
 )
 from estbench.schema import TASKS, Task
-from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+from estbench.submission import predictions_frame, write_predictions
 
 SIMULATED_SESSIONS = 2000  # enough for every label to occur in the balanced test split, built in a few seconds
 
@@ -113,7 +113,8 @@ def test_run_writes_an_accepted_file_and_prints_the_metric_table(small_est, tmp_
     output = tmp_path / "majority.jsonl"
     scores = run.main(["majority", "--track", "balanced", "--est-dir", str(small_est), "--output", str(output)])
     printed = capsys.readouterr().out
-    accepted = validate_submission(output, load_gold(small_est, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME))
+    gold = load_gold(small_est, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+    accepted = validate_submission(output, gold)
     test = load_track(small_est, "balanced", "test")
     assert sorted(accepted["id"]) == sorted(test["id"])
     # the printed table holds the scores of the written file against the gold
@@ -139,7 +140,8 @@ def test_blind_split_without_gold_file_is_a_clear_error(small_est_blind, tmp_pat
 def test_missing_dataset_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no 'train' shards for config 'joint-balanced'.*est_dataset.py build"):
         load_track(tmp_path / "est", "balanced", "train")
-    with pytest.raises(SystemExit, match=r"^error: no 'train' shards for config 'joint-balanced'"):  # a folder, no shards
+    # a folder without shards
+    with pytest.raises(SystemExit, match=r"^error: no 'train' shards for config 'joint-balanced'"):
         (tmp_path / "empty").mkdir()
         run.main(["tfidf", "--track", "balanced", "--est-dir", str(tmp_path / "empty"), "--output",
                   str(tmp_path / "p.csv")])

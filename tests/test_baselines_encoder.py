@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from est_baselines import runner
-from estbench.built import load_track
 from est_baselines.encoder import RECIPE, EncoderArguments, EncoderBaseline, _segments
 from est_baselines.tiny import save_char_bert
+from estbench.built import load_track
 from estbench.schema import TASKS
 
 

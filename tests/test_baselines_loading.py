@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from est_baselines import prediction
-from estbench.built import load_track
 from est_baselines.loading import ALL_LINEAR, ensure_special_tokens, model_kwargs
 from est_baselines.lora import make_parser, train
 from est_baselines.prediction import load_for_prediction, predict_frame, predict_rows, save_merged
 from est_baselines.tiny import char_tokenizer, tiny_llama
+from estbench.built import load_track
 from estbench.prompts import PromptSettings
 from estbench.schema import Task
 
@@ -226,7 +226,8 @@ def test_a_model_with_the_older_cache_api_predicts_the_same(small_est):
     assert (_cache_argument(type(current)), _cache_argument(OlderApi)) == ("cache", "past_key_values")
     for method in ("constrained", "score"):
         kwargs = dict(batch_size=3, progress=False, settings=PromptSettings(max_context_chars=100), method=method)
-        assert predict_frame(older, tokenizer, frame, **kwargs).equals(predict_frame(current, tokenizer, frame, **kwargs))
+        expected = predict_frame(current, tokenizer, frame, **kwargs)
+        assert predict_frame(older, tokenizer, frame, **kwargs).equals(expected)
 
 
 def test_the_paper_effective_batch_holds_under_any_process_count():

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from estbench.built import load_track
-from estbench.submission import predictions_frame, write_predictions
 from est_baselines.label_scoring import (
     answer_trie,
     candidate_logprobs,
@@ -28,9 +26,11 @@ from est_baselines.label_scoring import (
 from est_baselines.lora import build_trainer, make_parser
 from est_baselines.prediction import load_for_prediction, predict_frame
 from est_baselines.tiny import save_tiny_model
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+from estbench.built import load_track
 from estbench.prompts import PromptSettings, build_completion, build_prompt, field_prefix
 from estbench.schema import TASKS, Task
-from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+from estbench.submission import predictions_frame, write_predictions
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -172,8 +172,9 @@ def test_batched_and_single_predictions_agree(trained, est_dir):
     single = torch.cat([candidate_logprobs(model, tokenizer, [p], candidates) for p in prefixes])
     torch.testing.assert_close(batched, single, atol=1e-4, rtol=1e-4)
     for mode in ("joint", "per-task"):
-        together = predict_batch(model, tokenizer, contexts, texts, settings=PromptSettings(prompt_mode=mode))
-        one_by_one = [predict_batch(model, tokenizer, [c], [t], settings=PromptSettings(prompt_mode=mode)) for c, t in zip(contexts, texts)]
+        settings = PromptSettings(prompt_mode=mode)
+        together = predict_batch(model, tokenizer, contexts, texts, settings=settings)
+        one_by_one = [predict_batch(model, tokenizer, [c], [t], settings=settings) for c, t in zip(contexts, texts)]
         for task in TASKS:
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
@@ -216,7 +217,8 @@ def test_predict_writes_a_file_the_leaderboard_accepts(trained, est_dir, tmp_pat
         assert set(table[task.value]) <= set(task.labels)
     for suffix in (".csv", ".jsonl"):
         path = write_predictions(table, tmp_path / f"balanced{suffix}")
-        accepted = validate_submission(path, load_gold(est_dir, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME))
+        gold = load_gold(est_dir, "balanced", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+        accepted = validate_submission(path, gold)
         assert len(accepted) == len(frame)
         assert sorted(accepted["id"]) == sorted(frame["id"])
 
@@ -313,7 +315,8 @@ def test_constrained_outputs_are_always_valid(trained, est_dir, base_dir, which)
             model.model.norm.weight.mul_(20)
     contexts, texts = _sample_rows(est_dir, 12)
     for mode in ("joint", "per-task"):
-        predicted = constrained_predict_batch(model, trained["tokenizer"], contexts, texts, settings=PromptSettings(prompt_mode=mode))
+        predicted = constrained_predict_batch(model, trained["tokenizer"], contexts, texts,
+                                              settings=PromptSettings(prompt_mode=mode))
         for task in TASKS:
             assert len(predicted[task.value]) == len(texts)
             assert set(predicted[task.value]) <= set(task.labels)
@@ -323,8 +326,10 @@ def test_constrained_batched_and_single_agree(trained, est_dir):
     contexts, texts = _sample_rows(est_dir)
     model, tokenizer = trained["trainer"].model.eval(), trained["tokenizer"]
     for mode in ("joint", "per-task"):
-        together = constrained_predict_batch(model, tokenizer, contexts, texts, settings=PromptSettings(prompt_mode=mode))
-        one_by_one = [constrained_predict_batch(model, tokenizer, [c], [t], settings=PromptSettings(prompt_mode=mode)) for c, t in zip(contexts, texts)]
+        settings = PromptSettings(prompt_mode=mode)
+        together = constrained_predict_batch(model, tokenizer, contexts, texts, settings=settings)
+        one_by_one = [constrained_predict_batch(model, tokenizer, [c], [t], settings=settings)
+                      for c, t in zip(contexts, texts)]
         for task in TASKS:
             assert together[task.value] == [p[task.value][0] for p in one_by_one]
 
@@ -478,8 +483,11 @@ def test_a_model_without_the_cache_api_gets_the_same_labels_on_the_slower_path(t
                 anchors=test["anchor"].tolist())
     for method in (predict_batch, constrained_predict_batch):
         for mode in ("joint", "per-task"):
-            fast = method(model, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], settings=PromptSettings(prompt_mode=mode))
-            slow = method(legacy, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"], settings=PromptSettings(prompt_mode=mode))
+            settings = PromptSettings(prompt_mode=mode)
+            fast = method(model, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"],
+                          settings=settings)
+            slow = method(legacy, tokenizer, rows["contexts"], rows["texts"], anchors=rows["anchors"],
+                          settings=settings)
             assert slow == fast, (method.__name__, mode)
 
 

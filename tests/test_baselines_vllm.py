@@ -18,10 +18,10 @@ import pytest
 import torch
 
 from est_baselines import prediction
-from estbench.built import load_track
 from est_baselines.label_scoring import answer_trie
 from est_baselines.tiny import save_tiny_model
 from est_baselines.vllm_engine import answer_choices
+from estbench.built import load_track
 from estbench.prompts import PromptSettings
 from estbench.schema import TASKS
 

@@ -26,7 +26,8 @@ def line(obj) -> str:
 
 
 def with_turn(session_id, **turn):
-    return line({"session_id": session_id, "turns": [{"role": "user", "text": "查话费", "emotion": NO_EMOTION, **turn}]})
+    return line({"session_id": session_id,
+                 "turns": [{"role": "user", "text": "查话费", "emotion": NO_EMOTION, **turn}]})
 
 
 # name -> (raw file lines of "bad.jsonl" (line 2 is the bad one), expected reason fragment)
@@ -41,9 +42,11 @@ BAD_LINES = {
     "unknown_role": (with_turn("x", role="customer"), "turn 0: unknown role 'customer'"),
     "missing_text": (line({"session_id": "x", "turns": [{"role": "agent"}]}), "turn 0: missing field 'text'"),
     "empty_text": (with_turn("x", text=""), "turn 0: 'text' must be a non-empty string"),
-    "missing_emotion": (line({"session_id": "x", "turns": [{"role": "user", "text": "你好"}]}), "turn 0: missing field 'emotion'"),
+    "missing_emotion": (line({"session_id": "x", "turns": [{"role": "user", "text": "你好"}]}),
+                        "turn 0: missing field 'emotion'"),
     "unknown_emotion": (with_turn("x", emotion="Joy"), "turn 0: unknown emotion label 'Joy'"),
-    "unknown_transition": (with_turn("x", transition="Happy to Sad"), "turn 0: unknown transition label 'Happy to Sad'"),
+    "unknown_transition": (with_turn("x", transition="Happy to Sad"),
+                           "turn 0: unknown transition label 'Happy to Sad'"),
     "unknown_satisfaction": (with_turn("x", satisfaction="Happy"), "turn 0: unknown satisfaction label 'Happy'"),
     "unknown_category": (line({**GOOD, "session_id": "x", "category": "sales"}), "unknown category 'sales'"),
     "duplicate_session_id": (line(GOOD), "duplicate session_id 'good' (first at"),
@@ -121,7 +124,8 @@ def test_corrupt_gzip_and_missing_or_empty_dir(tmp_path):
 def test_one_report_lists_every_problem_across_files(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    two_bad_turns = {"session_id": "x", "turns": [{"role": "bot", "text": "您好"}, {"role": "user", "text": "嗯", "emotion": "Joy"}]}
+    two_bad_turns = {"session_id": "x",
+                     "turns": [{"role": "bot", "text": "您好"}, {"role": "user", "text": "嗯", "emotion": "Joy"}]}
     (raw / "a.jsonl").write_text(line(GOOD) + "\n{oops\n" + line(two_bad_turns) + "\n")
     (raw / "b.jsonl").write_text(line({"session_id": "y"}) + "\n" + line(GOOD) + "\n")
     with pytest.raises(estbench.raw.RawFormatError) as err:
@@ -167,7 +171,8 @@ def test_cli_bad_input_exits_1_with_the_report(tmp_path, existing_build):
     (raw / "bad.jsonl").write_text(with_turn("x", emotion="Joy") + "\n")
     before = snapshot(existing_build)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "est_dataset.py"), "build", "--data-dir", str(raw), "--out", str(existing_build), "--no-progress"],
+        [sys.executable, str(ROOT / "est_dataset.py"), "build", "--data-dir", str(raw), "--out", str(existing_build),
+         "--no-progress"],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 1

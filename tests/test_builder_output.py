@@ -48,7 +48,8 @@ def test_layout_matches_the_contract(small_est):
     for config in CONFIGS:
         for split in SPLITS:
             shards = sorted((small_est / config).glob(f"{split}-*.parquet"))
-            assert [s.name for s in shards] == [f"{split}-{i:05d}-of-{len(shards):05d}.parquet" for i in range(len(shards))]
+            assert [s.name for s in shards] == [f"{split}-{i:05d}-of-{len(shards):05d}.parquet"
+                                                for i in range(len(shards))]
     assert not list(small_est.rglob("*.py")), "datasets refuses folders with scripts"
 
 
@@ -155,7 +156,8 @@ def test_rebuild_replaces_an_earlier_build(small_raw_dir, tmp_path):
     write_standin_corpus(tmp_path / "tiny", 20, seed=3, shards=1)
     est_dataset.build(tmp_path / "tiny", tmp_path / "est", progress=False)
     summary = est_dataset.build(small_raw_dir, tmp_path / "est", progress=False)
-    assert datasets.Dataset.from_parquet(str(tmp_path / "est" / "sessions" / "train-00000-of-00001.parquet")).num_rows == summary.rows["sessions"]["train"]
+    shard = tmp_path / "est" / "sessions" / "train-00000-of-00001.parquet"
+    assert datasets.Dataset.from_parquet(str(shard)).num_rows == summary.rows["sessions"]["train"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
@@ -178,7 +180,8 @@ def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind
         for label in labels:
             assert set(hidden[label]) == {-1}
         for split in ("train", "validation"):
-            assert read_split(small_est_blind, config, split).to_dict() == read_split(small_est, config, split).to_dict()
+            expected = read_split(small_est, config, split).to_dict()
+            assert read_split(small_est_blind, config, split).to_dict() == expected
     for session in read_split(small_est_blind, "sessions", "test"):
         assert all(t[k] == -1 for t in session["turns"] for k in estbench.schema.TASK_NAMES)
     readme = (small_est_blind / "README.md").read_text(encoding="utf-8")
@@ -187,7 +190,8 @@ def test_blind_test_hides_test_labels_and_writes_gold(small_est, small_est_blind
     for emotion in estbench.schema.EMOTIONS:
         label = estbench.schema.EMOTIONS.index(emotion)
         seen = sum(read_split(small_est, "emotion", s)["emotion"].count(label) for s in ("train", "validation"))
-        used = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(label) for s in ("train", "validation"))
+        used = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(label)
+                   for s in ("train", "validation"))
         assert f"| Emotion | {emotion} | {seen:,} | {used:,} |" in readme
 
 
@@ -222,15 +226,17 @@ def test_card_body(small_est):
     text = (small_est / "README.md").read_text(encoding="utf-8")
     assert "[More Information Needed]" not in text and "{{" not in text
     assert "SIMULATED" in text and "## Simulated default corpus" in text
-    for alias in (*estbench.schema.EMOTION_ALIASES, *estbench.schema.POLARITY_ALIASES, *estbench.schema.SATISFACTION_ALIASES):
+    schema = estbench.schema
+    for alias in (*schema.EMOTION_ALIASES, *schema.POLARITY_ALIASES, *schema.SATISFACTION_ALIASES):
         assert f"`{alias}`" in text
     assert "、".join(estbench.schema.FILLER_WORDS) in text
     # Table 2 and 3 figures of this build are in the card, beside the paper's
     users = sum(read_split(small_est, "emotion", s).num_rows for s in SPLITS)
     assert f"| Total user utterances | {users:,} | 1,590,895 |" in text
     for emotion, (annotated, used) in estbench.paper.TABLE3["emotion"].items():
-        count = sum(read_split(small_est, "emotion", s)["emotion"].count(estbench.schema.EMOTIONS.index(emotion)) for s in SPLITS)
-        balanced = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(estbench.schema.EMOTIONS.index(emotion)) for s in SPLITS)
+        label = estbench.schema.EMOTIONS.index(emotion)
+        count = sum(read_split(small_est, "emotion", s)["emotion"].count(label) for s in SPLITS)
+        balanced = sum(read_split(small_est, "emotion-balanced", s)["emotion"].count(label) for s in SPLITS)
         assert f"| Emotion | {emotion} | {count:,} | {balanced:,} | {annotated:,} | {used:,} |" in text
     # the balanced rule's table: the paper's column scaled by N / P, N = this build's utterances with a transition
     eligible = sum(read_split(small_est, "joint", s).num_rows for s in SPLITS)
@@ -360,7 +366,8 @@ def test_default_corpus_is_generated_once_into_the_cache(tmp_path, monkeypatch):
 # --- CLI and push -----------------------------------------------------------------------------------------------------
 def run_cli(*args, env=None, cwd=None):
     return subprocess.run(
-        [sys.executable, str(ROOT / "est_dataset.py"), *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd
+        [sys.executable, str(ROOT / "est_dataset.py"), *args], capture_output=True, text=True, timeout=300, env=env,
+        cwd=cwd
     )
 
 
@@ -416,7 +423,8 @@ def test_push_refuses_an_unbuilt_folder(tmp_path):
 
 
 def test_cli_simulate_writes_a_buildable_corpus(tmp_path, capsys):
-    assert est_dataset.main(["simulate", "--sessions", "12", "--seed", "3", "--out", str(tmp_path / "raw"), "--no-progress"]) == 0
+    argv = ["simulate", "--sessions", "12", "--seed", "3", "--out", str(tmp_path / "raw"), "--no-progress"]
+    assert est_dataset.main(argv) == 0
     assert "12 simulated sessions" in capsys.readouterr().out
     corpus = estbench.raw.read_raw(tmp_path / "raw")
     assert corpus.report.sessions_read == 12

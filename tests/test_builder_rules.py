@@ -95,7 +95,8 @@ DERIVATION_CASES = {
     "only_fillers": ([user("小姐姐你好", NO_EMOTION), user("嗯嗯好的", NO_EMOTION), user("好的谢谢", GRATITUDE)],
                      [None, None, None]),
     "flag_overrides_the_detector": ([user("w17 w3", NO_EMOTION, substantive=False), user("w9", ANGER),
-                                     user("你好", NO_EMOTION, substantive=True)], [None, None, transition(NEGATIVE, NEUTRAL)]),
+                                     user("你好", NO_EMOTION, substantive=True)],
+                                    [None, None, transition(NEGATIVE, NEUTRAL)]),
 }
 
 
@@ -114,7 +115,8 @@ def test_given_transition_is_kept_and_missing_ones_derived(tmp_path):
     given = transition(POSITIVE, NEGATIVE)
     corpus = read(
         tmp_path,
-        [session("s", user("我想办宽带", NO_EMOTION), user("太慢了", ANGER, transition=given), user("好吧", NO_EMOTION))],
+        [session("s", user("我想办宽带", NO_EMOTION), user("太慢了", ANGER, transition=given),
+                 user("好吧", NO_EMOTION))],
     )
     assert user_labels(corpus, "s", "transition") == [None, given, transition(NEUTRAL, NEUTRAL)]
     assert (corpus.report.transitions_given, corpus.report.transitions_derived) == (1, 1)
@@ -123,12 +125,14 @@ def test_given_transition_is_kept_and_missing_ones_derived(tmp_path):
 def test_aliases_are_accepted(tmp_path):
     emotion_alias, emotion = next(iter(estbench.schema.EMOTION_ALIASES.items()))
     chinese_alias = next(a for a, e in estbench.schema.EMOTION_ALIASES.items() if e == ANGER and not a.isascii())
-    sat_alias, sat = next((a, s) for a, s in estbench.schema.SATISFACTION_ALIASES.items() if s == estbench.schema.satisfaction_of(ANGER))
+    sat_alias, sat = next((a, s) for a, s in estbench.schema.SATISFACTION_ALIASES.items()
+                          if s == estbench.schema.satisfaction_of(ANGER))
     pol_alias = {v: k for k, v in estbench.schema.POLARITY_ALIASES.items()}
     arrow = f"{pol_alias[NEUTRAL]}->{pol_alias[NEGATIVE]}"
     corpus = read(
         tmp_path,
-        [session("s", user("我查话费", emotion_alias), user("怎么又扣钱了", chinese_alias, satisfaction=sat_alias, transition=arrow))],
+        [session("s", user("我查话费", emotion_alias),
+                 user("怎么又扣钱了", chinese_alias, satisfaction=sat_alias, transition=arrow))],
     )
     assert user_labels(corpus, "s", "emotion") == [emotion, ANGER]
     assert user_labels(corpus, "s", "satisfaction")[1] == sat
@@ -184,7 +188,8 @@ def test_context_is_the_previous_k_turns(tmp_path):
 
 
 def test_ids_and_turn_index_count_agent_turns(tmp_path):
-    corpus = read(tmp_path, [session("s", agent(), agent(), user("查话费", NO_EMOTION), agent(), user("好", NO_EMOTION))])
+    corpus = read(tmp_path, [session("s", agent(), agent(), user("查话费", NO_EMOTION), agent(),
+                                     user("好", NO_EMOTION))])
     table = estbench.dataset.tables.EstTables(corpus).utterances.to_pydict()
     assert table["id"] == ["s/2", "s/4"] and table["turn"] == [2, 4]
 
@@ -275,7 +280,8 @@ def test_balanced_counts_keep_one_rate_per_emotion_in_every_split():
     assert all(abs(sum(split[e] for split in counts.values()) - targets[e]) <= 1 for e in EMOTIONS)
     # an emotion without candidates anywhere gets 0 in every split (no division by zero)
     empty = {name: {e: 0 for e in EMOTIONS} | {NO_EMOTION: n} for name, n in (("train", 8), ("test", 2))}
-    assert estbench.dataset.tables.balanced_counts(empty) == {"train": {e: 0 for e in EMOTIONS}, "test": {e: 0 for e in EMOTIONS}}
+    nothing = {e: 0 for e in EMOTIONS}
+    assert estbench.dataset.tables.balanced_counts(empty) == {"train": nothing, "test": nothing}
 
 
 def test_balanced_subset_per_split_and_emotion(small_raw_dir):
@@ -321,7 +327,8 @@ def test_blank_lines_and_bom_are_tolerated(tmp_path):
 
 
 def test_derived_labels_match_est_labels_on_a_whole_corpus(small_raw_dir):
-    """Every session of the small corpus: transitions == estbench.schema.derive_transitions, satisfaction from emotion."""
+    """Every session of the small corpus: transitions == estbench.schema.derive_transitions, satisfaction from
+    emotion."""
     corpus = estbench.raw.read_raw(small_raw_dir)
     turns = corpus.turns.to_pydict()
     by_session: dict[int, list[int]] = {}
@@ -333,7 +340,8 @@ def test_derived_labels_match_est_labels_on_a_whole_corpus(small_raw_dir):
     for rows in by_session.values():
         pairs = [(turns["text"][r], EMOTIONS[turns["emotion"][r]]) for r in rows]
         expected = estbench.schema.derive_transitions(pairs)
-        got = [estbench.schema.TRANSITIONS[turns["transition"][r]] if turns["transition"][r] >= 0 else None for r in rows]
+        got = [estbench.schema.TRANSITIONS[turns["transition"][r]] if turns["transition"][r] >= 0 else None
+               for r in rows]
         assert got == expected
         derived += sum(t is not None for t in expected)
         assert [estbench.schema.SATISFACTION[turns["satisfaction"][r]] for r in rows] == [
@@ -362,7 +370,8 @@ def test_fast_and_line_by_line_paths_agree(small_raw_dir, tmp_path):
         ]
         + [
             session("agent-only", agent(), agent()),
-            session("given", user("我想办宽带", emotion_alias, extra=1), user("太慢了", ANGER, transition=transition(POSITIVE, NEGATIVE), satisfaction=wrong)),
+            session("given", user("我想办宽带", emotion_alias, extra=1),
+                    user("太慢了", ANGER, transition=transition(POSITIVE, NEGATIVE), satisfaction=wrong)),
             session("after-skip", user("查话费", NO_EMOTION, transition="", satisfaction=None)),
             session("rated", user("谢谢", GRATITUDE, substantive=True), user("好", NO_EMOTION), satisfaction="满意",
                     source="taobao"),
@@ -407,7 +416,8 @@ def test_emotional_fillers_count_is_an_opt_in(tmp_path):
     paper = read(tmp_path / "a", [session("s", *turns)])
     opt_in = read(tmp_path / "b", [session("s", *turns)], emotional_fillers_count=True)
     assert user_labels(paper, "s", "transition") == [None, None, transition(NEUTRAL, NEGATIVE)]
-    assert user_labels(opt_in, "s", "transition") == [None, transition(POSITIVE, NEUTRAL), transition(POSITIVE, NEGATIVE)]
+    assert user_labels(opt_in, "s", "transition") == [None, transition(POSITIVE, NEUTRAL),
+                                                      transition(POSITIVE, NEGATIVE)]
     assert paper.sessions["anchor_turn"].to_pylist() == [1] and opt_in.sessions["anchor_turn"].to_pylist() == [0]
 
 

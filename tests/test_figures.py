@@ -12,10 +12,10 @@ from estbench.dataset.figures import MAX_POSITION, SPARSE, label_figure, positio
 from estbench.schema import Task
 
 pytest.importorskip("matplotlib")
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 SPLITS = ["train", "validation"]
 

@@ -102,7 +102,8 @@ def test_the_builder_script_is_the_builder_class_and_the_cli():
     defined = {node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     assert {"Est", "EstConfig", "make_parser", "main"} <= defined
     assert defined - {"Est", "EstConfig", "make_parser", "main"} <= {
-        f"_cmd_{c}" for c in ("build", "simulate", "push", "convert")} | {"_print_summary", "_non_negative_int", "_positive_int"}
+        f"_cmd_{c}" for c in ("build", "simulate", "push", "convert")} | {
+        "_print_summary", "_non_negative_int", "_positive_int"}
 
 
 def test_track_names_come_from_the_layout():
@@ -134,7 +135,8 @@ def test_the_leaderboard_refuses_a_busy_port_in_one_line(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["lora", "--track", "balanced", "--model", "m", "--output", "p.txt"], "--output p.txt: prediction files must end"),
-    (["tfidf", "--track", "balanced", "--est-dir", "missing", "--output", "p.csv"], "--est-dir missing: no such folder"),
+    (["tfidf", "--track", "balanced", "--est-dir", "missing", "--output", "p.csv"],
+     "--est-dir missing: no such folder"),
     (["majority", "--track", "full", "--output", "p.csv", "--est-dir", ".", "--results", "r.txt"], "must end in .json"),
 ])
 def test_baseline_arguments_are_checked_before_any_work(args, message, tmp_path):

@@ -11,14 +11,11 @@ import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import estbench.scoring
-from estbench.results import read_records
 from est_leaderboard.board import ALL_A, COLUMNS, MEAN_F1, SCORE_HEADERS, build_board
-from estbench.gold import load_gold
 from est_leaderboard.scoring import score_submission
 from est_leaderboard.seeds import (
     KIND_BASELINE,
@@ -28,12 +25,13 @@ from est_leaderboard.seeds import (
     paper_rows,
 )
 from est_leaderboard.service import Leaderboard, SubmissionRefused
-from est_leaderboard.settings import Settings
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT, Settings
 from est_leaderboard.storage import DailyLimitReached, SubmissionStore
-from estbench.submission import SubmissionError, check_submission
+from estbench.gold import load_gold
+from estbench.results import read_records
 from estbench.schema import TASK_NAMES, Task
+from estbench.submission import SubmissionError, check_submission
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
-from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 LEADERBOARD_DIR = Path(__file__).resolve().parents[1] / "leaderboard"
 
@@ -133,7 +131,8 @@ def test_crash_between_insert_and_commit_leaves_db_consistent(tmp_path):
         store_one(store, "cccccccc")
     """)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}  # test_leaderboard_core is importable there
-    result = subprocess.run([sys.executable, "-c", script], cwd=LEADERBOARD_DIR, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", script], cwd=LEADERBOARD_DIR, env=env, capture_output=True,
+                            text=True)
     assert result.returncode == 9, result.stderr
     store = SubmissionStore(tmp_path)
     assert store.integrity_check() == "ok"
@@ -273,8 +272,8 @@ def test_seed_rows_are_cut_with_the_served_salt(gold_file, gold_frame, tmp_path)
     """A baseline row's public/private scores use the salt the board serves, not a default of their own."""
     from dataclasses import replace
 
-    from estbench.submission import check_submission
     from est_leaderboard.scoring import score_submission
+    from estbench.submission import check_submission
 
     served = replace(make_settings(tmp_path, gold_file), half_salt="organisers-secret", gold_name="release-v9")
     path = write_predictions(tmp_path / "base.csv", gold_frame[gold_frame["balanced"]], 0.3, seed=4)

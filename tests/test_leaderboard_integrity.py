@@ -11,16 +11,15 @@ import pandas as pd
 import pytest
 
 from est_leaderboard import admin
-from est_leaderboard.board import (ALL_A, MEAN_F1, board_csv, board_json, build_board, neutralise)
-from estbench.gold import is_public_session
+from est_leaderboard.board import MEAN_F1, board_csv, board_json, build_board, neutralise
 from est_leaderboard.seeds import KIND_BASELINE, baseline_rows
 from est_leaderboard.service import Leaderboard, SubmissionRefused
-from est_leaderboard.settings import Settings
-from estbench.submission import SubmissionError, check_submission
+from est_leaderboard.settings import DEFAULT_HALF_SALT, Settings
+from estbench.gold import is_public_session
 from estbench.schema import TASK_NAMES, Task
 from estbench.significance import paired_test
+from estbench.submission import SubmissionError, check_submission
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
-from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -213,7 +212,8 @@ def test_gold_versions_rescoring_and_history(gold_frame, tmp_path):
         assert now.gold_version == version_two and now.public_scores == fresh.scores
         assert second.store.history(earlier.id) == [
             {"gold_version": version_one, "public_scores": earlier.public_scores,
-             "private_scores": earlier.private_scores, "replaced_at": second.store.history(earlier.id)[0]["replaced_at"]}]
+             "private_scores": earlier.private_scores,
+             "replaced_at": second.store.history(earlier.id)[0]["replaced_at"]}]
     assert second.board("full")["Gold version"].unique().tolist() == [version_two]
 
 

@@ -20,12 +20,12 @@ import pytest
 import estbench.schema
 import estbench.scoring
 from est_leaderboard.board import ALL_A, MEAN_F1, SCORE_HEADERS
-from estbench.gold import load_gold
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 from est_leaderboard.storage import SubmissionStore
+from estbench.gold import load_gold
 from estbench.schema import TASK_NAMES
 from estbench.testing.live_server import APP, REPO_ROOT, AppServer, free_port  # noqa: F401
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
-from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 
 def http_get(url: str) -> tuple[int, bytes]:
@@ -129,7 +129,8 @@ def test_gold_and_data_dir_unreachable_by_any_route(live):
         code, body = http_get(server.url + "/gradio_api/file=" + template["path"])
         assert code == 200
         frame = pd.read_csv(io.BytesIO(body), keep_default_na=False)
-        assert frame["id"].tolist() == list(load_gold(gold_file, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME).ids)
+        gold = load_gold(gold_file, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+        assert frame["id"].tolist() == list(gold.ids)
         assert (frame[list(TASK_NAMES)] == "").all().all()
 
 
@@ -231,7 +232,8 @@ def test_assembled_space_folder_is_self_contained_and_starts(tmp_path, isolated_
     assert not (space / "est_leaderboard" / "synthetic.py").exists()  # test helpers never ship in a Space
     assert not any(p.is_symlink() for p in space.rglob("*"))
     again = subprocess.run(deploy, capture_output=True, text=True)
-    assert again.returncode == 1 and again.stderr.strip() == "error: space exists already; pass --overwrite to replace it"
+    assert again.returncode == 1
+    assert again.stderr.strip() == "error: space exists already; pass --overwrite to replace it"
     card = (space / "README.md").read_text()
     assert "sdk: gradio" in card and "app_file: app.py" in card and "hf_oauth: true" in card
     gold_frame = synthetic_gold(n_sessions=20, turns_per_session=4, seed=5)

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 from estbench.gold import GoldError, is_public_session, load_gold
+from estbench.schema import TASK_NAMES, Task
 from estbench.submission import (
     COLUMNS,
     MAX_EXAMPLES,
@@ -19,9 +21,7 @@ from estbench.submission import (
     check_submission,
     validate_submission,
 )
-from estbench.schema import TASK_NAMES, Task
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
-from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 
 
 @pytest.fixture(scope="module")
@@ -291,8 +291,9 @@ def test_gold_of_real_builds_agree(small_est, small_est_blind, tmp_path):
     copied from it is accepted; the blind folder itself is refused as gold."""
     gold_file = small_est_blind.parent / "est-gold" / "test.parquet"
     for track in ("full", "balanced"):
-        from_folder = load_gold(small_est, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME).frame().sort_values("id", ignore_index=True)
-        from_file = load_gold(gold_file, track, salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME).frame().sort_values("id", ignore_index=True)
+        served = dict(salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
+        from_folder = load_gold(small_est, track, **served).frame().sort_values("id", ignore_index=True)
+        from_file = load_gold(gold_file, track, **served).frame().sort_values("id", ignore_index=True)
         assert len(from_folder) > 0
         pd.testing.assert_frame_equal(from_folder, from_file)
     full = load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)

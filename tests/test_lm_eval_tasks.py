@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("lm_eval")
 
-from estbench.built import load_track  # noqa: E402
-from est_baselines.harness import predictions_from_lm_eval  # noqa: E402
-from estbench.schema import TASK_NAMES  # noqa: E402
-from estbench.scoring import score  # noqa: E402
+from est_baselines.harness import predictions_from_lm_eval
+from estbench.built import load_track
+from estbench.schema import TASK_NAMES
+from estbench.scoring import score
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_DIR = ROOT / "lm_eval_tasks"

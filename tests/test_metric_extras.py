@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, f1_score, recall_score
 
 from estbench.conventions import convention_keys
-from estbench.schema import (EMOTION_TO_POLARITY, EMOTION_TO_SATISFACTION, NEUTRAL_LABELS, TASK_NAMES, Task)
+from estbench.schema import EMOTION_TO_POLARITY, EMOTION_TO_SATISFACTION, NEUTRAL_LABELS, TASK_NAMES, Task
 from estbench.scoring import headline_keys, score
 from estbench.significance import describe, paired_test
 

@@ -2,7 +2,6 @@
 folder assembled by metrics/deploy.py, and the metric card."""
 
 import doctest
-import filecmp
 import inspect
 import json
 import subprocess
@@ -115,7 +114,8 @@ def test_no_config_is_the_joint_config_and_says_so():
         ("transition", ["Neutral to Happy"], [0], r"unknown transition label 'Neutral to Happy' at position 0"),
         ("emotion", ["Anger"], ["Anger", "Anger"], r"2 predictions for 1 references"),
         ("emotion", [], [], r"emotion references are empty"),
-        ("joint", [{"emotion": "Anger"}], [{"emotion": "Anger"}], r"joint references: position 0 .*expected a dict with"),
+        ("joint", [{"emotion": "Anger"}], [{"emotion": "Anger"}],
+         r"joint references: position 0 .*expected a dict with"),
     ],
 )
 def test_bad_input_through_evaluate(config, refs, preds, message):
@@ -273,7 +273,8 @@ def test_dialogue_satisfaction_config_scores_a_built_sessions_config(tmp_path, m
     guess = [2] * len(gold)
     out = _load("dialogue_satisfaction", path=str(ROOT / "metrics" / "est_metric")).compute(
         references=gold, predictions=guess)
-    p, r, f, _ = precision_recall_fscore_support(gold, guess, average="macro", labels=sorted(set(gold)), zero_division=0)
+    p, r, f, _ = precision_recall_fscore_support(gold, guess, average="macro", labels=sorted(set(gold)),
+                                                 zero_division=0)
     assert out == pytest.approx({"dialogue_satisfaction_accuracy": accuracy_score(gold, guess),
                                  "dialogue_satisfaction_macro_precision": p, "dialogue_satisfaction_macro_recall": r,
                                  "dialogue_satisfaction_macro_f1": f})

@@ -1,4 +1,5 @@
-"""The scoring core `estbench.scoring.score`: sklearn agreement, hand-computed cases, input forms, bad input, bootstrap."""
+"""The scoring core `estbench.scoring.score`: sklearn agreement, hand-computed cases, input forms, bad input,
+bootstrap."""
 
 import doctest
 
@@ -336,9 +337,11 @@ def test_the_documented_aliases_are_accepted_everywhere():
     """Lower-case and Chinese spellings score exactly like the canonical names (as in the raw format and the board)."""
     canonical = {"emotion": ["Anger", "Disappointment", "No Emotion"], "transition": ["Neutral to Negative"] * 3,
                  "satisfaction": ["Dissatisfied", "Dissatisfied", "Neutral"]}
-    aliased = {"emotion": ["anger", "失望", "无情绪"], "transition": ["neutral to negative", "中性到负向", "Neutral->Negative"],
+    aliased = {"emotion": ["anger", "失望", "无情绪"],
+               "transition": ["neutral to negative", "中性到负向", "Neutral->Negative"],
                "satisfaction": ["dissatisfied", "不满意", "中立"]}
     for task in canonical:
         assert encode(task, aliased[task]).tolist() == encode(task, canonical[task]).tolist()
-        assert encode(task, pd.Series(aliased[task], dtype="category")).tolist() == encode(task, canonical[task]).tolist()
+        expected = encode(task, canonical[task]).tolist()
+        assert encode(task, pd.Series(aliased[task], dtype="category")).tolist() == expected
     assert score(aliased, canonical) == score(canonical, canonical)

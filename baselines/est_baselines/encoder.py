@@ -24,9 +24,8 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
-from estbench.schema import TASKS
-
 from estbench.built import load_track
+from estbench.schema import TASKS
 from estbench.submission import predictions_frame
 
 RECIPE = Path(__file__).resolve().parents[1] / "configs" / "encoder.yaml"

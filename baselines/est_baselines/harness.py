@@ -20,7 +20,6 @@ import pandas as pd
 
 from estbench.layout import TRACKS
 from estbench.schema import TASK_NAMES, Task
-
 from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 
 TASK_PREFIX = {"balanced": "est_", "full": "est_full_"}

@@ -23,7 +23,8 @@ published; not loaded here, there is no Hub access — check with `print(model)`
 | Qwen-7B (v1, custom code) | `c_attn c_proj` |
 | Baichuan2-7B (custom code) | `W_pack o_proj` |
 | TeleChat2-7B (custom code) | `query key_value dense` |
-| GLM4-9B: `THUDM/glm-4-9b-hf` (transformers) / `THUDM/glm-4-9b` (custom code) | `q_proj k_proj v_proj o_proj` / `query_key_value dense` |
+| GLM4-9B: `THUDM/glm-4-9b-hf` (transformers) | `q_proj k_proj v_proj o_proj` |
+| GLM4-9B: `THUDM/glm-4-9b` (custom code) | `query_key_value dense` |
 """
 
 from __future__ import annotations

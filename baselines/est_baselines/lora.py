@@ -35,10 +35,10 @@ from pathlib import Path
 
 from datasets import Dataset
 
+from estbench.built import load_track
 from estbench.layout import TRACKS
 from estbench.prompts import PromptSettings, prompt_fields
 
-from estbench.built import load_track
 from .label_scoring import answer_trie
 from .loading import ALL_LINEAR, LoadingArguments, custom_code_hint, ensure_special_tokens, model_kwargs
 

@@ -8,9 +8,12 @@ conversion gives a checkpoint that transformers 5 loads as its own architecture,
 
 | source (config.json `architectures`) | becomes | what the conversion does |
 |---|---|---|
-| Baichuan2-7B (`BaichuanForCausalLM`, rotary) | `LlamaForCausalLM` | `W_pack` split into q/k/v; the head's rows normalised once (Baichuan2's `NormHead` normalises them at every forward) |
-| Qwen-7B v1 (`QWenLMHeadModel`) | `Qwen2ForCausalLM` | `c_attn` split into q/k/v with their biases; `w2`/`w1`/`c_proj` are gate/up/down |
-| TeleChat2-7B (`TeleChat2ForCausalLM`) | `LlamaForCausalLM` | `key_value` (interleaved per head) split into k/v; Llama with biases, zero where TeleChat2 has none |
+| Baichuan2-7B (`BaichuanForCausalLM`) | `LlamaForCausalLM` | `W_pack` split into q/k/v; head normalised once (1) |
+| Qwen-7B v1 (`QWenLMHeadModel`) | `Qwen2ForCausalLM` | `c_attn` split into q/k/v with biases; MLP renamed (2) |
+| TeleChat2-7B (`TeleChat2ForCausalLM`) | `LlamaForCausalLM` | `key_value` (interleaved per head) split into k/v (3) |
+
+(1) Baichuan2 (rotary) normalises the head's rows at every forward (`NormHead`); the conversion does it once.
+(2) `w2`/`w1`/`c_proj` are gate/up/down. (3) Llama with biases, zero where TeleChat2 has none.
 
 GLM4-9B needs no conversion: `THUDM/glm-4-9b-hf` is its official native checkpoint (`GlmForCausalLM`). Qwen-7B v1
 is identical up to its `seq_length` (8,192 tokens; EST's prompts are far shorter): beyond it v1 switches on dynamic

@@ -41,14 +41,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from estbench.built import load_track
 from estbench.layout import TRACKS
 from estbench.prompts import PromptSettings, prompt_fields
-
-from estbench.built import load_track
 from estbench.submission import check_prediction_path, predictions_frame, write_predictions
+
 from .label_scoring import METHODS
 from .loading import adapter_base, custom_code_hint, ensure_special_tokens, model_kwargs
-
 
 ENGINES = ("hf", "vllm")
 

@@ -22,16 +22,16 @@ import time
 from pathlib import Path
 
 import estbench.scoring
+from estbench.built import load_track
+from estbench.gold import load_references
 from estbench.layout import TRACKS
 from estbench.results import ScoreRecord, write_records
 from estbench.schema import TASKS
+from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 
 from .classical import BASELINES
-from .encoder import add_arguments as add_encoder_arguments
 from .encoder import RECIPE, run_encoder
-from estbench.built import load_track
-from estbench.gold import load_references
-from estbench.submission import check_prediction_path, predictions_frame, write_predictions
+from .encoder import add_arguments as add_encoder_arguments
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "configs" / "paper.yaml"
 SUBSAMPLE_SEED = 20240917

@@ -19,8 +19,14 @@ from typing import Iterable
 
 from tokenizers import Tokenizer, decoders, models
 from tokenizers.processors import TemplateProcessing
-from transformers import (BertConfig, BertModel, BertTokenizerFast, LlamaConfig, LlamaForCausalLM,
-                          PreTrainedTokenizerFast)
+from transformers import (
+    BertConfig,
+    BertModel,
+    BertTokenizerFast,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerFast,
+)
 
 from estbench.prompts import TEMPLATES
 from estbench.schema import TASKS

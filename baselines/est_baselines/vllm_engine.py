@@ -4,7 +4,8 @@ requirements-vllm.txt`).
 The same prediction as the default engine, faster on a GPU: the same prompts (`estbench.prompts.PromptSettings`, so
 the chat template and every prompt setting saved with the model apply), greedy decoding restricted to the valid answers
 (vLLM's structured outputs with `choice=` every answer `PromptSettings.completion` writes, as the constrained
-decoder's trie holds them), prefix caching (the instruction and candidate lists every prompt shares are computed once), and a LoRA adapter
+decoder's trie holds them), prefix caching (the instruction and candidate lists every prompt shares are computed
+once), and a LoRA adapter
 served on its base model without merging. It writes the same prediction file. This module only plans the requests
 and maps the answers back; vLLM itself is imported inside `predict_with_vllm`, so nothing here needs it on CPU.
 `bench/gpu_check.sh` runs it against the default engine on a GPU machine and prints their agreement.
@@ -20,8 +21,8 @@ import pandas as pd
 
 from estbench.prompts import PromptSettings, prompt_fields
 from estbench.schema import Task
-
 from estbench.submission import predictions_frame
+
 from .loading import adapter_base, lora_rank
 
 

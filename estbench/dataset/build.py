@@ -57,7 +57,8 @@ def _check_replaceable(out: Path) -> None:
         return
     if not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
-    foreign = [p.name for p in out.iterdir() if p.name not in {*CONFIG_NAMES, FIGURE_DIR, "README.md", ".gitattributes"}]
+    expected = {*CONFIG_NAMES, FIGURE_DIR, "README.md", ".gitattributes"}
+    foreign = [p.name for p in out.iterdir() if p.name not in expected]
     if foreign:
         raise FileExistsError(
             f"refusing to replace {out}: it holds files an EST build does not write ({', '.join(sorted(foreign)[:5])})"

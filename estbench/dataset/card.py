@@ -94,9 +94,9 @@ def _balanced_markdown(eligible: int) -> str:
         (e, _fmt(a), _fmt(u), f"{u / paper.ELIGIBLE:.6f}", _fmt(paper.round_half_up(u * eligible, paper.ELIGIBLE)))
         for e, (a, u) in paper.TABLE3["emotion"].items()
     ]
-    rows.append(("**Total**", _fmt(sum(a for a, _ in paper.TABLE3["emotion"].values())),
-                 _fmt(sum(u for _, u in paper.TABLE3["emotion"].values())), "",
-                 _fmt(sum(paper.round_half_up(u * eligible, paper.ELIGIBLE) for _, u in paper.TABLE3["emotion"].values()))))
+    emotions = paper.TABLE3["emotion"].values()
+    rows.append(("**Total**", _fmt(sum(a for a, _ in emotions)), _fmt(sum(u for _, u in emotions)), "",
+                 _fmt(sum(paper.round_half_up(u * eligible, paper.ELIGIBLE) for _, u in emotions))))
     header = ("Emotion", "Paper: Annotation", "Paper: Used in experiment", f"Used / P (P = {paper.ELIGIBLE:,})",
               f"This build: round(Used × N / P), N = {eligible:,}")
     return _markdown_table(header, rows)
@@ -181,7 +181,8 @@ def card_yaml(
         {
             config: {
                 **({"default": True} if config == DEFAULT_CONFIG else {}),
-                "data_files": [{"split": split, "path": f"{config}/{shard_pattern(split)}"} for split in present[config]],
+                "data_files": [{"split": split, "path": f"{config}/{shard_pattern(split)}"}
+                               for split in present[config]],
             }
             for config in listed
         }
@@ -287,7 +288,8 @@ def example_sessions(tables: EstTables, n: int = 2, max_turns: int = 16) -> str:
     blocks = []
     for s in chosen:
         rows = range(starts[s], min(starts[s + 1], starts[s] + max_turns))
-        lines = [f"Session `{sessions['session_id'][int(s)].as_py()}` ({sessions['category'][int(s)].as_py() or '-'}):", ""]
+        session, category = sessions["session_id"][int(s)].as_py(), sessions["category"][int(s)].as_py()
+        lines = [f"Session `{session}` ({category or '-'}):", ""]
         for r in rows:
             user = bool(turns["is_user"][r].as_py())
             text = turns["text"][r].as_py()

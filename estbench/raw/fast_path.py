@@ -138,7 +138,8 @@ def parse_arrow(path: Path, data: bytes, options: ReadOptions) -> tuple | None:
     for s in range(len(lengths)):
         rows = user_rows[user_bounds[s] : user_bounds[s + 1]]
         found = schema.initial_utterance(
-            ((text[int(r)].as_py(), EMOTIONS[emotion[r]], None if given_substantive is None else given_substantive[r]) for r in rows),
+            ((text[int(r)].as_py(), EMOTIONS[emotion[r]],
+              None if given_substantive is None else given_substantive[r]) for r in rows),
             emotional_fillers_count=options.emotional_fillers_count)
         initial_rows.append(-1 if found is None else int(rows[found]))
         n_turns.append(schema.count_turns(roles[starts[s] : starts[s + 1]]))

@@ -33,9 +33,8 @@ class AppServer:
 
     def start(self, timeout: float = 90) -> "AppServer":
         handle = self.log.open("ab")
-        self.process = subprocess.Popen([sys.executable, *self.python_flags, str(self.app), "--host", "127.0.0.1", "--port",
-                                         str(self.port)], cwd=self.cwd, env=self.env, stdout=handle,
-                                        stderr=subprocess.STDOUT)
+        command = [sys.executable, *self.python_flags, str(self.app), "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
                                      description="Manage the baseline rows shown on the leaderboard.")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add-baseline", help="score a baseline prediction file and add it to the seed file")
-    add.add_argument("--predictions", type=Path, required=True, help="CSV/JSONL prediction file (id, emotion, transition, satisfaction)")
+    add.add_argument("--predictions", type=Path, required=True,
+                     help="CSV/JSONL prediction file (id, emotion, transition, satisfaction)")
     add.add_argument("--model", required=True, help="name shown on the board")
     add.add_argument("--track", choices=TRACKS, required=True)
     add.add_argument("--description", default="")

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -28,8 +27,6 @@ from .storage import DailyLimitReached, Submission, SubmissionStore, utc_now
 
 COMPARE_RESAMPLES = 1000
 MAX_SUBMISSION_ID = 2 ** 63 - 1  # SQLite's INTEGER range
-
-logger = logging.getLogger(__name__)
 
 
 def fetch_gold_file(repo_id: str, filename: str, token: str | None) -> Path:

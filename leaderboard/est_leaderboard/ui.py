@@ -8,18 +8,30 @@ import hashlib
 from pathlib import Path
 
 import gradio as gr
-from gradio.utils import get_upload_folder as gradio_upload_folder
 import matplotlib.pyplot as plt
 import pandas as pd
+from gradio.utils import get_upload_folder as gradio_upload_folder
 
+from estbench import submission
 from estbench.consistency import CONSISTENCY_KEYS
 from estbench.io import write_atomically
 from estbench.layout import TRACKS
 from estbench.significance import ALPHA, describe
-from estbench.submission import COLUMNS, EXTENSIONS, SubmissionError, mib
+from estbench.submission import EXTENSIONS, SubmissionError, mib
 
-from .board import (COLUMNS, DECIMALS, DEFAULT_SCORE_HEADERS, HALVES, MEAN_F1, PAPER_COLUMNS, SCORE_HEADERS,
-                    board_csv, board_json, narrow, neutralise)
+from .board import (
+    COLUMNS,
+    DECIMALS,
+    DEFAULT_SCORE_HEADERS,
+    HALVES,
+    MEAN_F1,
+    PAPER_COLUMNS,
+    SCORE_HEADERS,
+    board_csv,
+    board_json,
+    narrow,
+    neutralise,
+)
 from .plots import per_class_f1_figure
 from .scoring import WITHHELD
 from .service import Leaderboard, SubmissionRefused, clean_text, describe_outcome
@@ -45,7 +57,7 @@ track; they are scored on hidden labels and ranked below.
 
 
 def format_help(max_bytes: int) -> str:
-    columns = ", ".join(f"`{column}`" for column in COLUMNS)
+    columns = ", ".join(f"`{column}`" for column in submission.COLUMNS)
     return f"""**File format:** CSV or JSON Lines (UTF-8, at most {mib(max_bytes)}) with the columns {columns}
 (label names as in the dataset's ClassLabel features). Leave a task's column out to skip
 that task. Every test id of the track must appear exactly once, in any order. Download a template below (ids only;

@@ -11,11 +11,11 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from estbench.built import load_track
 from estbench.layout import SPLITS
 from estbench.prompts import build_prompt, field_prefix
 from estbench.schema import Task
 from estbench.scoring import score
-from estbench.built import load_track
 
 
 def load_est(data_dir: str = "est", track: str = "balanced", **_metadata):

@@ -79,8 +79,12 @@ Examples:
         ...     references=["Anger", "Anger", "Worry", "Gratitude"],
         ...     predictions=["Anger", "Worry", "Worry", "Gratitude"],
         ... )
-        >>> print({key: round(value, 4) for key, value in results.items()})
-        {'emotion_accuracy': 0.75, 'emotion_macro_precision': 0.8333, 'emotion_macro_recall': 0.8333, 'emotion_macro_f1': 0.7778}
+        >>> for key, value in results.items():
+        ...     print(key, round(value, 4))
+        emotion_accuracy 0.75
+        emotion_macro_precision 0.8333
+        emotion_macro_recall 0.8333
+        emotion_macro_f1 0.7778
 
     Example 2-Satisfaction, with ClassLabel ids (0 = Satisfied, 1 = Neutral, 2 = Dissatisfied) and a per-class report.
     "Satisfied" is predicted but never a reference, so it is an error and not averaged over:
@@ -102,8 +106,10 @@ Examples:
         ...     {"emotion": "No Emotion", "transition": "Negative to Neutral", "satisfaction": "Satisfied"},
         ... ]
         >>> results = est.compute(references=references, predictions=predictions)
-        >>> print(results["emotion_accuracy"], results["satisfaction_accuracy"], round(results["all_accuracy"], 4), results["exact_match"])
-        0.5 1.0 0.6667 0.5
+        >>> print(results["emotion_accuracy"], results["satisfaction_accuracy"], round(results["all_accuracy"], 4))
+        0.5 1.0 0.6667
+        >>> results["exact_match"]
+        0.5
 
     Example 4-A bootstrap 95% interval, resampling sessions:
         >>> est = evaluate.load("metrics/est_metric", "emotion")
@@ -120,8 +126,10 @@ Examples:
         >>> est = evaluate.load("metrics/est_metric", "joint")
         >>> results = est.compute(references=references, predictions=predictions, conventions=True,
         ...                       consistency=True, session_ids=["s1", "s1"])
-        >>> print(round(results["emotion_weighted_f1"], 4), results["emotion_macro_f1_no_neutral"], results["satisfaction_kappa"])
-        0.5 0.5 1.0
+        >>> print(round(results["emotion_weighted_f1"], 4), results["emotion_macro_f1_no_neutral"])
+        0.5 0.5
+        >>> results["satisfaction_kappa"]
+        1.0
         >>> print(results["consistency_satisfaction_emotion"], results["consistency_session_initial"])
         0.5 0.0
 
@@ -129,7 +137,8 @@ Examples:
         >>> est = evaluate.load("metrics/est_metric", "dialogue_satisfaction")
         >>> results = est.compute(references=["Satisfied", "Dissatisfied", "Neutral"],
         ...                       predictions=["Satisfied", "Neutral", "Neutral"])
-        >>> print(round(results["dialogue_satisfaction_accuracy"], 4), round(results["dialogue_satisfaction_macro_f1"], 4))
+        >>> accuracy, f1 = results["dialogue_satisfaction_accuracy"], results["dialogue_satisfaction_macro_f1"]
+        >>> print(round(accuracy, 4), round(f1, 4))
         0.6667 0.5556
 """
 
