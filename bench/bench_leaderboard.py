@@ -115,14 +115,14 @@ def main() -> None:
                             private_detail=template.private_detail, gold_version=template.gold_version)
         import gradio as gr
 
-        from est_leaderboard.ui import _board_value
+        from est_leaderboard.ui import board_value
 
         component = gr.Dataframe(interactive=False)
         times = []
         for _ in range(5):
             start = time.perf_counter()
             table = board.board("full", score_headers=list(SCORE_HEADERS))
-            component.postprocess(_board_value(table).value)
+            component.postprocess(board_value(table).value)
             times.append(time.perf_counter() - start)
         print(f"  query + rank + Dataframe postprocess of {len(table):,} rows x {len(table.columns)} columns: "
               f"median {statistics.median(times):.3f} s, max {max(times):.3f} s  target <= 1 s: "
@@ -161,7 +161,7 @@ def main() -> None:
 
             env = {"EST_LB_GOLD": str(gold_path), "EST_LB_DATA_DIR": str(work / "data"),
                    "EST_LB_SEED_BASELINES": str(work / "s.json")}
-            server = AppServer(env, work / "server.log").start()
+            server = AppServer(REPO_ROOT / "leaderboard" / "app.py", env, work / "server.log").start()
             try:
                 client = Client(server.url, verbose=False)
                 http_times = []

@@ -318,7 +318,7 @@ def _metrics_from_cells(
 BOOTSTRAP_BLOCK = 250  # replicates drawn at a time: bounds memory to BOOTSTRAP_BLOCK x occupied cells
 
 
-def _session_index(session_ids: Any, n: int) -> np.ndarray:
+def session_index(session_ids: Any, n: int) -> np.ndarray:
     """0-based session number of every utterance, numbered by first appearance (same for every input form)."""
     sessions = _to_arrow(session_ids, "session_ids")
     if len(sessions) != n:
@@ -367,7 +367,8 @@ def _bootstrap_blocks(
 # --------------------------------------------------------------------------------------------------------------
 # The public entry point
 # --------------------------------------------------------------------------------------------------------------
-def _tasks_of(references: Mapping, predictions: Mapping) -> list[Task]:
+def scored_tasks(references: Mapping, predictions: Mapping) -> list[Task]:
+    """The tasks a score covers: the keys of `references`, which `predictions` must match (schema order)."""
     for name, mapping in (("references", references), ("predictions", predictions)):
         if not hasattr(mapping, "keys"):
             raise ValueError(f"{name} must map task names ({', '.join(TASK_NAMES)}) to label sequences")
@@ -444,7 +445,7 @@ def score(
         raise ValueError("slices need session_ids (the session of every utterance, rows in dialogue order)")
     if categories is not None and not slices:
         raise ValueError("categories only matter for slices; pass slices=True too")
-    tasks = _tasks_of(references, predictions)
+    tasks = scored_tasks(references, predictions)
     jobs = [(task, side, mapping[task.value]) for task in tasks
             for side, mapping in (("references", references), ("predictions", predictions))]
     # pyarrow's string kernels release the GIL: encoding the columns on two threads halves the wall time
@@ -471,7 +472,7 @@ def score(
     counts = cell_counts[cells].astype(float)
     metrics, confusions = _metrics_from_cells(layout, cells, counts, conventions)
     out: dict[str, Any] = {key: float(value) for key, value in metrics.items()}
-    session = None if session_ids is None else _session_index(session_ids, n_rows)
+    session = None if session_ids is None else session_index(session_ids, n_rows)
     if consistency:
         if len(tasks) != len(TASK_NAMES):
             raise ValueError(f"consistency needs all three tasks ({', '.join(TASK_NAMES)}) in one call")

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .schema import TASK_NAMES, Task
-from .scoring import CONFIDENCE_LEVEL, _session_index, _tasks_of, encode, joint_accuracy, task_metrics
+from .scoring import CONFIDENCE_LEVEL, encode, joint_accuracy, scored_tasks, session_index, task_metrics
 
 ALPHA = 0.05
 RESAMPLE_BLOCK = 200  # replicates per matrix product when units are utterances
@@ -173,7 +173,7 @@ def paired_test(
     """
     if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or resamples < 1:
         raise ValueError(f"resamples must be a positive number of replicates, got {resamples!r}")
-    tasks = _tasks_of(references, predictions_a)
+    tasks = scored_tasks(references, predictions_a)
     if {Task(t) for t in predictions_b.keys()} != set(tasks):
         raise ValueError("predictions_a and predictions_b must hold the same tasks")
     ids, n = {}, None
@@ -187,7 +187,7 @@ def paired_test(
         n = len(ref)
         ids[task] = (ref.astype(np.int64), a.astype(np.int64), b.astype(np.int64))
     cells = _Cells(tasks, ids)
-    unit = np.arange(n) if session_ids is None else _session_index(session_ids, n).astype(np.int64)
+    unit = np.arange(n) if session_ids is None else session_index(session_ids, n).astype(np.int64)
     observed_counts = np.bincount(cells.columns.ravel(), minlength=cells.n_cells).astype(float)
     observed = cells.metrics(observed_counts, conventions)
     boot, rand = _replicates(cells, unit, int(resamples), np.random.default_rng(seed), conventions)

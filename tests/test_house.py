@@ -10,17 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from estbench import LAYERS
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "estbench"
-# estbench's layers, lowest first: a module may import only from a lower layer or from its own sub-package
-LAYERS = (
-    {"schema", "errors", "io", "cli"},
-    {"paper", "layout", "conventions", "consistency", "slices", "prompts"},
-    {"scoring", "raw", "simulator", "built"},
-    {"results", "convert", "significance", "gold"},
-    {"dataset", "submission"},
-    {"spaces", "testing"},
-)
 LAYER_OF = {name: level for level, names in enumerate(LAYERS) for name in names}
 
 
@@ -222,3 +215,103 @@ def test_packages_are_discovered_not_listed():
     for package in ("estbench", "estbench.convert", "estbench.raw", "estbench.dataset", "estbench.simulator",
                     "estbench.testing", "est_leaderboard", "est_baselines"):
         assert package in found
+
+
+def _code_files(*folders: str) -> list[Path]:
+    """Tracked Python files under `folders` (all of the tree when none is given), tests excluded."""
+    names = [line.split("\t", 1)[1] for line in _tracked_files()]
+    return [ROOT / name for name in names if name.endswith(".py") and not name.startswith("tests/")
+            and (not folders or name.startswith(folders))]
+
+
+# The one private import the lead's simulator rewrite (issue 22) removes with the module that makes it.
+PRIVATE_IMPORTS_LEFT = {("estbench/simulator/corpus.py", "_Sampler")}
+
+
+def test_no_module_imports_a_private_name_of_another():
+    """`from x import _name` across modules couples them through what x keeps to itself (tests may test it)."""
+    found = set()
+    for path in _code_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                found |= {(str(path.relative_to(ROOT)), alias.name) for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")}
+    assert found == PRIVATE_IMPORTS_LEFT
+
+
+def test_the_harness_tasks_import_only_estbench_of_the_project():
+    """lm-evaluation-harness task utilities import only the benchmark's library (the harness's convention)."""
+    project = {"estbench", "est_baselines", "est_leaderboard", "est_dataset"}
+    files = _code_files("lm_eval_tasks/")
+    assert files
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                       [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for module in modules:
+                assert module.split(".")[0] not in project - {"estbench"}, f"{path.name} imports {module}"
+
+
+TREE = {"leaderboard", "baselines", "metrics", "lm_eval_tasks", "bench", "app.py"}  # what sits around estbench
+
+
+def test_estbench_never_reaches_the_tree_around_it_by_path():
+    """No estbench module builds a path above its own package (e.g. to leaderboard/app.py): what sits above the
+    library is handed to it. A wheel has no such tree."""
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith(".parents"):
+                depth = node.slice.value if isinstance(node.slice, ast.Constant) else None
+                assert depth == 0 and path.parent == PACKAGE or depth is not None and depth < len(
+                    path.relative_to(PACKAGE).parts) - 1, f"{path.relative_to(ROOT)}:{node.lineno}"
+            if isinstance(node, ast.Attribute) and node.attr == "parent" and isinstance(node.value, ast.Attribute) \
+                    and node.value.attr == "parent":
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} walks up with .parent.parent")
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, ast.Constant) \
+                    and str(node.right.value).split("/")[0] in TREE:
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} joins a path to {node.right.value!r}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "/" in node.value \
+                    and node.value.split("/")[0] in TREE:
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} names the path {node.value!r}")
+
+
+def test_the_layers_are_stated_once():
+    """`estbench.LAYERS` is the statement; the README and the package docstring point to it instead of restating
+    an order, and every part it names exists."""
+    assert set(LAYER_OF) == {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+                             if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "estbench.LAYERS" in readme and "→" not in readme.split("## Where things are")[1].split("##")[0]
+
+
+def test_no_two_modules_of_a_package_import_each_other():
+    """Import cycles, even through imports inside functions (prediction <-> vllm_engine once), mean two modules
+    that are really one; every package's modules form a hierarchy."""
+    for package in (PACKAGE, ROOT / "leaderboard" / "est_leaderboard", ROOT / "baselines" / "est_baselines"):
+        edges: dict[str, set[str]] = {}
+        for path in package.rglob("*.py"):
+            name = ".".join(path.relative_to(package).with_suffix("").parts)
+            here = name.split(".")[:-1]
+            targets = edges.setdefault(name, set())
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level:
+                    base = here[: len(here) - node.level + 1] if node.level > 1 else here
+                    stem = base + (node.module.split(".") if node.module else [])
+                    targets.update(".".join(stem + [alias.name]) if not node.module else ".".join(stem)
+                                   for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package.name + "."):
+                    targets.add(node.module[len(package.name) + 1:])
+        known = set(edges)
+        for module, targets in edges.items():
+            for target in targets & known:
+                assert module not in _reachable(edges, target, known), f"{package.name}: {module} <-> {target}"
+
+
+def _reachable(edges: dict[str, set[str]], start: str, known: set[str]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for target in edges.get(todo.pop(), set()) & known:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen

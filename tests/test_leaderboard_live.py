@@ -24,7 +24,7 @@ from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 from est_leaderboard.storage import SubmissionStore
 from estbench.gold import load_gold
 from estbench.schema import TASK_NAMES
-from estbench.testing.live_server import APP, REPO_ROOT, AppServer, free_port  # noqa: F401
+from estbench.testing.live_server import AppServer
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
 
@@ -36,6 +36,8 @@ def http_get(url: str) -> tuple[int, bytes]:
         return err.code, err.read()
 
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+APP = REPO_ROOT / "leaderboard" / "app.py"
 LIVE_SALT = "live-test-secret"  # the server's cut is not the documented default one
 
 
@@ -52,7 +54,7 @@ def live(tmp_path_factory):
            "EST_LB_SEED_BASELINES": str(root / "seed_baselines.json"), "EST_LB_SUBMIT_CONCURRENCY": "2",
            "GRADIO_TEMP_DIR": str(root / "gradio-tmp"), "EST_LB_HALF_SALT": LIVE_SALT,
            "EST_LB_ADMINS": "browser-user"}
-    server = AppServer(env, root / "server.log").start()
+    server = AppServer(APP, env, root / "server.log").start()
     yield {"server": server, "root": root, "gold_file": gold_file, "gold_frame": gold_frame,
            "data_dir": root / "data", "gradio_tmp": root / "gradio-tmp"}
     server.stop()
@@ -183,7 +185,7 @@ def test_server_killed_mid_submission_leaves_db_consistent(tmp_path):
         path = tmp_path / f"p{i}.csv"
         noisy_predictions(gold_frame, 0.2 + 0.05 * i, seed=i).to_csv(path, index=False)
         files.append(path)
-    server = AppServer(env, tmp_path / "server.log").start()
+    server = AppServer(APP, env, tmp_path / "server.log").start()
     acknowledged: list[str] = []
     try:
         clients = [client_as(server.url, f"u{i}") for i in range(len(files))]
@@ -211,7 +213,7 @@ def test_server_killed_mid_submission_leaves_db_consistent(tmp_path):
     for submission in stored:  # no row without its complete raw file
         archived = store.archive_path(submission.file_sha256, ".csv")
         assert hashlib.sha256(archived.read_bytes()).hexdigest() == submission.file_sha256
-    restarted = AppServer(env, tmp_path / "server.log").start()
+    restarted = AppServer(APP, env, tmp_path / "server.log").start()
     try:
         client = client_as(restarted.url, "u-after")
         table = client.predict("full", "crash-", [ALL_A], "public", api_name="/board")[0]
@@ -242,7 +244,7 @@ def test_assembled_space_folder_is_self_contained_and_starts(tmp_path, isolated_
     env = {**env, "EST_LB_GOLD": str(tmp_path / "test.parquet"), "EST_LB_DATA_DIR": str(tmp_path / "data")}
     # Start it the way a Space does (python app.py, the folder is sys.path[0]); `python -v` logs the file every
     # module is loaded from, so the log shows whether anything came from the repository instead of the folder.
-    server = AppServer(env, tmp_path / "space.log", app=space / "app.py", cwd=space,
+    server = AppServer(space / "app.py", env, tmp_path / "space.log", cwd=space,
                        python_flags=(*flags, "-v")).start()
     try:
         from gradio_client import Client

@@ -1,5 +1,8 @@
 """A leaderboard app process on 127.0.0.1 for the live tests and the leaderboard bench: start it on a free port,
-wait until it answers, stop or SIGKILL it."""
+wait until it answers, stop or SIGKILL it.
+
+The caller names the app script (the repository's `leaderboard/app.py`, or an assembled Space's): estbench sits
+below the leaderboard and never reaches it by a path of its own."""
 
 from __future__ import annotations
 
@@ -11,9 +14,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # only meaningful in the repository checkout
-APP = REPO_ROOT / "leaderboard" / "app.py"
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -22,11 +22,13 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, env: dict[str, str], log: Path, app: Path = APP, cwd: Path | None = None,
+    def __init__(self, app: Path, env: dict[str, str], log: Path, cwd: Path | None = None,
                  python_flags: tuple[str, ...] = ()):
+        """`app`: the app script to run (`python app --host 127.0.0.1 --port N`), from `cwd` (default: its
+        folder)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app, self.cwd, self.log, self.python_flags = app, cwd or REPO_ROOT, log, python_flags
+        self.app, self.cwd, self.log, self.python_flags = Path(app), cwd or Path(app).parent, log, python_flags
         self.env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
                     "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", **env}
         self.process: subprocess.Popen | None = None

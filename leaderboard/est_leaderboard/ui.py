@@ -78,7 +78,7 @@ def _table(frame: pd.DataFrame, numeric: set[str]) -> gr.Dataframe:
                         datatype=["number" if c in numeric else "str" for c in frame.columns])
 
 
-def _board_value(frame: pd.DataFrame) -> gr.Dataframe:
+def board_value(frame: pd.DataFrame) -> gr.Dataframe:
     return _table(frame, {"Rank", "ID", *SCORE_HEADERS})
 
 
@@ -151,7 +151,7 @@ def build_app(leaderboard: Leaderboard) -> gr.Blocks:
         frame = narrow(full, search=search or "", score_headers=columns)
         note = (f"Ranked by **{MEAN_F1}** (mean macro-F1 of the three tasks) on the **{shown}** half of gold "
                 f"version `{leaderboard.gold_version(track)}`; {len(frame)} row(s).")
-        return (_board_value(frame), note, export(full, track, shown, ".csv"), export(full, track, shown, ".json"),
+        return (board_value(frame), note, export(full, track, shown, ".csv"), export(full, track, shown, ".json"),
                 board_csv(frame))
 
     def board_api(track: str, half: str) -> str:
