@@ -25,15 +25,10 @@ import datasets
 import pyarrow as pa
 
 from estbench import dataset, paper, simulator
-from estbench.dataset import BuildSummary, EstTables, default_corpus_dir, push
-from estbench.layout import (
-    CONFIG_NAMES,
-    CONFIGS,
-    DEFAULT_CONFIG,
-    DEFAULT_CONTEXT_TURNS,
-    SPLITS,
-    features_for,
-)
+from estbench.cli import add_dataclass_arguments, add_option, dataclass_values, positive_int
+from estbench.dataset import BuildOptions, BuildSummary, EstTables, default_corpus_dir, push
+from estbench.dataset.options import build_options, check_build_options
+from estbench.layout import CONFIG_NAMES, CONFIGS, DEFAULT_CONFIG, SPLITS, features_for
 from estbench.raw import RawFormatError, read_raw
 from estbench.results import read_records
 
@@ -45,15 +40,14 @@ build = functools.partial(dataset.build, card_template=CARD_TEMPLATE)
 
 
 @dataclasses.dataclass
-class EstConfig(datasets.BuilderConfig):
-    """`data_dir`: raw v1 folder (None = the simulated default); `context_turns`: k previous turns in `context`."""
+class EstConfig(datasets.BuilderConfig, BuildOptions):
+    """A config of the builder: `name` (the config), `data_dir` (raw v1 folder; None = the simulated default) and
+    every field of `estbench.dataset.BuildOptions` (declared and documented there, as the `build` command's flags
+    are), e.g. `load_dataset("est_dataset.py", "joint", data_dir=RAW, context_turns=2)`."""
 
-    context_turns: int = DEFAULT_CONTEXT_TURNS
-    keep_given_satisfaction: bool = False
-    emotional_fillers_count: bool = False
-    strict: bool = False
-    balanced_cap: int | None = None
-    blind_test: bool = False
+    def __post_init__(self):
+        datasets.BuilderConfig.__post_init__(self)
+        check_build_options(self)
 
 
 _VERSION = datasets.Version("1.0.0")
@@ -76,11 +70,9 @@ class Est(datasets.ArrowBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        data_dir = self.config.data_dir or default_corpus_dir()
-        corpus = read_raw(data_dir, keep_given_satisfaction=self.config.keep_given_satisfaction,
-                          emotional_fillers_count=self.config.emotional_fillers_count, strict=self.config.strict)
-        tables = EstTables(corpus, context_turns=self.config.context_turns, blind_test=self.config.blind_test,
-                           balanced_cap=self.config.balanced_cap)
+        options = build_options(**{f.name: getattr(self.config, f.name) for f in dataclasses.fields(BuildOptions)})
+        corpus = read_raw(self.config.data_dir or default_corpus_dir(), options)
+        tables = EstTables(corpus, options)
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"table": tables.table(self.config.name, split)})
             for split in SPLITS
@@ -132,14 +124,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         summary = build(
             args.data_dir,
             args.out,
+            build_options(**dataclass_values(args, BuildOptions)),
             sessions=args.sessions,
-            context_turns=args.context_turns,
-            blind_test=args.blind_test,
             gold_out=args.gold_out,
-            keep_given_satisfaction=args.keep_given_satisfaction,
-            emotional_fillers_count=args.emotional_fillers_count,
-            strict=args.strict,
-            balanced_cap=args.balanced_cap,
             card_meta=args.card_meta,
             baselines=[r for f in sorted(BASELINE_RESULTS.glob("*.json")) for r in read_records(f)],
             license=args.license,
@@ -182,13 +169,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         print("error: simulate needs --out DIR (or --preview N to print sessions)", file=sys.stderr)
-        return 2
+        return 2  # a usage error, as argparse's own
     progress = not args.no_progress
     paths = simulator.write_corpus(args.out, args.sessions, args.seed, shards=args.shards, progress=progress)
     print(f"Wrote {args.sessions:,} simulated sessions (seed {args.seed}) to {len(paths)} file(s) in {args.out}")
     return 0
-
-
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
@@ -201,21 +186,9 @@ def _cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _non_negative_int(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
-    return number
-
-
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {number}")
-    return number
-
-
 def make_parser() -> argparse.ArgumentParser:
+    """The command line, by `estbench.cli`'s convention (`--snake_case` flags, the `--kebab-case` spelling accepted
+    too; counts checked before any work); the corpus options of `build` are generated from `BuildOptions`."""
     parser = argparse.ArgumentParser(
         prog="est_dataset.py",
         description="Build, simulate and publish the EST benchmark (emotion, emotion-state transition and "
@@ -227,54 +200,40 @@ def make_parser() -> argparse.ArgumentParser:
         "build",
         help="build the Hub-ready folder (Parquet configs + README.md card)",
         description="Read raw sessions (format v1: *.jsonl / *.jsonl.gz, one session per line), validate them, "
-        "derive missing labels and write every config to OUT. Without --data-dir, builds the embedded SIMULATED "
+        "derive missing labels and write every config to OUT. Without --data_dir, builds the embedded SIMULATED "
         "default corpus (generated once into ~/.cache/est/raw).",
     )
-    b.add_argument("--data-dir", metavar="DIR", help="folder of raw v1 files (default: the embedded simulated corpus)")
-    b.add_argument("--sessions", type=_positive_int, metavar="N",
-                   help=f"build a simulated corpus of N sessions instead of the embedded default's "
-                   f"{simulator.DEFAULT_SESSIONS:,} (quick work: e.g. --sessions 5000; seed {simulator.DEFAULT_SEED})")
-    b.add_argument("--out", default="est", metavar="DIR",
-                   help="output folder, replaced only when the build succeeds (default: est)")
-    b.add_argument("--context-turns", type=_non_negative_int, default=DEFAULT_CONTEXT_TURNS, metavar="K",
-                   help=f"previous turns copied into each row's `context` (default: {DEFAULT_CONTEXT_TURNS})")
-    b.add_argument("--blind-test", action="store_true",
-                   help="set every test label to -1 and write the gold labels to --gold-out instead")
-    b.add_argument("--gold-out", metavar="DIR",
-                   help="folder for the blind-test gold file test.parquet (default: <OUT>-gold)")
-    b.add_argument("--keep-given-satisfaction", action="store_true",
-                   help="keep annotated satisfaction labels that disagree with the emotion (counted in the report) "
-                   "instead of failing")
-    b.add_argument("--emotional-fillers-count", action="store_true",
-                   help="let an emotional filler (e.g. 谢谢 labelled Gratitude) be the anchor; the paper's rule (the "
-                   "default) skips fillers whatever their emotion. The card states which rule was used")
-    b.add_argument("--balanced-cap", type=_positive_int, metavar="N",
-                   help="balanced subset: keep min(available, N) utterances of each emotion instead of the paper's "
-                   "scaled column (for corpora much smaller than the paper's)")
-    b.add_argument("--strict", action="store_true", help="unknown keys in the raw data are errors, not warnings")
-    b.add_argument("--card-meta", metavar="FILE",
-                   help="YAML describing your corpus for its card: pretty_name, description, language, license, "
-                   "citation, homepage")
-    b.add_argument("--license", default="apache-2.0", metavar="ID",
-                   help="license id for the card (default: apache-2.0)")
-    b.add_argument("--workers", type=int, metavar="N",
-                   help="processes that parse raw files (default: 1; the JSON reader is multi-threaded already)")
-    b.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_option(b, "data_dir", metavar="DIR", help="folder of raw v1 files (default: the embedded simulated corpus)")
+    add_option(b, "sessions", type=positive_int, metavar="N",
+               help=f"build a simulated corpus of N sessions instead of the embedded default's "
+               f"{simulator.DEFAULT_SESSIONS:,} (quick work: e.g. --sessions 5000; seed {simulator.DEFAULT_SEED})")
+    add_option(b, "out", default="est", metavar="DIR",
+               help="output folder, replaced only when the build succeeds (default: est)")
+    add_option(b, "gold_out", metavar="DIR",
+               help="folder for the blind-test gold file test.parquet (default: <OUT>-gold)")
+    add_option(b, "card_meta", metavar="FILE",
+               help="YAML describing your corpus for its card: pretty_name, description, language, license, "
+               "citation, homepage")
+    add_option(b, "license", default="apache-2.0", metavar="ID", help="license id for the card (default: apache-2.0)")
+    add_option(b, "workers", type=positive_int, metavar="N",
+               help="processes that parse raw files (default: 1; the JSON reader is multi-threaded already)")
+    add_option(b, "no_progress", action="store_true", help="no progress bars")
+    add_dataclass_arguments(b.add_argument_group("what to build (estbench.dataset.BuildOptions)"), BuildOptions)
     b.set_defaults(func=_cmd_build)
 
     s = commands.add_parser("simulate", help="write a simulated raw v1 corpus",
                             description="Write a simulated raw v1 corpus with the project's simulator "
                             "(byte-identical for the same --sessions and --seed).")
-    s.add_argument("--sessions", type=int, default=simulator.DEFAULT_SESSIONS, metavar="N",
-                   help="number of sessions (default: %(default)s, the embedded default's size)")
-    s.add_argument("--seed", type=int, default=simulator.DEFAULT_SEED, metavar="S",
-                   help="random seed (default: %(default)s, the embedded default's seed)")
-    s.add_argument("--out", metavar="DIR", help="output folder for the *.jsonl.gz shards")
-    s.add_argument("--preview", type=_positive_int, metavar="N",
-                   help="print the first N sessions readably (role, text, labels) instead of writing files")
-    s.add_argument("--shards", type=int, default=None, metavar="N",
-                   help="number of files (default: the simulator's choice)")
-    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_option(s, "sessions", type=positive_int, default=simulator.DEFAULT_SESSIONS, metavar="N",
+               help="number of sessions (default: %(default)s, the embedded default's size)")
+    add_option(s, "seed", type=int, default=simulator.DEFAULT_SEED, metavar="S",
+               help="random seed (default: %(default)s, the embedded default's seed)")
+    add_option(s, "out", metavar="DIR", help="output folder for the *.jsonl.gz shards")
+    add_option(s, "preview", type=positive_int, metavar="N",
+               help="print the first N sessions readably (role, text, labels) instead of writing files")
+    add_option(s, "shards", type=positive_int, default=None, metavar="N",
+               help="number of files (default: the simulator's choice)")
+    add_option(s, "no_progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_simulate)
 
     c = commands.add_parser("convert", help="convert a public corpus (CPED, Taobao SSA) into raw format v1",
@@ -282,19 +241,19 @@ def make_parser() -> argparse.ArgumentParser:
                             "extracted text_*.txt) into raw format v1; prints what it read and how labels were mapped.")
     c.add_argument("corpus", choices=["cped", "ssa"], help="which corpus the sources are")
     c.add_argument("sources", nargs="+", metavar="SRC", help="CPED *_split.csv, or SSA clothes.zip / makeup.zip / txt")
-    c.add_argument("--out", required=True, metavar="RAW", help="output folder (replaced whole when it succeeds)")
-    c.add_argument("--map", metavar="FILE",
-                   help="YAML: source label -> EST emotion, under a 'cped:' or 'ssa:' key; overrides the defaults")
-    c.add_argument("--cped-user", choices=["most", "first"], default="most",
-                   help="CPED: the user is the speaker with most utterances (default) or the first speaker")
+    add_option(c, "out", required=True, metavar="RAW", help="output folder (replaced whole when it succeeds)")
+    add_option(c, "map", metavar="FILE",
+               help="YAML: source label -> EST emotion, under a 'cped:' or 'ssa:' key; overrides the defaults")
+    add_option(c, "cped_user", choices=["most", "first"], default="most",
+               help="CPED: the user is the speaker with most utterances (default) or the first speaker")
     c.set_defaults(func=_cmd_convert)
 
     p = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub",
                             description="Upload a built folder to a Hub dataset repository (needs a token: "
                             "`hf auth login` or HF_TOKEN, and network access).")
-    p.add_argument("--repo-id", required=True, help="target dataset repository, e.g. ORG/est")
-    p.add_argument("--folder", default="est", metavar="DIR", help="built folder to upload (default: est)")
-    p.add_argument("--private", action="store_true", help="create the repository as private")
+    add_option(p, "repo_id", required=True, help="target dataset repository, e.g. ORG/est")
+    add_option(p, "folder", default="est", metavar="DIR", help="built folder to upload (default: est)")
+    add_option(p, "private", action="store_true", help="create the repository as private")
     p.set_defaults(func=_cmd_push)
     return parser
 

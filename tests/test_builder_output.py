@@ -428,3 +428,50 @@ def test_cli_simulate_writes_a_buildable_corpus(tmp_path, capsys):
     assert "12 simulated sessions" in capsys.readouterr().out
     corpus = estbench.raw.read_raw(tmp_path / "raw")
     assert corpus.report.sessions_read == 12
+
+
+def test_the_build_options_are_declared_once(small_raw_dir, tmp_path):
+    """BuildOptions is the one declaration: the builder config, the command line, build() and read_raw take it."""
+    import dataclasses
+
+    from estbench.dataset import BuildOptions
+    from estbench.raw import ReadOptions
+
+    options = {f.name for f in dataclasses.fields(BuildOptions)}
+    assert {f.name for f in dataclasses.fields(ReadOptions)} < options
+    assert options <= {f.name for f in dataclasses.fields(est_dataset.EstConfig)}
+    build_help = est_dataset.make_parser()._subparsers._group_actions[0].choices["build"].format_help()
+    for name in options:
+        assert f"--{name}" in build_help and f"--{name.replace('_', '-')}" in build_help, name
+    # the builder config carries them to the same tables as the command line
+    builder = est_dataset.Est(config_name="joint", data_dir=str(small_raw_dir), cache_dir=str(tmp_path / "cache"),
+                              context_turns=1)
+    builder.download_and_prepare()
+    context = builder.as_dataset(split="train")["context"]
+    assert max(c.count("\n") for c in context) == 0 and any(context)
+    with pytest.raises(ValueError, match="context_turns must be an integer >= 0"):
+        est_dataset.EstConfig(name="joint", context_turns=-1)
+    with pytest.raises(TypeError, match="unknown build options"):
+        est_dataset.build(small_raw_dir, tmp_path / "x", context_turn=2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "--context_turns", "-1"], "argument --context_turns/--context-turns: -1 must be at least 0"),
+    (["build", "--balanced-cap", "0"], "argument --balanced_cap/--balanced-cap: 0 must be positive"),
+    (["build", "--blind_test", "maybe"], "'maybe' is not a boolean"),
+    (["simulate", "--sessions", "0", "--out", "raw"], "argument --sessions: 0 must be positive"),
+    (["simulate", "--shards", "x", "--out", "raw"], "argument --shards: 'x' is not an integer"),
+])
+def test_a_bad_value_is_one_usage_line_before_any_work(args, message, tmp_path):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_old_flag_spellings_still_work(small_raw_dir, tmp_path):
+    """The kebab-case flags of earlier releases and the new snake_case ones are the same options."""
+    old = est_dataset.make_parser().parse_args(["build", "--data-dir", "r", "--blind-test", "--context-turns", "2",
+                                                "--balanced-cap", "5", "--no-progress", "--card-meta", "m.yaml"])
+    new = est_dataset.make_parser().parse_args(["build", "--data_dir", "r", "--blind_test", "--context_turns", "2",
+                                                "--balanced_cap", "5", "--no_progress", "--card_meta", "m.yaml"])
+    assert vars(old) == vars(new) and new.blind_test is True and new.context_turns == 2

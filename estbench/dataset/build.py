@@ -19,7 +19,6 @@ from .. import simulator
 from ..io import staged_folder, write_atomically
 from ..layout import (
     CONFIG_NAMES,
-    DEFAULT_CONTEXT_TURNS,
     GOLD_FILE_NAME,
     RAW_FORMAT_VERSION,
     SPLITS,
@@ -27,7 +26,7 @@ from ..layout import (
     gold_dir_for,
     shard_file_name,
 )
-from ..raw import BuildReport, ReadOptions, read_raw
+from ..raw import BuildReport, read_raw
 from ..results import ScoreRecord
 from .card import (
     CardInputs,
@@ -46,6 +45,7 @@ from .default_corpus import (
     simulated_corpus_dir,
 )
 from .figures import FIGURE_DIR, draw_figures
+from .options import BuildOptions, build_options
 from .tables import EstTables
 
 SHARD_ROWS = 500_000  # rows per Parquet shard
@@ -96,33 +96,32 @@ class BuildSummary:
 def build(
     data_dir: str | os.PathLike | None = None,
     out: str | os.PathLike = "est",
+    options: BuildOptions | None = None,
     *,
     card_template: str | os.PathLike,
     sessions: int | None = None,
-    context_turns: int = DEFAULT_CONTEXT_TURNS,
-    blind_test: bool = False,
     gold_out: str | os.PathLike | None = None,
-    keep_given_satisfaction: bool = False,
-    emotional_fillers_count: bool = False,
-    strict: bool = False,
-    balanced_cap: int | None = None,
     card_meta: str | os.PathLike | CardMeta | None = None,
     baselines: Sequence[ScoreRecord] = (),
     license: str = "apache-2.0",
     workers: int | None = None,
     progress: bool = True,
+    **option_values,
 ) -> BuildSummary:
     """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/); nothing in
     `out` changes unless it succeeds.
 
-    `sessions`: build a simulated corpus of that many sessions instead of the embedded default (no `data_dir`).
-    With `blind_test`, test labels are -1 and the gold goes to `gold_out` (default: `<out>-gold/test.parquet`).
-    `emotional_fillers_count`, `strict`: see `estbench.raw.ReadOptions`; `balanced_cap`: see `balanced_targets`;
-    `card_meta`: a YAML file (or `CardMeta`) describing the corpus for its card; `baselines`: scores measured on the
-    embedded default (shown in its card only, since they describe that corpus).
+    `options`: what to build (`BuildOptions`: reading rules, context, balanced cap, blind test), each overridden by
+    a keyword of the same name (`build(raw, out, blind_test=True, ...)`). `sessions`: build a simulated corpus of
+    that many sessions instead of the embedded default (no `data_dir`). With `blind_test`, test labels are -1 and the
+    gold goes to `gold_out` (default: `<out>-gold/test.parquet`). `card_meta`: a YAML file (or `CardMeta`)
+    describing the corpus for its card; `baselines`: scores measured on the embedded default (shown in its card
+    only, since they describe that corpus).
     """
     from tqdm.auto import tqdm
 
+    options = build_options(options, **option_values)
+    blind_test = options.blind_test
     out = Path(out).absolute()
     _check_replaceable(out)
     gold_dir = Path(gold_out).absolute() if gold_out else gold_dir_for(out)
@@ -136,11 +135,8 @@ def build(
         data_dir = simulated_corpus_dir(sessions, simulator.DEFAULT_SEED, progress=progress)
     marker = simulator.read_marker(data_dir)
     source = default_source_description() if embedded_default else describe_source(data_dir, marker)
-    corpus = read_raw(data_dir, keep_given_satisfaction=keep_given_satisfaction,
-                      emotional_fillers_count=emotional_fillers_count, strict=strict, workers=workers,
-                      progress=progress)
-    options = ReadOptions(keep_given_satisfaction, emotional_fillers_count, strict)
-    tables = EstTables(corpus, context_turns=context_turns, blind_test=blind_test, balanced_cap=balanced_cap)
+    corpus = read_raw(data_dir, options, workers=workers, progress=progress)
+    tables = EstTables(corpus, options)
 
     gold_path = gold_dir / GOLD_FILE_NAME if blind_test else None
     with staged_folder(out) as staged:
@@ -166,12 +162,12 @@ def build(
             rows=rows,
             report=corpus.report,
             source=source,
-            context_turns=context_turns,
+            context_turns=options.context_turns,
             blind_test=blind_test,
             yaml_header=card_yaml(rows, num_bytes, disk, license, simulated=simulated, meta=meta, language=language),
             simulated=simulated,
             options=options,
-            balanced_cap=balanced_cap,
+            balanced_cap=options.balanced_cap,
             split_counts=split_label_counts(tables),
             dialogue=dialogue_satisfaction_summary(tables),
             figures=tuple((name, caption) for name, caption, _ in figures),

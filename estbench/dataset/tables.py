@@ -13,7 +13,6 @@ import pyarrow.compute as pc
 from .. import paper
 from ..layout import (
     CONTEXT_PREFIX,
-    DEFAULT_CONTEXT_TURNS,
     LABEL_COLUMNS,
     SPLITS,
     UTTERANCE_CONFIGS,
@@ -23,6 +22,7 @@ from ..layout import (
 )
 from ..raw import Corpus
 from ..schema import EMOTIONS, Task
+from .options import BuildOptions, build_options
 
 BALANCED_SEED = 20240917  # fixed seed of the balanced-subset sampling
 
@@ -86,12 +86,12 @@ def balanced_counts(candidates: Mapping[str, Mapping[str, int]], cap: int | None
 class EstTables:
     """Per-config, per-split Arrow tables of a corpus (vectorised; one config/split materialised at a time)."""
 
-    def __init__(self, corpus: Corpus, *, context_turns: int = DEFAULT_CONTEXT_TURNS, blind_test: bool = False,
-                 balanced_cap: int | None = None):
-        if context_turns < 0:
-            raise ValueError(f"context_turns must be >= 0, got {context_turns}")
-        self.corpus, self.context_turns, self.blind_test = corpus, context_turns, blind_test
-        self.balanced_cap = balanced_cap
+    def __init__(self, corpus: Corpus, options: BuildOptions | None = None, **option_values):
+        """`options` (a build's; default: the defaults), each overridden by a keyword of the same name
+        (`EstTables(corpus, balanced_cap=200)`)."""
+        options = build_options(options, **option_values)
+        self.corpus, self.context_turns, self.blind_test = corpus, options.context_turns, options.blind_test
+        self.balanced_cap = options.balanced_cap
         sessions, turns = corpus.sessions, corpus.turns
         digests = [session_digest(s) for s in sessions["session_id"].to_pylist()]
         self.session_split = np.array([SPLITS.index(split_of_digest(d)) for d in digests], dtype=np.int8)
@@ -137,7 +137,7 @@ class EstTables:
         self.balanced_candidates: dict[str, dict[str, int]] = {
             split_name: {e: len(candidate_rows[split_name, e]) for e in EMOTIONS} for split_name in SPLITS
         }
-        self.balanced_counts = balanced_counts(self.balanced_candidates, balanced_cap)
+        self.balanced_counts = balanced_counts(self.balanced_candidates, self.balanced_cap)
         self.balanced = np.zeros(len(user_at), dtype=bool)
         for (split_name, emotion_name), rows in candidate_rows.items():
             keep = self.balanced_counts[split_name][emotion_name]

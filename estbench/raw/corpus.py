@@ -16,15 +16,24 @@ from ..layout import LABEL_ID
 from ..schema import EMOTIONS, Task
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class ReadOptions:
-    """How raw data is read. `keep_given_satisfaction`: keep annotated satisfaction that disagrees with the emotion;
-    `emotional_fillers_count`: an emotional filler ("谢谢" as Gratitude) may be the anchor (off: the paper's rule);
-    `strict`: unknown keys are errors, not warnings."""
+    """How raw data is read: the reading part of a build's options (`estbench.dataset.BuildOptions` adds the rest;
+    the builder config `EstConfig` and the `build` command line are generated from them, so each is declared once,
+    here, with its help)."""
 
-    keep_given_satisfaction: bool = False
-    emotional_fillers_count: bool = False
-    strict: bool = False
+    keep_given_satisfaction: bool = dataclasses.field(default=False, metadata={
+        "help": "keep annotated satisfaction labels that disagree with the emotion (counted in the report) instead "
+                "of failing"})
+    emotional_fillers_count: bool = dataclasses.field(default=False, metadata={
+        "help": "let an emotional filler (e.g. 谢谢 labelled Gratitude) be the anchor; the paper's rule (the default) "
+                "skips fillers whatever their emotion. The card states which rule was used"})
+    strict: bool = dataclasses.field(default=False, metadata={
+        "help": "unknown keys in the raw data are errors, not warnings"})
+
+    def read_options(self) -> "ReadOptions":
+        """Just the reading options (of a subclass's wider set)."""
+        return ReadOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(ReadOptions)})
 
 
 @dataclasses.dataclass

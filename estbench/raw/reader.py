@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 import zlib
@@ -84,17 +85,18 @@ def _parse_file(path: Path, options: ReadOptions) -> tuple[dict, list[Problem], 
 
 def read_raw(
     data_dir: str | os.PathLike,
+    options: ReadOptions | None = None,
     *,
-    keep_given_satisfaction: bool = False,
-    emotional_fillers_count: bool = False,
-    strict: bool = False,
     workers: int | None = None,
     progress: bool = False,
+    **option_values,
 ) -> Corpus:
     """Read and validate a raw v1 directory. Raises `RawFormatError` listing every problem as file:line: reason.
 
-    Options as in `ReadOptions`; unknown keys are counted in `Corpus.report.unknown_keys` (errors with `strict`)."""
-    options = ReadOptions(keep_given_satisfaction, emotional_fillers_count, strict)
+    `options` (a `ReadOptions`, or a wider set such as a build's), each overridden by a keyword of the same name
+    (`read_raw(folder, strict=True)`); unknown keys are counted in `Corpus.report.unknown_keys` (errors with
+    `strict`)."""
+    options = dataclasses.replace((options or ReadOptions()).read_options(), **option_values)
     files = raw_files(data_dir)
     # one process by default: the fast path's JSON reader is multi-threaded already; extra processes only pay off
     # for big inputs that need the line-by-line path
