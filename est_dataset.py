@@ -1,8 +1,8 @@
 """EST dataset builder: raw session files (format v1) -> a Hub-ready folder of Parquet configs + dataset card.
 
-    python est_dataset.py build [--data-dir RAW] [--out est]    # no --data-dir: the embedded simulated default corpus
+    python est_dataset.py build [--data_dir RAW] [--out est]    # no --data_dir: the embedded simulated default corpus
     python est_dataset.py simulate --sessions N --seed S --out RAW
-    python est_dataset.py push --repo-id ORG/est [--folder est]
+    python est_dataset.py push --repo_id ORG/est [--folder est]
 
 Python users can also run the `datasets` builder class directly (both paths produce the same rows):
 
@@ -120,7 +120,7 @@ def _print_summary(summary: BuildSummary) -> None:
 def _cmd_build(args: argparse.Namespace) -> int:
     try:
         if args.sessions and args.data_dir:
-            raise ValueError("--sessions builds a simulated corpus; it cannot be combined with --data-dir")
+            raise ValueError("--sessions builds a simulated corpus; it cannot be combined with --data_dir")
         summary = build(
             args.data_dir,
             args.out,
@@ -157,7 +157,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         return 1
     paths = write_raw(conversion.sessions, args.out, prefix=args.corpus)
     print(f"{args.corpus}: {conversion.summary()}")
-    print(f"wrote {len(paths)} file(s) to {args.out}; next: python est_dataset.py build --data-dir {args.out}")
+    print(f"wrote {len(paths)} file(s) to {args.out}; next: python est_dataset.py build --data_dir {args.out}")
     return 0
 
 

@@ -1,23 +1,23 @@
 """Speed of the baselines: label scoring vs generate-then-parse on a tiny causal LM, and the TF-IDF baseline's time.
 
     python bench/bench_baselines.py                       # builds the embedded default into a temp folder first
-    python bench/bench_baselines.py --est-dir est         # an already built dataset
+    python bench/bench_baselines.py --est_dir est         # an already built dataset
 
 Part 1 (target: TF-IDF trains and predicts on the balanced split of the embedded default in <= 60 s): fits the
 majority and TF-IDF baselines on the joint-balanced train split and predicts its test split; prints seconds and
-macro-F1. Building the dataset (when --est-dir is not given) is not part of the time.
+macro-F1. Building the dataset (when --est_dir is not given) is not part of the time.
 
 Part 2 (target: the valid-by-construction methods >= 3x the throughput of generate-then-parse, 0 invalid labels): a
-tiny Llama-style model (baselines/tiny.py) is first fully fine-tuned for --train-steps steps on the balanced train
+tiny Llama-style model (baselines/tiny.py) is first fully fine-tuned for --train_steps steps on the balanced train
 split, so it has learnt the answer format and its generations end with end-of-sequence like a real fine-tuned
-model's. Then the same --utterances test utterances are labelled, in batches of each of --batch-sizes, by (a) scoring
+model's. Then the same --utterances test utterances are labelled, in batches of each of --batch_sizes, by (a) scoring
 every candidate label (exact), (b) constrained decoding over the trie of valid answers (baselines/label_scoring.py)
 and (c) greedy generation + parsing. Prints utterances/s of each (best of --repeats), the ratios vs generation, the
 invalid-label rate of each, and how often the methods agree where both gave a valid label.
 Both run with --threads torch threads (default 1: fastest for a model this small, and stable on a shared machine).
 
 Part 3 (target: the project's exact label scoring >= 5x lm-evaluation-harness `multiple_choice`, same labels): the
-same trained tiny model scores the --harness-utterances first test rows with the EST lm-eval tasks' own prompts and
+same trained tiny model scores the --harness_utterances first test rows with the EST lm-eval tasks' own prompts and
 choices (lm_eval_tasks/est/utils.py), once through lm-eval's HFLM.loglikelihood (one request per row and label, as
 `multiple_choice` issues them) and once through `candidate_logprobs` (each prompt run once, every label scored from
 its KV cache). Prints the time of each, the ratio, and how many chosen labels (arg-max log-likelihood) agree.
@@ -35,6 +35,7 @@ import estbench.dataset
 import estbench.scoring
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
 from estbench.built import load_track
+from estbench.cli import add_option, positive_int
 from estbench.prompts import PromptSettings
 from estbench.schema import TASKS
 
@@ -226,17 +227,17 @@ def bench_harness(est_dir: Path, args, model, tokenizer) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--est-dir", type=Path, help="built dataset (default: build the embedded default in /tmp)")
-    parser.add_argument("--utterances", type=int, default=64, help="test utterances labelled in part 2")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16], help="batch sizes compared")
-    parser.add_argument("--train-steps", type=int, default=300, help="full fine-tuning steps of the tiny model")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for part 2")
-    parser.add_argument("--skip-classical", action="store_true")
-    parser.add_argument("--skip-scoring", action="store_true")
-    parser.add_argument("--skip-harness", action="store_true", help="skip part 3 (needs lm-eval)")
-    parser.add_argument("--harness-utterances", type=int, default=64, help="test utterances in part 3")
-    parser.add_argument("--harness-batch-size", type=int, default=16, help="batch size of both paths in part 3")
+    add_option(parser, "est_dir", type=Path, help="built dataset (default: build the embedded default in /tmp)")
+    add_option(parser, "utterances", type=positive_int, default=64, help="test utterances labelled in part 2")
+    add_option(parser, "batch_sizes", type=positive_int, nargs="+", default=[1, 4, 16], help="batch sizes compared")
+    add_option(parser, "train_steps", type=positive_int, default=300, help="full fine-tuning steps of the tiny model")
+    add_option(parser, "repeats", type=positive_int, default=3)
+    add_option(parser, "threads", type=positive_int, default=1, help="torch threads for part 2")
+    add_option(parser, "skip_classical", action="store_true")
+    add_option(parser, "skip_scoring", action="store_true")
+    add_option(parser, "skip_harness", action="store_true", help="skip part 3 (needs lm-eval)")
+    add_option(parser, "harness_utterances", type=positive_int, default=64, help="test utterances in part 3")
+    add_option(parser, "harness_batch_size", type=positive_int, default=16, help="batch size of both paths in part 3")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     with tempfile.TemporaryDirectory(prefix="bench-baselines-") as scratch:

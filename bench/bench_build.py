@@ -1,8 +1,8 @@
 """Speed, memory and on-disk size of `python est_dataset.py build` at paper scale (every config, every split).
 
     python bench/bench_build.py                          # 90,000 simulated sessions (the paper's size)
-    python bench/bench_build.py --data-dir RAW           # any raw v1 folder
-    python bench/bench_build.py --context-turns 0 4 8    # compare context windows
+    python bench/bench_build.py --data_dir RAW           # any raw v1 folder
+    python bench/bench_build.py --context_turns 0 4 8    # compare context windows
 
 The raw corpus is generated first (simulator, or the tests' stand-in if the simulator is missing) and cached under
 ~/.cache/est/raw/bench-*; generating it is NOT part of the build time. The build then runs as a child process, exactly
@@ -37,6 +37,7 @@ import estbench.layout
 import estbench.paper
 import estbench.schema
 import estbench.simulator
+from estbench.cli import add_option, non_negative_int, positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,8 +70,8 @@ def raw_corpus(sessions: int, seed: int | None) -> tuple[Path, str]:
 
 
 def run_build(raw: Path, out: Path, context_turns: int, workers: int | None) -> dict:
-    command = [sys.executable, str(ROOT / "est_dataset.py"), "build", "--data-dir", str(raw), "--out", str(out),
-               "--context-turns", str(context_turns), "--no-progress"]
+    command = [sys.executable, str(ROOT / "est_dataset.py"), "build", "--data_dir", str(raw), "--out", str(out),
+               "--context_turns", str(context_turns), "--no_progress"]
     if workers:
         command += ["--workers", str(workers)]
     start = time.perf_counter()
@@ -144,7 +145,7 @@ def from_scratch() -> int:
         env = {**os.environ, "EST_CACHE_DIR": str(scratch / "cache")}
         start = time.perf_counter()
         subprocess.run([sys.executable, str(ROOT / "est_dataset.py"), "build", "--out", str(scratch / "est"),
-                        "--no-progress"], check=True, env=env, stdout=subprocess.DEVNULL)
+                        "--no_progress"], check=True, env=env, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
 
         def size(folder: Path) -> int:
@@ -190,13 +191,15 @@ def print_balanced(balanced: dict[str, int], available: dict[str, int]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="raw v1 folder to build (default: a generated paper-scale corpus)")
-    parser.add_argument("--sessions", type=int, default=90_000, help="sessions to generate (default: 90000)")
-    parser.add_argument("--seed", type=int, default=None, help="generation seed (default: the simulator's)")
-    parser.add_argument("--context-turns", type=int, nargs="+", default=[estbench.layout.DEFAULT_CONTEXT_TURNS],
-                        help=f"context windows to build with (default: {estbench.layout.DEFAULT_CONTEXT_TURNS})")
-    parser.add_argument("--workers", type=int, help="parse workers passed to the build (default: the build's choice)")
-    parser.add_argument("--from-scratch", action="store_true",
+    add_option(parser, "data_dir", help="raw v1 folder to build (default: a generated paper-scale corpus)")
+    add_option(parser, "sessions", type=positive_int, default=90_000, help="sessions to generate (default: 90000)")
+    add_option(parser, "seed", type=int, default=None, help="generation seed (default: the simulator's)")
+    add_option(parser, "context_turns", type=non_negative_int, nargs="+",
+               default=[estbench.layout.DEFAULT_CONTEXT_TURNS],
+               help=f"context windows to build with (default: {estbench.layout.DEFAULT_CONTEXT_TURNS})")
+    add_option(parser, "workers", type=positive_int,
+               help="parse workers passed to the build (default: the build's choice)")
+    add_option(parser, "from_scratch", action="store_true",
                         help="time README command 1's build instead: empty cache, simulation + build of the default")
     args = parser.parse_args(argv)
     if args.from_scratch:

@@ -9,7 +9,7 @@
 
 The gold is synthetic by default (random labels, same shape as the builder's gold file, ~159k rows). With
 --simulate N the gold comes from the real pipeline instead: simulator corpus of N sessions -> est_dataset build
---blind-test -> est-gold/test.parquet (slow: minutes for 90k sessions).
+--blind_test -> est-gold/test.parquet (slow: minutes for 90k sessions).
 
     python bench/bench_leaderboard.py
     python bench/bench_leaderboard.py --simulate 90000 --http
@@ -28,6 +28,7 @@ from est_leaderboard.board import SCORE_HEADERS
 from est_leaderboard.scoring import score_submission
 from est_leaderboard.service import Leaderboard
 from est_leaderboard.settings import Settings
+from estbench.cli import add_option, positive_int
 from estbench.submission import check_submission
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
@@ -43,7 +44,7 @@ def make_gold(work: Path, simulate: int | None) -> Path:
         from estbench import simulator
 
         raw = work / "raw"
-        print(f"simulating {simulate:,} sessions and building with --blind-test ...", flush=True)
+        print(f"simulating {simulate:,} sessions and building with --blind_test ...", flush=True)
         simulator.write_corpus(raw, simulate, simulator.DEFAULT_SEED, progress=True)
         estbench.dataset.build(raw, work / "est", card_template=REPO_ROOT / "dataset_card.md", blind_test=True)
         return work / "est-gold" / "test.parquet"
@@ -60,10 +61,10 @@ def timed(fn, *args, **kwargs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--simulate", type=int, metavar="N", help="gold from a simulated corpus of N sessions")
-    parser.add_argument("--repeats", type=int, default=3, help="submissions timed per format (default: 3)")
-    parser.add_argument("--board-rows", type=int, default=1000, help="stored submissions for the board timing")
-    parser.add_argument("--http", action="store_true", help="also time /board through a live local server")
+    add_option(parser, "simulate", type=positive_int, metavar="N", help="gold from a simulated corpus of N sessions")
+    add_option(parser, "repeats", type=positive_int, default=3, help="submissions timed per format (default: 3)")
+    add_option(parser, "board_rows", type=positive_int, default=1000, help="stored submissions for the board timing")
+    add_option(parser, "http", action="store_true", help="also time /board through a live local server")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:

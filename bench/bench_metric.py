@@ -7,7 +7,7 @@ comparison the core is also timed on Python lists of str (the slowest form: ever
 on numpy int ids (a model's argmax output).
 
     python bench/bench_metric.py                 # 1,590,895 utterances x 3 tasks (the paper's size)
-    python bench/bench_metric.py --n 100000 --skip-evaluate
+    python bench/bench_metric.py --n 100000 --skip_evaluate
 
 It then times each opt-in output of the core on the same input (conventions, consistency, slices; targets <= 1 s)
 and the paired test between two prediction sets over sessions of the paper's mean length (1,000 resamples of each
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
+from estbench.cli import add_option, positive_int
 from estbench.schema import TASK_NAMES, Task
 from estbench.scoring import headline_keys, score
 from estbench.significance import paired_test
@@ -93,10 +94,10 @@ def sklearn_headline(refs: dict, preds: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=PAPER_UTTERANCES, help="utterances (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs of the core, median reported")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip-evaluate", action="store_true", help="skip the (slow) evaluate-module timing")
+    add_option(parser, "n", type=positive_int, default=PAPER_UTTERANCES, help="utterances (default: %(default)s)")
+    add_option(parser, "repeats", type=positive_int, default=5, help="timed runs of the core, median reported")
+    add_option(parser, "seed", type=int, default=0)
+    add_option(parser, "skip_evaluate", action="store_true", help="skip the (slow) evaluate-module timing")
     args = parser.parse_args()
 
     print(f"{args.n:,} utterances x {len(TASK_NAMES)} tasks, {os.cpu_count()} CPU cores, "

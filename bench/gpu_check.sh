@@ -21,7 +21,7 @@ python -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 'benc
 python -c "import vllm, bitsandbytes" || { echo "install requirements-vllm.txt and bitsandbytes first" >&2; exit 1; }
 
 echo "model $MODEL, $STEPS training steps, $ROWS test rows; work folder $work"
-python est_dataset.py build --sessions 5000 --out "$work/est" --no-progress > /dev/null
+python est_dataset.py build --sessions 5000 --out "$work/est" --no_progress > /dev/null
 
 seconds() { python -c "import time; print(time.time())"; }
 for variant in bf16 4bit; do
@@ -35,7 +35,7 @@ for variant in bf16 4bit; do
     loading=()
     [ "$engine" = hf ] && [ "$variant" = 4bit ] && loading=(--load_in_4bit)
     start=$(seconds)
-    python baselines/predict.py --engine "$engine" --model_path "$work/$variant" --est_dir "$work/est" \
+    python baselines/predict.py --engine "$engine" --model_name_or_path "$work/$variant" --est_dir "$work/est" \
       --track balanced --split test --limit "$ROWS" --dtype bfloat16 --output "$work/$variant-$engine.csv" \
       "${loading[@]}" > "$work/$variant-$engine.log" 2>&1 || { tail -n 30 "$work/$variant-$engine.log"; exit 1; }
     end=$(seconds)

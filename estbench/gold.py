@@ -4,7 +4,7 @@ baseline is scored on.
 This module owns (the leaderboard, its seed rows and the bench scripts load gold only through it):
 
 - `load_gold(source, track, *, salt, name)` -> `Gold`, reading either
-- the builder's `--blind-test` gold file (`est-gold/test.parquet`: id, session_id, the three task columns as label
+- the builder's `--blind_test` gold file (`est-gold/test.parquet`: id, session_id, the three task columns as label
   names, and `balanced` = row is in the joint-balanced test split), or
 - a built `est/` folder (the `joint` / `joint-balanced` test split, task columns as ClassLabel ids).
 
@@ -96,7 +96,7 @@ def _codes(values: pd.Series, task: Task, where: str) -> np.ndarray:
         return scoring.encode(task, values, what=f"gold in {where}").astype(np.int8)
     except ValueError as error:
         hidden = pd.api.types.is_integer_dtype(values.dtype) and (values < 0).any()
-        hint = " (a --blind-test build hides test labels: use its est-gold/test.parquet)" if hidden else ""
+        hint = " (a --blind_test build hides test labels: use its est-gold/test.parquet)" if hidden else ""
         raise GoldError(f"{error}{hint}") from None
 
 

@@ -62,13 +62,13 @@ def shard_pattern(split: str) -> str:
     return f"{split}-*.parquet"
 
 
-# A --blind-test build writes the hidden test labels to <out>-gold/test.parquet (columns: id, session_id, the three
+# A --blind_test build writes the hidden test labels to <out>-gold/test.parquet (columns: id, session_id, the three
 # task columns as label names, `balanced`).
 GOLD_FILE_NAME = "test.parquet"
 
 
 def gold_dir_for(out: str | Path) -> Path:
-    """Where a --blind-test build of `out` writes its gold by default: `<out>-gold/`."""
+    """Where a --blind_test build of `out` writes its gold by default: `<out>-gold/`."""
     out = Path(out)
     return out.with_name(f"{out.name}-gold")
 

@@ -31,7 +31,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 VENDORED: tuple[str, ...] = (
     "__init__.py", "schema.py", "paper.py", "paper_table4.json", "layout.py", "errors.py", "io.py", "scoring.py",
     "conventions.py", "consistency.py", "slices.py", "significance.py", "results.py", "built.py", "gold.py",
-    "submission.py",
+    "submission.py", "cli.py",
 )
 # The metric's scoring core, in import order: (module, names to take; None = the whole module).
 METRIC_CORE: tuple[tuple[str, tuple[str, ...] | None], ...] = (

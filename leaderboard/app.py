@@ -1,7 +1,7 @@
 """EST leaderboard: `python leaderboard/app.py` serves it locally; on a Hugging Face Space this is the app_file.
 
 Configuration comes from environment variables, all read in est_leaderboard/settings.py (see its table).
-Locally the gold labels are those of the locally built dataset (the gold file of a --blind-test build of est/, else
+Locally the gold labels are those of the locally built dataset (the gold file of a --blind_test build of est/, else
 the built est/ test split); on a Space they are downloaded from a private dataset repo with the Space's secret token.
 """
 
@@ -14,6 +14,7 @@ import socket
 from est_leaderboard.service import Leaderboard
 from est_leaderboard.settings import Settings
 from est_leaderboard.ui import build_app
+from estbench.cli import add_option, positive_int
 from estbench.gold import GoldError
 from estbench.layout import TRACKS
 
@@ -34,8 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
     parser = argparse.ArgumentParser(description="Serve the EST leaderboard (Gradio).")
-    parser.add_argument("--host", default=settings.host, help="interface to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=settings.port,
+    add_option(parser, "host", default=settings.host, help="interface to bind (default: %(default)s)")
+    add_option(parser, "port", type=positive_int, default=settings.port,
                         help="port (default: %(default)s; EST_LB_PORT or GRADIO_SERVER_PORT set it too)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
             gold = leaderboard.gold(track)
         except (GoldError, RuntimeError) as err:
             raise SystemExit(f"error: cannot load the gold labels of the {track} track: {err}\n"
-                             "Build the dataset first (python est_dataset.py build --blind-test) or set EST_LB_GOLD "
+                             "Build the dataset first (python est_dataset.py build --blind_test) or set EST_LB_GOLD "
                              "(a gold parquet file or a built est/ folder) or EST_LB_GOLD_REPO.") from None
         logging.info("gold of the %s track: version %s, %d rows (%d public)", track, gold.version, len(gold),
                      gold.public.sum())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from estbench.cli import add_option
 from estbench.spaces import SpaceExists, assemble, upload
 
 APP_DIR = Path(__file__).resolve().parent
@@ -23,10 +24,10 @@ SPACE_FILES = ("app.py", "README.md", "requirements.txt", "seed_baselines.json",
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("spaces/est-leaderboard"),
+    add_option(parser, "out", type=Path, default=Path("spaces/est-leaderboard"),
                         help="Space folder to write (default: %(default)s)")
-    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--push", metavar="REPO_ID", help="also upload the folder to this Space repo (needs Hub "
+    add_option(parser, "overwrite", action="store_true", help="replace --out if it exists")
+    add_option(parser, "push", metavar="REPO_ID", help="also upload the folder to this Space repo (needs Hub "
                         "access and a write token in HF_TOKEN)")
     args = parser.parse_args(argv)
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from estbench.cli import add_option
 from estbench.spaces import SpaceExists, assemble, single_file, upload
 
 MODULE_DIR = Path(__file__).resolve().parent / "est_metric"
@@ -31,9 +32,9 @@ def check_repo_id(repo_id: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="spaces/est_metric", help="folder to write (default: %(default)s)")
-    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--push", metavar="ORG/est_metric", help="also upload the folder to this Hub Space (network)")
+    add_option(parser, "out", default="spaces/est_metric", help="folder to write (default: %(default)s)")
+    add_option(parser, "overwrite", action="store_true", help="replace --out if it exists")
+    add_option(parser, "push", metavar="ORG/est_metric", help="also upload the folder to this Hub Space (network)")
     args = parser.parse_args(argv)
     if args.push:
         try:

@@ -224,7 +224,7 @@ def test_a_seeded_training_subsample_and_intervals_reach_the_score_record(small_
     again = run.main([*args, "--output", str(tmp_path / "b.csv"), "--results", str(tmp_path / "b.json")])
     assert first == again  # the same 40 rows, the same bootstrap
     (record,) = read_records(tmp_path / "a.json")
-    assert record.train_rows == 40 and "--train-subsample 40" in record.description
+    assert record.train_rows == 40 and "--train_subsample 40" in record.description
     low, high = record.intervals["emotion_macro_f1"]
     assert low <= record.scores["emotion_macro_f1"] <= high
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -73,14 +73,14 @@ def test_the_from_scratch_recipe_needs_a_model_and_names_the_run(tiny_bert, smal
     recipe = RECIPE.with_name("encoder-from-scratch.yaml")
     common = ["encoder", "--track", "balanced", "--est-dir", str(small_est), "--encoder-recipe", str(recipe),
               "--output", str(tmp_path / "bert.csv"), "--bootstrap", "0"]
-    with pytest.raises(SystemExit, match="encoder-from-scratch.yaml names no checkpoint: give one with --model"):
+    with pytest.raises(SystemExit, match="encoder-from-scratch.yaml names no checkpoint: give one with --model_name"):
         runner.main(common)
     runner.main([*common, "--model", str(tiny_bert), "--encoder-epochs", "0.1", "--encoder-device", "cpu",
                  "--name", "encoder-from-scratch", "--results", str(tmp_path / "bert.json")])
     record = json.loads((tmp_path / "bert.json").read_text())
     assert record["model"] == "encoder-from-scratch"
-    assert record["description"] == (f"python baselines/run.py encoder --track balanced --model {tiny_bert.name} "
-                                     "--encoder-recipe baselines/configs/encoder-from-scratch.yaml")
+    assert record["description"] == (f"python baselines/run.py encoder --track balanced --model_name_or_path "
+                                     f"{tiny_bert.name} --encoder_recipe baselines/configs/encoder-from-scratch.yaml")
 
 
 def test_truncation_drops_the_oldest_context_and_keeps_utterance_and_anchor(tiny_bert):

@@ -535,10 +535,10 @@ def test_run_py_lora_with_a_chat_template_predicts_with_the_prompt_it_trained_on
 
     monkeypatch.setattr(PromptSettings, "prompts", recording)
     monkeypatch.setattr(prediction, "predict_rows", recording_rows)
-    runner.main(["lora", "--track", "balanced", "--est-dir", str(est_dir), "--model", str(base),
+    runner.main(["lora", "--track", "balanced", "--est_dir", str(est_dir), "--model_name_or_path", str(base),
                  "--config", str(Path(__file__).resolve().parents[1] / "baselines" / "configs" / "cpu-smoke.yaml"),
-                 "--output-dir", str(tmp_path / "adapter"), "--output", str(tmp_path / "lora.csv"),
-                 "--bootstrap", "0", "--batch-size", "8", "--", "--chat_template", "true", "--max_steps", "1",
+                 "--output_dir", str(tmp_path / "adapter"), "--output", str(tmp_path / "lora.csv"),
+                 "--bootstrap", "0", "--batch_size", "8", "--", "--chat_template", "true", "--max_steps", "1",
                  "--max_context_chars", "100", "--lora_r", "2", "--max_train_samples", "16"])
     capsys.readouterr()
     test = load_track(est_dir, "balanced", "test")

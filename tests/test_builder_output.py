@@ -267,7 +267,7 @@ def test_card_of_owner_data_says_nothing_about_simulation(tmp_path):
     assert "simulat" not in text.lower() and "synthetic" not in text.lower()
     meta = card_yaml(tmp_path / "est")
     assert meta["language"] == ["zh"] and "synthetic" not in meta["tags"]
-    assert "No description was given (`--card-meta FILE` adds one)." in text
+    assert "No description was given (`--card_meta FILE` adds one)." in text
 
 
 def test_card_meta_fills_the_card(tmp_path):
@@ -291,7 +291,7 @@ def test_bad_card_meta_is_refused_before_anything_is_written(tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "est_dataset.py"), "build", "--data-dir", str(tmp_path / "raw"),
                           "--out", str(tmp_path / "est"), "--card-meta", str(tmp_path / "meta.yaml"), "--no-progress"],
                          capture_output=True, text=True)
-    assert run.returncode == 1 and "--card-meta meta.yaml: unknown key(s) authors" in run.stderr
+    assert run.returncode == 1 and "--card_meta meta.yaml: unknown key(s) authors" in run.stderr
     assert not (tmp_path / "est").exists()
 
 

@@ -144,7 +144,7 @@ def test_satisfaction_disagreement_fails_unless_kept(tmp_path):
     sessions = [session("s", user("我要投诉", ANGER, satisfaction=wrong), user("查话费", NO_EMOTION))]
     with pytest.raises(estbench.raw.RawFormatError, match=r"part-0\.jsonl:1: turn 0: satisfaction .* disagrees") as err:
         read(tmp_path, sessions)
-    assert "--keep-given-satisfaction" in str(err.value)
+    assert "--keep_given_satisfaction" in str(err.value)
     corpus = estbench.raw.read_raw(tmp_path / "raw", keep_given_satisfaction=True)
     assert user_labels(corpus, "s", "satisfaction") == [wrong, estbench.schema.satisfaction_of(NO_EMOTION)]
     assert corpus.report.satisfaction_disagreements_kept == 1

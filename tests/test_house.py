@@ -128,14 +128,60 @@ def test_the_leaderboard_refuses_a_busy_port_in_one_line(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["lora", "--track", "balanced", "--model", "m", "--output", "p.txt"], "--output p.txt: prediction files must end"),
     (["tfidf", "--track", "balanced", "--est-dir", "missing", "--output", "p.csv"],
-     "--est-dir missing: no such folder"),
+     "--est_dir missing: no such folder"),
     (["majority", "--track", "full", "--output", "p.csv", "--est-dir", ".", "--results", "r.txt"], "must end in .json"),
+    (["lora", "--track", "balanced", "--model_name_or_path", "m", "--output", "p.csv", "--est_dir", ".",
+      "--batch_size", "0"], "argument --batch_size/--batch-size: 0 must be positive"),
+    (["tfidf", "--track", "balanced", "--output", "p.csv", "--est_dir", ".", "--bootstrap", "-5"],
+     "argument --bootstrap: -5 must be at least 0"),
+    (["tfidf", "--track", "balanced", "--output", "p.csv", "--train-subsample", "0"], "0 must be positive"),
+    (["encoder", "--track", "balanced", "--output", "p.csv", "--encoder_epochs", "x"], "invalid float value: 'x'"),
 ])
 def test_baseline_arguments_are_checked_before_any_work(args, message, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "baselines" / "run.py"), *args], capture_output=True, text=True,
                          cwd=tmp_path)
     assert run.returncode == 2 and message in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("script, old, new", [
+    ("baselines/run.py", ["tfidf", "--track", "full", "--output", "p.csv", "--est-dir", "e", "--train-subsample", "9",
+                          "--batch-size", "3", "--output-dir", "o", "--model", "m", "--encoder-recipe", "r.yaml"],
+     ["tfidf", "--track", "full", "--output", "p.csv", "--est_dir", "e", "--train_subsample", "9", "--batch_size", "3",
+      "--output_dir", "o", "--model_name_or_path", "m", "--encoder_recipe", "r.yaml"]),
+    ("baselines/predict.py", ["--model_path", "m", "--output", "p.csv", "--est-dir", "e", "--batch-size", "2",
+                              "--chat-template", "--max-context-chars", "80"],
+     ["--model_name_or_path", "m", "--output", "p.csv", "--est_dir", "e", "--batch_size", "2", "--chat_template",
+      "--max_context_chars", "80"]),
+])
+def test_old_flag_spellings_are_still_accepted(script, old, new, tmp_path, monkeypatch):
+    """One flag style (--snake_case) everywhere; the earlier spellings parse to the same arguments."""
+    from est_baselines import prediction, runner
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e").mkdir()
+
+    parse = {"baselines/run.py": lambda argv: vars(runner.parse_args(argv)[0]),
+             "baselines/predict.py": lambda argv: vars(prediction.parse_args(argv))}[script]
+    assert parse(old) == parse(new)
+
+
+def test_every_entry_point_shows_one_flag_style():
+    """Every documented command's help lists its flags in --snake_case (the kebab-case spellings only as aliases)."""
+    import re
+
+    scripts = [[ROOT / "est_dataset.py", "build"], [ROOT / "est_dataset.py", "simulate"],
+               [ROOT / "baselines" / "run.py"], [ROOT / "baselines" / "predict.py"],
+               [ROOT / "baselines" / "from_lm_eval.py"], [ROOT / "metrics" / "deploy.py"],
+               [ROOT / "leaderboard" / "deploy.py"], [ROOT / "leaderboard" / "app.py"]]
+    for script in scripts:
+        run = subprocess.run([sys.executable, *map(str, script), "--help"], capture_output=True, text=True)
+        assert run.returncode == 0, (script, run.stderr)
+        for line in run.stdout.splitlines():
+            flags = re.findall(r"(?<![\w-])--[a-z][a-z0-9_-]*", line.split("  ")[0] if line.startswith("  -") else "")
+            kebab = [flag for flag in flags if "-" in flag[2:]]
+            for flag in kebab:  # an alias is listed right after its --snake_case spelling
+                assert "--" + flag[2:].replace("-", "_") in flags or flag.startswith("--no-"), (script, line)
 
 
 def test_lora_help_lists_the_training_options():

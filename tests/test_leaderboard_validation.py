@@ -88,7 +88,7 @@ def test_gold_from_built_folder(gold_frame, tmp_path):
     # a --blind-test build hides the labels (-1): the folder cannot serve as gold, and the error says why
     blind = pd.read_parquet(tmp_path / "est/joint/test-00000-of-00001.parquet").assign(emotion=-1)
     blind.to_parquet(tmp_path / "est/joint/test-00000-of-00001.parquet")
-    with pytest.raises(GoldError, match="blind-test"):
+    with pytest.raises(GoldError, match="blind_test"):
         load_gold(tmp_path / "est", "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     with pytest.raises(GoldError, match="does not exist"):
         load_gold(tmp_path / "nothing", "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
@@ -299,7 +299,7 @@ def test_gold_of_real_builds_agree(small_est, small_est_blind, tmp_path):
     full = load_gold(gold_file, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
     path = write_csv(tmp_path / "perfect.csv", full.frame()[list(COLUMNS)])
     assert len(validate_submission(path, full)) == len(full)
-    with pytest.raises(GoldError, match="blind-test"):
+    with pytest.raises(GoldError, match="blind_test"):
         load_gold(small_est_blind, "full", salt=DEFAULT_HALF_SALT, name=DEFAULT_GOLD_NAME)
 
 

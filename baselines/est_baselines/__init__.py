@@ -5,7 +5,7 @@ Every baseline writes the same leaderboard-ready prediction file (columns `id`, 
 
 - `python baselines/run.py {majority,tfidf,lora} --track {balanced,full} --output FILE`: train, predict, score.
 - `python baselines/lora_finetune.py --config baselines/configs/paper.yaml --model_name_or_path MODEL`: LoRA only.
-- `python baselines/predict.py --model_path ADAPTER_OR_MODEL --track balanced --output FILE`: predict only.
+- `python baselines/predict.py --model_name_or_path ADAPTER_OR_MODEL --track balanced --output FILE`: predict only.
 
 See baselines/README.md.
 """

@@ -7,7 +7,8 @@ first and never the utterance or the anchor.
 The [CLS] vector feeds three linear heads (emotion 7, transition 9, satisfaction 3); the loss is the sum of the
 three cross-entropies. Recipe: baselines/configs/encoder.yaml.
 
-    python baselines/run.py encoder --track balanced --model bert-base-chinese --output predictions/bert.csv
+    python baselines/run.py encoder --track balanced --model_name_or_path bert-base-chinese \
+        --output predictions/bert.csv
 
 Any BERT-style checkpoint works (`AutoModel` + its tokenizer); the tests use a tiny random BERT built from a config.
 """
@@ -25,6 +26,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from estbench.built import load_track
+from estbench.cli import add_option, non_negative_int, positive_int
 from estbench.schema import TASKS
 from estbench.submission import predictions_frame
 
@@ -150,22 +152,24 @@ class EncoderBaseline:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The encoder recipe's fields as `--encoder-<field>` options of run.py (each overrides the YAML)."""
+    """The encoder recipe's fields as `--encoder_<field>` options of run.py (each overrides the YAML; counts must
+    be positive, checked before any work)."""
     group = parser.add_argument_group("encoder (overrides of baselines/configs/encoder.yaml)")
-    group.add_argument("--encoder-recipe", default=str(RECIPE), help="recipe YAML (default: %(default)s)")
+    add_option(group, "encoder_recipe", default=str(RECIPE), help="recipe YAML (default: %(default)s)")
     for spec in fields(EncoderArguments):
         if spec.name != "model_name_or_path":
-            kind = {"int": int, "float": float}.get(str(spec.type).split(" ")[0], str)
-            group.add_argument(f"--encoder-{spec.name.replace('_', '-')}", dest=f"encoder_{spec.name}", type=kind,
-                               help=spec.metadata.get("help"))
+            kind = str(spec.type).split(" ")[0]
+            kind = (non_negative_int if spec.name == "seed" else positive_int) if kind == "int" else \
+                float if kind == "float" else str
+            add_option(group, f"encoder_{spec.name}", type=kind, help=spec.metadata.get("help"))
 
 
 def run_encoder(args, est_dir: str, track: str, split: str):
     overrides = {f.name: getattr(args, f"encoder_{f.name}", None) for f in fields(EncoderArguments)}
-    overrides["model_name_or_path"] = args.model
+    overrides["model_name_or_path"] = args.model_name_or_path
     settings = EncoderArguments.from_recipe(args.encoder_recipe, **overrides)
     if not settings.model_name_or_path:
-        raise ValueError(f"{Path(args.encoder_recipe).name} names no checkpoint: give one with --model")
+        raise ValueError(f"{Path(args.encoder_recipe).name} names no checkpoint: give one with --model_name_or_path")
     train, frame = load_track(est_dir, track, "train"), load_track(est_dir, track, split)
     started = time.perf_counter()
     model = EncoderBaseline(settings).fit(train)

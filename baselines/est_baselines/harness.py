@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from estbench.cli import add_option, fail
 from estbench.layout import TRACKS
 from estbench.schema import TASK_NAMES, Task
 from estbench.submission import check_prediction_path, predictions_frame, write_predictions
@@ -86,14 +87,17 @@ def predictions_from_lm_eval(folder: str | Path, track: str | None = None) -> tu
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", help="lm_eval's --output_path (searched for samples_est_*.jsonl)")
-    parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
-    parser.add_argument("--track", choices=TRACKS, help="which track's samples (needed only if both are there)")
+    add_option(parser, "output", required=True, help="prediction file to write (.csv or .jsonl)")
+    add_option(parser, "track", choices=TRACKS, help="which track's samples (needed only if both are there)")
     args = parser.parse_args(argv)
-    try:
+    try:  # a bad value: a usage error, before any work
         check_prediction_path(args.output)
+    except ValueError as error:
+        parser.error(f"--output {error}")
+    try:
         track, frame = predictions_from_lm_eval(args.folder, args.track)
-    except (ValueError, OSError) as error:
-        parser.exit(2, f"error: {error}\n")
+    except (ValueError, OSError) as error:  # the folder's data: one line, exit 1
+        fail(str(error))
     write_predictions(frame, args.output)
     print(f"{len(frame):,} rows ({track} track) -> {args.output}; submit it to the leaderboard's {track} track")
 

@@ -234,7 +234,7 @@ def parse(argv: list[str] | None = None):
     except ValueError as error:  # a value a dataclass refuses (e.g. --max_context_chars 0): a usage error
         parser.error(str(error))
     if not parsed[2].model_name_or_path:
-        raise SystemExit("--model_name_or_path is required (a Hub id or a local folder)")
+        parser.error("--model_name_or_path is required (a Hub id or a local folder)")
     return parsed
 
 

@@ -26,7 +26,8 @@ at conversion time only). Weights go shard by shard in their own dtype, so memor
 written next to its final place and moved there whole.
 
     python -m est_baselines.native baichuan-inc/Baichuan2-7B-Base converted/baichuan2-7b
-    python baselines/run.py lora --track balanced --model converted/baichuan2-7b --output predictions/baichuan2.csv
+    python baselines/run.py lora --track balanced --model_name_or_path converted/baichuan2-7b \
+        --output predictions/baichuan2.csv
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
+
+from estbench.cli import add_option
 
 # Qwen v1's tokenizer (tokenization_qwen.py): its pre-tokenizer pattern and its special tokens, numbered after the
 # 151,643 ranks of qwen.tiktoken in this order
@@ -379,7 +382,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="the custom-code checkpoint: a local folder or a Hub id")
     parser.add_argument("out", help="folder to write the native checkpoint to")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_option(parser, "overwrite", action="store_true", help="replace OUT if it exists")
     args = parser.parse_args(argv)
     try:
         print(convert(args.source, args.out, overwrite=args.overwrite))

@@ -1,11 +1,12 @@
 r"""Write a leaderboard-ready prediction file with a (LoRA-)fine-tuned causal LM.
 
-    python baselines/predict.py --model_path baselines/outputs/llama3-8b-lora --est_dir est \
+    python baselines/predict.py --model_name_or_path baselines/outputs/llama3-8b-lora --est_dir est \
         --track balanced --split test --output predictions/llama3-8b-balanced.csv
 
---model_path is either a LoRA adapter folder (as saved by lora_finetune.py; the base model named in its
-adapter_config.json is loaded, or --base_model) or a full/merged model folder. --merge folds the adapter into the
-base weights before predicting (faster inference, same predictions up to float rounding).
+--model_name_or_path (formerly --model_path) is either a LoRA adapter folder (as saved by lora_finetune.py; the
+base model named in its adapter_config.json is loaded, or --base_model) or a full/merged model folder. --merge
+folds the adapter into the base weights before predicting (faster inference, same predictions up to float
+rounding).
 
 Either way of choosing labels (baselines/label_scoring.py, --method) makes an answer outside the label set impossible:
 
@@ -42,6 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from estbench.built import load_track
+from estbench.cli import add_option, positive_int
 from estbench.layout import TRACKS
 from estbench.prompts import PromptSettings, prompt_fields
 from estbench.submission import check_prediction_path, predictions_frame, write_predictions
@@ -132,31 +134,32 @@ def _rows(args: argparse.Namespace) -> pd.DataFrame:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model_path", required=True, help="LoRA adapter folder, or a full model folder / Hub id")
-    parser.add_argument("--base_model", help="base model of the adapter (default: the one in adapter_config.json)")
-    parser.add_argument("--merge", action="store_true", help="merge the adapter into the base weights first")
-    parser.add_argument("--save_merged", metavar="DIR",
+    add_option(parser, "model_name_or_path", "--model_path", required=True,
+               help="LoRA adapter folder, or a full model folder / Hub id")
+    add_option(parser, "base_model", help="base model of the adapter (default: the one in adapter_config.json)")
+    add_option(parser, "merge", action="store_true", help="merge the adapter into the base weights first")
+    add_option(parser, "save_merged", metavar="DIR",
                         help="also write the merged model (weights, tokenizer, prompt settings) to DIR, for vLLM or "
                              "any engine; implies --merge")
-    parser.add_argument("--trust_remote_code", action="store_true",
+    add_option(parser, "trust_remote_code", action="store_true",
                         help="run the model repo's own code (Baichuan2, TeleChat2, Qwen v1, GLM4)")
-    parser.add_argument("--device_map", help="transformers device_map, e.g. auto (default: one device)")
+    add_option(parser, "device_map", help="transformers device_map, e.g. auto (default: one device)")
     quantized = parser.add_mutually_exclusive_group()
-    quantized.add_argument("--load_in_4bit", action="store_true", help="4-bit weights (bitsandbytes, GPU)")
-    quantized.add_argument("--load_in_8bit", action="store_true", help="8-bit weights (bitsandbytes, GPU)")
-    parser.add_argument("--est_dir", default="est", help="built dataset folder (default: est)")
-    parser.add_argument("--track", choices=TRACKS, default="balanced", help="leaderboard track")
-    parser.add_argument("--split", choices=["train", "validation", "test"], default="test", help="split to predict")
-    parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
-    parser.add_argument("--batch_size", type=int, default=16, help="utterances per batch (default: 16)")
-    parser.add_argument("--method", choices=list(METHODS), default="constrained",
+    add_option(quantized, "load_in_4bit", action="store_true", help="4-bit weights (bitsandbytes, GPU)")
+    add_option(quantized, "load_in_8bit", action="store_true", help="8-bit weights (bitsandbytes, GPU)")
+    add_option(parser, "est_dir", default="est", help="built dataset folder (default: est)")
+    add_option(parser, "track", choices=TRACKS, default="balanced", help="leaderboard track")
+    add_option(parser, "split", choices=["train", "validation", "test"], default="test", help="split to predict")
+    add_option(parser, "output", required=True, help="prediction file to write (.csv or .jsonl)")
+    add_option(parser, "batch_size", type=positive_int, default=16, help="utterances per batch (default: 16)")
+    add_option(parser, "method", choices=list(METHODS), default="constrained",
                         help="constrained (default): the paper's generative protocol restricted to valid answers; "
                              "score: exact label log-likelihoods (see above)")
-    parser.add_argument("--limit", type=int, help="predict only the first N rows (smoke tests)")
+    add_option(parser, "limit", type=positive_int, help="predict only the first N rows (smoke tests)")
     PromptSettings.add_override_arguments(parser.add_argument_group(
         "prompt settings (default: as the model was trained, from its est_prompt.json)"))
-    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
-    parser.add_argument("--engine", choices=ENGINES, default="hf",
+    add_option(parser, "dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
+    add_option(parser, "engine", choices=ENGINES, default="hf",
                         help="hf (default): transformers, --method decides; vllm: vLLM with output restricted to the "
                              "valid answers and prefix caching (GPU; requirements-vllm.txt)")
     args = parser.parse_args(argv)
@@ -182,9 +185,10 @@ def _predict(args: argparse.Namespace) -> Path:
 
     state = PartialState()  # one process, or each of `accelerate launch --num_processes N`
     model, tokenizer, settings = load_for_prediction(
-        args.model_path, base_model=args.base_model, merge=args.merge or bool(args.save_merged), dtype=args.dtype,
-        trust_remote_code=args.trust_remote_code, device_map=args.device_map, load_in_4bit=args.load_in_4bit,
-        load_in_8bit=args.load_in_8bit, device=None if args.device_map else str(state.device))
+        args.model_name_or_path, base_model=args.base_model, merge=args.merge or bool(args.save_merged),
+        dtype=args.dtype, trust_remote_code=args.trust_remote_code, device_map=args.device_map,
+        load_in_4bit=args.load_in_4bit, load_in_8bit=args.load_in_8bit,
+        device=None if args.device_map else str(state.device))
     if args.save_merged and state.is_main_process:  # the merged model carries the settings it was trained with
         print(f"merged model written to {save_merged(model, tokenizer, settings, args.save_merged)}")
     settings = settings.override_from(args)
@@ -207,9 +211,9 @@ def _predict_vllm(args: argparse.Namespace) -> Path:
     if args.merge or args.save_merged or args.load_in_4bit or args.load_in_8bit or args.device_map:
         raise ValueError("--engine vllm serves the adapter on its base model itself: --merge, --save_merged, "
                          "--load_in_4bit/8bit and --device_map are options of the hf engine")
-    table = predict_with_vllm(args.model_path, _rows(args), base_model=args.base_model,
+    table = predict_with_vllm(args.model_name_or_path, _rows(args), base_model=args.base_model,
                               trust_remote_code=args.trust_remote_code, dtype=args.dtype,
-                              settings=PromptSettings.load(args.model_path).override_from(args))
+                              settings=PromptSettings.load(args.model_name_or_path).override_from(args))
     path = write_predictions(table, args.output)
     print(f"wrote {len(table)} predictions to {path}")
     return path

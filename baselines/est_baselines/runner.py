@@ -1,10 +1,11 @@
 r"""From a built EST dataset to a scored, leaderboard-ready prediction file, in one command.
 
     python baselines/run.py majority --track balanced --output predictions/majority-balanced.csv
-    python baselines/run.py tfidf    --track full     --output predictions/tfidf-full.csv --est-dir est
+    python baselines/run.py tfidf    --track full     --output predictions/tfidf-full.csv --est_dir est
     python baselines/run.py tfidf-structured --track balanced --output predictions/tfidf-structured-balanced.csv
     python baselines/run.py lora     --track balanced --output predictions/lora-balanced.csv \
-        --model meta-llama/Meta-Llama-3-8B [--config baselines/configs/paper.yaml] [-- --max_steps 1000 ...]
+        --model_name_or_path meta-llama/Meta-Llama-3-8B [--config baselines/configs/paper.yaml] \
+        [-- --max_steps 1000 ...]
 
 Each command trains on the track's train split (`joint-balanced` for balanced, `joint` for full), predicts the
 chosen split (default: test), writes the prediction file (CSV or JSONL: id, emotion, transition, satisfaction) and
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import estbench.scoring
 from estbench.built import load_track
+from estbench.cli import add_option, non_negative_int, positive_int
 from estbench.gold import load_references
 from estbench.layout import TRACKS
 from estbench.results import ScoreRecord, write_records
@@ -65,8 +67,8 @@ def run_lora(args, extra: list[str]):
     from . import lora as lora_finetune
     from .prediction import load_for_prediction, predict_frame
 
-    output_dir = args.output_dir or f"baselines/outputs/lora-{Path(args.model).name}-{args.track}"
-    argv = ["--config", str(args.config), "--model_name_or_path", args.model, "--est_dir", args.est_dir,
+    output_dir = args.output_dir or f"baselines/outputs/lora-{Path(args.model_name_or_path).name}-{args.track}"
+    argv = ["--config", str(args.config), "--model_name_or_path", args.model_name_or_path, "--est_dir", args.est_dir,
             "--track", args.track, "--output_dir", output_dir, *extra]
     parsed = lora_finetune.parse(argv)
     adapter = lora_finetune.main(parsed=parsed)
@@ -88,25 +90,26 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("baseline", choices=[*BASELINES, "encoder", "lora"], help="which baseline to run")
-    parser.add_argument("--track", choices=TRACKS, required=True, help="leaderboard track")
-    parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
-    parser.add_argument("--est-dir", default="est", help="built dataset folder (default: ./est)")
-    parser.add_argument("--split", choices=["validation", "test"], default="test", help="split to predict and score")
-    parser.add_argument("--gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
-    parser.add_argument("--results", help="also write the scores (estbench.scoring.score output) to this JSON file")
-    parser.add_argument("--name", help="the run's name in the --results file and the tables (default: the baseline's)")
-    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+    add_option(parser, "track", choices=TRACKS, required=True, help="leaderboard track")
+    add_option(parser, "output", required=True, help="prediction file to write (.csv or .jsonl)")
+    add_option(parser, "est_dir", default="est", help="built dataset folder (default: ./est)")
+    add_option(parser, "split", choices=["validation", "test"], default="test", help="split to predict and score")
+    add_option(parser, "gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
+    add_option(parser, "results", help="also write the scores (estbench.scoring.score output) to this JSON file")
+    add_option(parser, "name", help="the run's name in the --results file and the tables (default: the baseline's)")
+    add_option(parser, "bootstrap", type=non_negative_int, default=1000, metavar="N",
                         help="session-bootstrap replicates for the 95%% intervals (default: 1000; 0: none)")
-    parser.add_argument("--train-subsample", type=int, metavar="N",
+    add_option(parser, "train_subsample", type=positive_int, metavar="N",
                         help="train majority/tfidf on a seeded random subsample of N training utterances (the full "
                         "track has ~1.3M; see baselines/README.md for the measured time and memory)")
     lora = parser.add_argument_group("lora")
-    lora.add_argument("--model", help="lora: base causal LM (Hub id or local folder), required; encoder: the "
-                                      "BERT-style checkpoint (default: the recipe's, bert-base-chinese)")
-    lora.add_argument("--config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
-    lora.add_argument("--output-dir", help="where the adapter goes (default: baselines/outputs/lora-<model>-<track>)")
-    lora.add_argument("--batch-size", type=int, default=16, help="prediction batch size (default: 16)")
-    lora.add_argument("--method", choices=["constrained", "score"], default="constrained",
+    add_option(lora, "model_name_or_path", "--model",
+               help="lora: base causal LM (Hub id or local folder), required; encoder: the BERT-style checkpoint "
+                    "(default: the recipe's, bert-base-chinese)")
+    add_option(lora, "config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
+    add_option(lora, "output_dir", help="where the adapter goes (default: baselines/outputs/lora-<model>-<track>)")
+    add_option(lora, "batch_size", type=positive_int, default=16, help="prediction batch size (default: 16)")
+    add_option(lora, "method", choices=["constrained", "score"], default="constrained",
                       help="how predict.py chooses labels: constrained decoding (default) or exact scoring")
     add_encoder_arguments(parser)
     if argv[:1] == ["lora"] and {"-h", "--help"} & set(argv + extra):
@@ -117,8 +120,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         parser.exit()
     args = parser.parse_args(argv)
     # every argument is checked before any work (a run can train for hours before it writes the file)
-    if args.baseline == "lora" and not args.model:
-        parser.error("lora needs --model")
+    if args.baseline == "lora" and not args.model_name_or_path:
+        parser.error("lora needs --model_name_or_path")
     if extra and args.baseline != "lora":
         parser.error("arguments after -- are only for lora")
     for problem in _argument_problems(args):
@@ -133,13 +136,13 @@ def _argument_problems(args) -> list[str]:
     except ValueError as error:
         problems.append(f"--output {error}")
     if not Path(args.est_dir).is_dir():
-        problems.append(f"--est-dir {args.est_dir}: no such folder (build it with `python est_dataset.py build`)")
+        problems.append(f"--est_dir {args.est_dir}: no such folder (build it with `python est_dataset.py build`)")
     if args.results and Path(args.results).suffix.lower() != ".json":
         problems.append(f"--results {args.results}: the scores file must end in .json")
     if args.baseline == "lora" and not Path(args.config).is_file():
         problems.append(f"--config {args.config}: no such recipe file")
     if args.baseline == "encoder" and not Path(args.encoder_recipe).is_file():
-        problems.append(f"--encoder-recipe {args.encoder_recipe}: no such recipe file")
+        problems.append(f"--encoder_recipe {args.encoder_recipe}: no such recipe file")
     return problems
 
 
@@ -147,12 +150,13 @@ def _command(args) -> str:
     """The run.py command that reproduces a results file (folders of the run's own left out)."""
     command = f"python baselines/run.py {args.baseline} --track {args.track}"
     if args.train_subsample:
-        command += f" --train-subsample {args.train_subsample}"
+        command += f" --train_subsample {args.train_subsample}"
     if args.baseline == "encoder":
-        if args.model:  # a local folder by its name only: where it sits on this machine means nothing elsewhere
-            command += f" --model {Path(args.model).name if Path(args.model).is_dir() else args.model}"
+        model = args.model_name_or_path
+        if model:  # a local folder by its name only: where it sits on this machine means nothing elsewhere
+            command += f" --model_name_or_path {Path(model).name if Path(model).is_dir() else model}"
         if Path(args.encoder_recipe).resolve() != Path(RECIPE).resolve():
-            command += f" --encoder-recipe baselines/configs/{Path(args.encoder_recipe).name}"
+            command += f" --encoder_recipe baselines/configs/{Path(args.encoder_recipe).name}"
     return command
 
 

@@ -3,12 +3,12 @@
 - A tiny Llama-style causal LM: used by the tests and bench/bench_baselines.py to exercise the LoRA/predict code
   paths on CPU in seconds, and handy for a smoke run of `run.py lora`. It learns nothing useful.
 
-      python -m est_baselines.tiny OUT_DIR --from-est est
+      python -m est_baselines.tiny OUT_DIR --from_est est
 
 - A BERT-style encoder with one token per character: the starting point of the encoder baseline trained from scratch
   (no pretraining; `configs/encoder-from-scratch.yaml`) and of the encoder tests.
 
-      python -m est_baselines.tiny OUT_DIR --from-est est --kind bert --hidden-size 128 --layers 2
+      python -m est_baselines.tiny OUT_DIR --from_est est --kind bert --hidden_size 128 --layers 2
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
+from estbench.cli import add_option, positive_int
 from estbench.prompts import TEMPLATES
 from estbench.schema import TASKS
 
@@ -126,12 +127,12 @@ def save_char_bert(out_dir: str | Path, texts: Iterable[str], *, hidden_size: in
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out_dir", help="where to save the model and tokenizer")
-    parser.add_argument("--from-est", default="est", help="built dataset whose texts give the character vocabulary")
-    parser.add_argument("--kind", choices=["llama", "bert"], default="llama",
+    add_option(parser, "from_est", default="est", help="built dataset whose texts give the character vocabulary")
+    add_option(parser, "kind", choices=["llama", "bert"], default="llama",
                         help="llama: tiny causal LM for run.py lora; bert: encoder for run.py encoder")
-    parser.add_argument("--hidden-size", type=int, help="hidden width (default: llama 64, bert 128)")
-    parser.add_argument("--layers", type=int, default=2, help="number of layers (default: 2)")
-    parser.add_argument("--seed", type=int, default=0, help="initialisation seed (default: 0)")
+    add_option(parser, "hidden_size", type=positive_int, help="hidden width (default: llama 64, bert 128)")
+    add_option(parser, "layers", type=positive_int, default=2, help="number of layers (default: 2)")
+    add_option(parser, "seed", type=int, default=0, help="initialisation seed (default: 0)")
     args = parser.parse_args(argv)
     from estbench.built import load_split
 

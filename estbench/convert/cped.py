@@ -2,7 +2,7 @@
 
 CPED is multi-party TV drama, not a service call. Each `Dialogue_ID` becomes a session, utterances in `Utterance_ID`
 order. The `user` is, by default, the speaker with the most utterances in the dialogue (ties: who spoke first); every
-other speaker is the `agent` side. `--cped-user first` picks the first speaker instead. The speaker's name and the
+other speaker is the `agent` side. `--cped_user first` picks the first speaker instead. The speaker's name and the
 dialogue act are kept under the turn's `meta` (ignored by the builder). Emotions map to EST's seven by `EMOTIONS`.
 """
 

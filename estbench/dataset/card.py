@@ -112,7 +112,7 @@ def _size_category(n: int) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class CardMeta:
-    """What a corpus owner says about the corpus (`--card-meta FILE`, YAML with these keys)."""
+    """What a corpus owner says about the corpus (`--card_meta FILE`, YAML with these keys)."""
 
     pretty_name: str = ""
     description: str = ""
@@ -128,19 +128,19 @@ class CardMeta:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as err:
-            raise ValueError(f"--card-meta {Path(path).name}: cannot read it: {err}") from None
+            raise ValueError(f"--card_meta {Path(path).name}: cannot read it: {err}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"--card-meta {Path(path).name}: expected a mapping of keys, got {type(data).__name__}")
+            raise ValueError(f"--card_meta {Path(path).name}: expected a mapping of keys, got {type(data).__name__}")
         known = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise ValueError(f"--card-meta {Path(path).name}: unknown key(s) {', '.join(unknown)} "
+            raise ValueError(f"--card_meta {Path(path).name}: unknown key(s) {', '.join(unknown)} "
                              f"(expected: {', '.join(known)})")
         language = data.get("language", ())
         language = (language,) if isinstance(language, str) else tuple(language or ())
         for key in ("pretty_name", "description", "license", "citation", "homepage"):
             if not isinstance(data.get(key, ""), str):
-                raise ValueError(f"--card-meta {Path(path).name}: {key} must be a string")
+                raise ValueError(f"--card_meta {Path(path).name}: {key} must be a string")
         return cls(**{**data, "language": language})
 
 
@@ -347,7 +347,7 @@ def _dialogue_markdown(summary: dict) -> str:
 
 def _anchor_rule(options: ReadOptions) -> str:
     if options.emotional_fillers_count:
-        return ("`--emotional-fillers-count`: besides substantive utterances, an utterance with an emotion other than "
+        return ("`--emotional_fillers_count`: besides substantive utterances, an utterance with an emotion other than "
                 "No Emotion may be the anchor (an emotional \"谢谢\" opens a session as Positive). This departs from "
                 "the paper's rule: transitions after such an opening are relative to the filler's polarity.")
     return "the paper's rule as written (fillers are skipped whatever their emotion label)."
@@ -355,7 +355,7 @@ def _anchor_rule(options: ReadOptions) -> str:
 
 def _balanced_rule(cap: int | None) -> str:
     if cap is not None:
-        return (f"`--balanced-cap {cap}`: each emotion keeps min(available, {cap:,}) eligible utterances, at one rate "
+        return (f"`--balanced_cap {cap}`: each emotion keeps min(available, {cap:,}) eligible utterances, at one rate "
                 "in every split (not the paper's proportions).")
     return "the paper's \"Used in experiment\" column scaled to this corpus (below)."
 
@@ -378,7 +378,7 @@ def _build_report_markdown(report: BuildReport) -> str:
         ("Transitions derived by the rule", _fmt(report.transitions_derived)),
         ("Satisfaction annotated", _fmt(report.satisfaction_given)),
         ("Satisfaction derived from the emotion", _fmt(report.satisfaction_derived)),
-        ("Satisfaction disagreeing with the emotion, kept (`--keep-given-satisfaction`)",
+        ("Satisfaction disagreeing with the emotion, kept (`--keep_given_satisfaction`)",
          _fmt(report.satisfaction_disagreements_kept)),
         ("Sessions with a dialogue-level satisfaction", _fmt(report.dialogue_satisfaction_given)),
     ]
@@ -409,7 +409,7 @@ def render_card(inputs: CardInputs, template: Path) -> str:
     figures = "\n\n".join(f"![{caption}]({name})" for name, caption in inputs.figures)
     values = {
         "pretty_name": meta.pretty_name or (SIMULATED_NAME if inputs.simulated else "EST-format dialogue corpus"),
-        "description": meta.description or "No description was given (`--card-meta FILE` adds one).",
+        "description": meta.description or "No description was given (`--card_meta FILE` adds one).",
         "source": inputs.source,
         "context_turns": str(inputs.context_turns),
         "configs_table": _markdown_table(
@@ -444,7 +444,7 @@ def render_card(inputs: CardInputs, template: Path) -> str:
             "**This is a blind-test build: every label of every `test` split is `-1`.** The gold labels are kept "
             "outside this folder for a hidden-label leaderboard."
             if inputs.blind_test
-            else "This build includes the test labels (built without `--blind-test`)."
+            else "This build includes the test labels (built without `--blind_test`)."
         ),
         "citation": _citation(meta),
         "example_sessions": inputs.examples,

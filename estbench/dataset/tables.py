@@ -52,7 +52,7 @@ def balanced_targets(available: Mapping[str, int], cap: int | None = None) -> di
     session. Scaling the column by N / P gives each emotion the paper's share of the eligible pool instead; at paper
     scale (N ~= P) it reproduces the column itself.
 
-    With `cap` (`--balanced-cap N`, for corpora far smaller than the paper's): target(e) = min(available(e), cap).
+    With `cap` (`--balanced_cap N`, for corpora far smaller than the paper's): target(e) = min(available(e), cap).
     """
     if set(available) != set(EMOTIONS):
         raise ValueError(f"balanced_targets needs a count for every emotion {list(EMOTIONS)}, got {list(available)}")

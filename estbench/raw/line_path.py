@@ -169,7 +169,7 @@ def parse_lines(
                     reasons.append(
                         f"turn {index}: satisfaction {SATISFACTION[satisfaction]!r} disagrees with emotion "
                         f"{EMOTIONS[emotion]!r} (expected {SATISFACTION[sat_from_emotion[emotion]]!r}; "
-                        "build with --keep-given-satisfaction to keep it)"
+                        "build with --keep_given_satisfaction to keep it)"
                     )
             user = role == "user"
             n_user += user

@@ -1,4 +1,4 @@
-"""A synthetic gold table in the builder's `--blind-test` gold-file format, for tests and the benchmark only.
+"""A synthetic gold table in the builder's `--blind_test` gold-file format, for tests and the benchmark only.
 
 Labels are drawn at random (not a dialogue corpus): it exercises validation, scoring and storage at any size
 without building the dataset. Rows: `id` = "<session_id>/<turn>", `session_id`, the three task columns as label

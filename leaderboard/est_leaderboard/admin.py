@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from estbench.cli import fail
+
 from .service import Leaderboard
 from .settings import Settings
 
@@ -23,8 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         leaderboard = Leaderboard(Settings.from_env())
         report = leaderboard.rescore_all()
-    except (ValueError, RuntimeError) as err:
-        parser.exit(2, f"error: {err}\n")
+    except (ValueError, RuntimeError) as err:  # the configured data: one line, exit 1
+        fail(str(err))
     print(f"gold version {report.gold_version}: {report.rescored} re-scored, {report.unchanged} already on it, "
           f"{len(report.failed)} not re-scorable")
     for line in report.failed:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from estbench import paper
+from estbench.cli import add_option
 from estbench.layout import TRACKS
 from estbench.results import ScoreRecord, check_scores, read_records, write_records
 
@@ -80,14 +81,14 @@ def main(argv: list[str] | None = None) -> None:
                                      description="Manage the baseline rows shown on the leaderboard.")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add-baseline", help="score a baseline prediction file and add it to the seed file")
-    add.add_argument("--predictions", type=Path, required=True,
+    add_option(add, "predictions", type=Path, required=True,
                      help="CSV/JSONL prediction file (id, emotion, transition, satisfaction)")
-    add.add_argument("--model", required=True, help="name shown on the board")
-    add.add_argument("--track", choices=TRACKS, required=True)
-    add.add_argument("--description", default="")
-    add.add_argument("--gold", type=Path, default=settings.gold_source,
+    add_option(add, "model", required=True, help="name shown on the board")
+    add_option(add, "track", choices=TRACKS, required=True)
+    add_option(add, "description", default="")
+    add_option(add, "gold", type=Path, default=settings.gold_source,
                      help="gold parquet file or built est/ folder (default: %(default)s)")
-    add.add_argument("--seed-file", type=Path, default=settings.seed_baselines, help="default: %(default)s")
+    add_option(add, "seed_file", type=Path, default=settings.seed_baselines, help="default: %(default)s")
     args = parser.parse_args(argv)
     entry = add_baseline(args.seed_file, args.predictions, args.model, args.track, args.gold, settings=settings,
                          description=args.description)

@@ -115,7 +115,7 @@ class Settings:
         gold_repo = env.get("EST_LB_GOLD_REPO") or None
         gold_source: Path | None = Path(env["EST_LB_GOLD"]) if env.get("EST_LB_GOLD") else None
         if gold_source is None and gold_repo is None and not on_space:
-            # Local default: the builder's --blind-test gold file of est/, else the built dataset's test split.
+            # Local default: the builder's --blind_test gold file of est/, else the built dataset's test split.
             gold_source = find_gold_file(REPO_ROOT / "est") or REPO_ROOT / "est"
         salt = env.get("EST_LB_HALF_SALT") or None
         if salt is None and on_space:

@@ -46,7 +46,7 @@ def _choices(task: Task, doc: dict) -> list[str]:
 
 def _target(task: Task, doc: dict) -> int:
     label = doc[task.value]
-    return -1 if label is None else task.labels.index(label)  # -1: hidden (a --blind-test build)
+    return -1 if label is None else task.labels.index(label)  # -1: hidden (a --blind_test build)
 
 
 def _results(task: Task, doc: dict, results) -> dict:
@@ -63,7 +63,7 @@ def macro_f1(items) -> float:
     task = items[0][0]
     golds = [gold for _, gold, _ in items]
     if min(golds) < 0:
-        raise ValueError("the test labels of this EST folder are hidden (a --blind-test build): run lm_eval with "
+        raise ValueError("the test labels of this EST folder are hidden (a --blind_test build): run lm_eval with "
                          "--predict_only --log_samples and submit the converted file to the leaderboard")
     return score({task: golds}, {task: [predicted for _, _, predicted in items]})[f"{task}_macro_f1"]
 
