@@ -105,6 +105,7 @@ def _print_summary(summary: BuildSummary) -> None:
         print(f"warning: ignored unknown {key} ({count:,} time(s)); build with --strict to make it an error")
     if summary.gold:
         print(f"Blind test: test labels are -1; gold labels written to {summary.gold}")
+    print(f"Data digest (scores and figures measured on this data carry it): {summary.data_digest[:16]}")
     where = summary.out
     try:
         where = summary.out.relative_to(Path.cwd())

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from .layout import SPLITS, TRACK_CONFIGS, gold_file_candidates, shard_pattern
+from .layout import DATA_DIGEST_KEY, SPLITS, TRACK_CONFIGS, gold_file_candidates, shard_pattern
 from .schema import Task
 
 
@@ -65,6 +65,25 @@ def track_config(track: str) -> str:
 def load_track(est_dir: str | Path, track: str, split: str) -> pd.DataFrame:
     """The rows a track is trained/scored on: the split of `joint` (full) or `joint-balanced` (balanced)."""
     return load_split(est_dir, track_config(track), split)
+
+
+def data_digest(source: str | Path) -> str:
+    """The data digest a build wrote (`estbench.layout.DATA_DIGEST_KEY`) into a built folder's card or into its gold
+    file; "" when there is none (a folder built before digests, or not by the builder)."""
+    source = Path(source)
+    if source.is_file():
+        metadata = pq.read_schema(source).metadata or {}
+        return metadata.get(DATA_DIGEST_KEY.encode(), b"").decode()
+    card = source / "README.md"
+    if not card.is_file():
+        return ""
+    import yaml
+
+    text = card.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return ""
+    header = yaml.safe_load(text[4:text.find("\n---", 4)]) or {}
+    return str(header.get(DATA_DIGEST_KEY, "")) if isinstance(header, dict) else ""
 
 
 def find_gold_file(est_dir: str | Path) -> Path | None:

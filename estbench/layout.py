@@ -62,6 +62,10 @@ def shard_pattern(split: str) -> str:
     return f"{split}-*.parquet"
 
 
+# The digest of the data a build describes (`estbench.dataset.BuildOptions.data_digest`) is written under this key
+# into the card's YAML header and the gold file's Parquet metadata; `estbench.built.data_digest` reads it back.
+DATA_DIGEST_KEY = "est_data_digest"
+
 # A --blind_test build writes the hidden test labels to <out>-gold/test.parquet (columns: id, session_id, the three
 # task columns as label names, `balanced`).
 GOLD_FILE_NAME = "test.parquet"

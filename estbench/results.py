@@ -4,7 +4,9 @@ file (`leaderboard/seed_baselines.json`) holds, so a baseline's numbers are neve
 A record is a JSON object: `model`, `track`, `split`, `utterances`, `scores` (headline keys of `estbench.scoring`
 over the whole split), `intervals` (their session-bootstrap 95% intervals, when measured) and, when it was scored on
 the leaderboard's public/private cut, `public_scores` and `private_scores`; `description`, `train_rows`,
-`predictions_sha256` and `scored_at` are provenance.
+`predictions_sha256` and `scored_at` are provenance, and `data_digest` says which data the scores were measured on
+(the digest the build wrote, `estbench.built.data_digest`): a dataset card quotes a record only when it matches the
+digest of the data the card describes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class ScoreRecord:
     scored_at: str = ""
     intervals: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # key -> [low, high], 95% bootstrap
     train_rows: int = 0  # training utterances of a seeded subsample (0: the whole train split)
+    data_digest: str = ""  # the data measured on (estbench.built.data_digest); "" = unknown
 
     def __post_init__(self):
         where = f"score record {self.model!r}"

@@ -475,3 +475,32 @@ def test_old_flag_spellings_still_work(small_raw_dir, tmp_path):
     new = est_dataset.make_parser().parse_args(["build", "--data_dir", "r", "--blind_test", "--context_turns", "2",
                                                 "--balanced_cap", "5", "--no_progress", "--card_meta", "m.yaml"])
     assert vars(old) == vars(new) and new.blind_test is True and new.context_turns == 2
+
+
+def test_the_data_digest_names_the_data_and_the_card_quotes_only_its_own_scores(small_raw_dir, tmp_path, capsys):
+    """A build writes the digest of its data (raw files + the options that shape the rows) into its card and gold
+    file; a score record measured on it carries the same digest, and only such records reach the card."""
+    from est_baselines import runner
+    from estbench.built import data_digest
+    from estbench.results import ScoreRecord, read_records
+
+    first = est_dataset.build(small_raw_dir, tmp_path / "a" / "est", progress=False, blind_test=True)
+    again = est_dataset.build(small_raw_dir, tmp_path / "b" / "est", progress=False)
+    other = est_dataset.build(small_raw_dir, tmp_path / "c" / "est", progress=False, context_turns=1)
+    assert len(first.data_digest) == 64 and first.data_digest == again.data_digest != other.data_digest
+    assert data_digest(tmp_path / "a" / "est") == data_digest(first.gold) == first.data_digest
+    assert data_digest(tmp_path / "nowhere") == ""
+
+    runner.main(["majority", "--track", "balanced", "--est_dir", str(tmp_path / "b" / "est"), "--bootstrap", "0",
+                 "--output", str(tmp_path / "m.csv"), "--results", str(tmp_path / "m.json")])
+    capsys.readouterr()
+    measured = read_records(tmp_path / "m.json")[0]
+    assert measured.data_digest == again.data_digest
+    elsewhere = ScoreRecord(model="from another corpus", track="balanced", scores=measured.scores,
+                            description="elsewhere", data_digest=other.data_digest)
+    unknown = ScoreRecord(model="of unknown data", track="balanced", scores=measured.scores, description="old")
+    est_dataset.build(small_raw_dir, tmp_path / "d" / "est", progress=False, baselines=[measured, elsewhere, unknown])
+    card = (tmp_path / "d" / "est" / "README.md").read_text(encoding="utf-8")
+    assert "Baselines on this corpus" in card  # the simulated corpus's section
+    assert "`python baselines/run.py majority --track balanced`" in card
+    assert "from another corpus" not in card and "of unknown data" not in card

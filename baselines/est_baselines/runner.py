@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import estbench.scoring
-from estbench.built import load_track
+from estbench.built import data_digest, load_track
 from estbench.cli import add_option, non_negative_int, positive_int
 from estbench.gold import load_references
 from estbench.layout import TRACKS
@@ -194,7 +194,7 @@ def _run(args, extra: list[str]) -> dict:
     if args.results:
         record = ScoreRecord(model=args.name or args.baseline, track=args.track, split=args.split,
                              utterances=len(table), scores=scores, intervals=intervals, description=_command(args),
-                             train_rows=args.train_subsample or 0)
+                             train_rows=args.train_subsample or 0, data_digest=data_digest(args.est_dir))
         write_records(args.results, record)
     return scores
 

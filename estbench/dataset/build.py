@@ -19,6 +19,7 @@ from .. import simulator
 from ..io import staged_folder, write_atomically
 from ..layout import (
     CONFIG_NAMES,
+    DATA_DIGEST_KEY,
     GOLD_FILE_NAME,
     RAW_FORMAT_VERSION,
     SPLITS,
@@ -26,7 +27,7 @@ from ..layout import (
     gold_dir_for,
     shard_file_name,
 )
-from ..raw import BuildReport, read_raw
+from ..raw import BuildReport, raw_digest, read_raw
 from ..results import ScoreRecord
 from .card import (
     CardInputs,
@@ -91,6 +92,7 @@ class BuildSummary:
     bytes_on_disk: int
     gold: Path | None
     statistics: dict
+    data_digest: str = ""  # of the data built (`BuildOptions.data_digest`)
 
 
 def build(
@@ -136,6 +138,7 @@ def build(
     marker = simulator.read_marker(data_dir)
     source = default_source_description() if embedded_default else describe_source(data_dir, marker)
     corpus = read_raw(data_dir, options, workers=workers, progress=progress)
+    digest = options.data_digest(raw_digest(data_dir))
     tables = EstTables(corpus, options)
 
     gold_path = gold_dir / GOLD_FILE_NAME if blind_test else None
@@ -164,7 +167,8 @@ def build(
             source=source,
             context_turns=options.context_turns,
             blind_test=blind_test,
-            yaml_header=card_yaml(rows, num_bytes, disk, license, simulated=simulated, meta=meta, language=language),
+            yaml_header=card_yaml(rows, num_bytes, disk, license, simulated=simulated, meta=meta, language=language,
+                                  data_digest=digest),
             simulated=simulated,
             options=options,
             balanced_cap=options.balanced_cap,
@@ -173,16 +177,19 @@ def build(
             figures=tuple((name, caption) for name, caption, _ in figures),
             meta=meta,
             examples=example_sessions(tables) if simulated else "",
-            baselines=tuple(baselines) if embedded_default else (),
+            # only scores measured on exactly this data (same digest) describe it
+            baselines=tuple(r for r in baselines if r.data_digest == digest),
         )
         (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
         gold = None
         if blind_test:
             gold = pa.BufferOutputStream()
-            pq.write_table(tables.gold(), gold, compression="zstd")
+            table = tables.gold()
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), DATA_DIGEST_KEY.encode(): digest})
+            pq.write_table(table, gold, compression="zstd")
     if gold is not None:  # after the public folder is in place: a failed build never leaves a lone gold file
         write_atomically(gold_path, gold.getvalue().to_pybytes())
-    return BuildSummary(out, rows, corpus.report, sum(disk.values()), gold_path, inputs.stats)
+    return BuildSummary(out, rows, corpus.report, sum(disk.values()), gold_path, inputs.stats, digest)
 
 
 def describe_source(data_dir: str | os.PathLike, marker: dict | None) -> str:

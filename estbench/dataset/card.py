@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import paper, schema
-from ..layout import CONFIG_NAMES, CONFIGS, DEFAULT_CONFIG, SPLITS, features_for, shard_pattern
+from ..layout import CONFIG_NAMES, CONFIGS, DATA_DIGEST_KEY, DEFAULT_CONFIG, SPLITS, features_for, shard_pattern
 from ..raw import BuildReport
 from ..raw.corpus import ReadOptions
 from ..results import ScoreRecord
@@ -156,9 +156,10 @@ def detect_language(texts: pa.ChunkedArray | pa.Array, sample: int = 2000) -> tu
 
 def card_yaml(
     rows: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]], disk: dict[str, int], license: str, *,
-    simulated: bool, meta: CardMeta, language: tuple[str, ...],
+    simulated: bool, meta: CardMeta, language: tuple[str, ...], data_digest: str = "",
 ) -> str:
-    """The card's YAML: configs with explicit data_files (joint = default) and dataset_info from the Features."""
+    """The card's YAML: configs with explicit data_files (joint = default), dataset_info from the Features, and the
+    digest of the data the card describes (`estbench.layout.DATA_DIGEST_KEY`)."""
     from datasets.info import DatasetInfosDict
     from datasets.utils.metadata import MetadataConfigs
     from huggingface_hub import DatasetCardData
@@ -173,6 +174,7 @@ def card_yaml(
         size_categories=[_size_category(sum(rows["emotion"].values()))],
         tags=tags + (["synthetic"] if simulated else []),
         **({"homepage": meta.homepage} if meta.homepage else {}),
+        **({DATA_DIGEST_KEY: data_digest} if data_digest else {}),
     )
     # a split without rows has no file (a tiny corpus may leave one empty): only the splits with data are declared
     present = {config: [split for split in SPLITS if rows[config][split]] for config in CONFIG_NAMES}

@@ -6,6 +6,8 @@ cut). The `datasets` builder config (`est_dataset.EstConfig`), the `build` comma
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 
 from ..layout import DEFAULT_CONTEXT_TURNS
 from ..raw.corpus import ReadOptions
@@ -27,6 +29,16 @@ class BuildOptions(ReadOptions):
 
     def __post_init__(self):
         check_build_options(self)
+
+    def data_digest(self, raw: str) -> str:
+        """The digest of the data a build describes: its raw corpus (`estbench.raw.raw_digest`) and the options
+        that change its rows (not `strict` or `blind_test`: the same rows either way). Written into the built card
+        and the gold file; score records and measured figures carry it, and a card quotes only those that match."""
+        shaping = {name: getattr(self, name) for name in DATA_SHAPING}
+        return hashlib.sha256(f"{raw}\n{json.dumps(shaping, sort_keys=True)}".encode("utf-8")).hexdigest()
+
+
+DATA_SHAPING = ("keep_given_satisfaction", "emotional_fillers_count", "context_turns", "balanced_cap")
 
 
 def check_build_options(options) -> None:

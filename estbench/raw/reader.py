@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import os
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +41,15 @@ def raw_files(data_dir: str | os.PathLike) -> list[Path]:
         raise RawFormatError([Problem(str(data_dir), None, "no *.jsonl or *.jsonl.gz files")])
     return files
 
+
+
+def raw_digest(data_dir: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a raw corpus: every raw file's name and bytes, in `raw_files` order. The same files give the
+    same digest wherever they are; it is the raw part of a build's data digest (`BuildOptions.data_digest`)."""
+    digest = hashlib.sha256()
+    for path in raw_files(data_dir):
+        digest.update(path.name.encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:

@@ -55,6 +55,7 @@ def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gol
                  settings, description: str = "") -> ScoreRecord:
     """Score a baseline's prediction file (whole split and both halves, cut and floored as the served board does:
     `settings` is its `Settings`) and write/replace its record in the seed file (atomically)."""
+    from estbench.built import data_digest
     from estbench.gold import load_gold
     from estbench.submission import check_submission
 
@@ -66,7 +67,7 @@ def add_baseline(seed_file: Path, predictions: Path, model: str, track: str, gol
     whole = score_half(checked.codes, gold, np.ones(len(gold), dtype=bool), settings.min_class_rows)
     record = ScoreRecord(model=model, track=track, scores=whole.scores, utterances=len(gold), description=description,
                          public_scores=public.scores, private_scores=private.scores,
-                         predictions_sha256=checked.sha256,
+                         predictions_sha256=checked.sha256, data_digest=data_digest(gold_source),
                          scored_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     records = [r for r in read_records(seed_file) if (r.model, r.track) != (model, track)] + [record]
     write_records(seed_file, records)
