@@ -15,7 +15,7 @@ from est_baselines.classical import MajorityBaseline, TfidfBaseline
 from estbench.built import load_split, load_track
 from estbench.gold import load_references
 from estbench.submission import predictions_frame, write_predictions
-from est_baselines.label_scoring import parse_answer
+from estbench.answers import parse_answer
 from estbench.prompts import (
     LANGUAGES,
     build_completion,

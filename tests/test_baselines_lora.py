@@ -22,9 +22,9 @@ from est_baselines.label_scoring import (
     continuation_logprobs,
     encode_prompts,
     generate_labels,
-    parse_answer,
     predict_batch,
 )
+from estbench.answers import parse_answer
 from est_baselines.lora import build_trainer, make_parser
 from est_baselines.prediction import load_for_prediction, predict_frame
 from est_baselines.tiny import save_tiny_model

@@ -16,8 +16,8 @@ PACKAGE = ROOT / "estbench"
 LAYERS = (
     {"schema", "errors", "io", "cli"},
     {"paper", "layout", "conventions", "consistency", "slices", "prompts"},
-    {"scoring", "raw", "simulator", "built"},
-    {"results", "convert", "significance", "gold"},
+    {"scoring", "raw", "simulator", "built", "answers"},
+    {"results", "convert", "significance", "gold", "hub_eval"},
     {"dataset", "submission"},
     {"spaces", "testing"},
 )

@@ -5,11 +5,18 @@ r"""From a built EST dataset to a scored, leaderboard-ready prediction file, in 
     python baselines/run.py tfidf-structured --track balanced --output predictions/tfidf-structured-balanced.csv
     python baselines/run.py lora     --track balanced --output predictions/lora-balanced.csv \
         --model meta-llama/Meta-Llama-3-8B [--config baselines/configs/paper.yaml] [-- --max_steps 1000 ...]
+    python baselines/run.py chat     --track balanced --output predictions/chat-balanced.csv \
+        --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-7B-Instruct [--shots 5] [--prompt_mode per-task]
 
 Each command trains on the track's train split (`joint-balanced` for balanced, `joint` for full), predicts the
 chosen split (default: test), writes the prediction file (CSV or JSONL: id, emotion, transition, satisfaction) and
 prints the metric table computed by `estbench.scoring.score` (gold from the split, or from `est-gold/` next to the data
-when the test split was built blind). `--results FILE` also writes the scores as JSON.
+when the test split was built blind). `--results FILE` also writes the scores as JSON (`estbench.results`), and
+`--eval_results MODEL_FOLDER --hub_dataset ORG/est` the model-side entry of the Hub's evaluation results
+(`MODEL_FOLDER/.eval_results/<name>-<track>.yaml`, `estbench.hub_eval`).
+
+`chat` trains nothing: it asks a chat model behind any OpenAI-compatible endpoint (`est_baselines.chat`, whose
+docstring documents prompts, structured output, the answer parser, retries and the resumable cache).
 
 For `lora`, arguments after `--` go to baselines/lora_finetune.py (they override the YAML recipe).
 """
@@ -17,6 +24,7 @@ For `lora`, arguments after `--` go to baselines/lora_finetune.py (they override
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -30,7 +38,10 @@ from .classical import BASELINES
 from .encoder import add_arguments as add_encoder_arguments
 from .encoder import RECIPE, run_encoder
 from estbench.built import load_track
+from estbench.cli import add_dataclass_arguments, dataclass_values
 from estbench.gold import load_references
+from estbench.hub_eval import eval_results_entries, write_eval_results
+from estbench.prompts import PromptSettings
 from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "configs" / "paper.yaml"
@@ -80,14 +91,33 @@ def run_lora(args, extra: list[str]):
     return frame, table
 
 
+def run_chat_baseline(args):
+    from .chat import ChatOptions, api_key_from, report, run_chat
+
+    options = ChatOptions(**dataclass_values(args, ChatOptions))
+    settings = PromptSettings().override(**dataclass_values(args, PromptSettings))
+    frame = load_track(args.est_dir, args.track, args.split)
+    if options.limit:
+        frame = frame.head(options.limit)
+    train = load_track(args.est_dir, args.track, "train") if options.shots else None
+    api_key = api_key_from(options.api_key_env, "--api_key_env" in _given or "--api-key-env" in _given)
+    run = run_chat(frame, train, model=args.model, options=options, settings=settings, api_key=api_key)
+    print(report(run, len(frame)), file=sys.stderr)
+    return frame, predictions_frame(frame["id"].tolist(), run.predictions), run.generation
+
+
+_given: list[str] = []  # the command line as given (which flags were named explicitly)
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _given[:] = [arg.split("=", 1)[0] for arg in argv]
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("baseline", choices=[*BASELINES, "encoder", "lora"], help="which baseline to run")
+    parser.add_argument("baseline", choices=[*BASELINES, "encoder", "lora", "chat"], help="which baseline to run")
     parser.add_argument("--track", choices=TRACKS, required=True, help="leaderboard track")
     parser.add_argument("--output", required=True, help="prediction file to write (.csv or .jsonl)")
     parser.add_argument("--est-dir", default="est", help="built dataset folder (default: ./est)")
@@ -95,6 +125,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--gold", help="gold file of a blind test split (default: <est-dir>-gold/test.parquet)")
     parser.add_argument("--results", help="also write the scores (estbench.scoring.score output) to this JSON file")
     parser.add_argument("--name", help="the run's name in the --results file and the tables (default: the baseline's)")
+    parser.add_argument("--eval_results", "--eval-results", metavar="MODEL_FOLDER",
+                        help="also write the Hub's model-side result entry, MODEL_FOLDER/.eval_results/<name>-<track>"
+                             ".yaml (needs --hub_dataset)")
+    parser.add_argument("--hub_dataset", "--hub-dataset", metavar="ORG/NAME",
+                        help="the Hub dataset (the benchmark, with the eval.yaml the build writes) the entry points to")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                         help="session-bootstrap replicates for the 95%% intervals (default: 1000; 0: none)")
     parser.add_argument("--train-subsample", type=int, metavar="N",
@@ -102,13 +137,20 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
                         "track has ~1.3M; see baselines/README.md for the measured time and memory)")
     lora = parser.add_argument_group("lora")
     lora.add_argument("--model", help="lora: base causal LM (Hub id or local folder), required; encoder: the "
-                                      "BERT-style checkpoint (default: the recipe's, bert-base-chinese)")
+                                      "BERT-style checkpoint (default: the recipe's, bert-base-chinese); chat: the "
+                                      "served model's name, required")
     lora.add_argument("--config", default=DEFAULT_RECIPE, help="training recipe YAML (default: configs/paper.yaml)")
     lora.add_argument("--output-dir", help="where the adapter goes (default: baselines/outputs/lora-<model>-<track>)")
     lora.add_argument("--batch-size", type=int, default=16, help="prediction batch size (default: 16)")
     lora.add_argument("--method", choices=["constrained", "score"], default="constrained",
                       help="how predict.py chooses labels: constrained decoding (default) or exact scoring")
     add_encoder_arguments(parser)
+    from .chat import ChatOptions
+
+    chat = parser.add_argument_group("chat (any OpenAI-compatible chat-completions endpoint; est_baselines.chat)")
+    add_dataclass_arguments(chat, ChatOptions)
+    add_dataclass_arguments(chat, PromptSettings, optional=True, exclude=("chat_template",),
+                            help_prefix="chat (default: the estbench.prompts default): ")
     if argv[:1] == ["lora"] and {"-h", "--help"} & set(argv + extra):
         from .lora import make_parser
 
@@ -117,8 +159,22 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         parser.exit()
     args = parser.parse_args(argv)
     # every argument is checked before any work (a run can train for hours before it writes the file)
-    if args.baseline == "lora" and not args.model:
-        parser.error("lora needs --model")
+    if args.baseline in ("lora", "chat") and not args.model:
+        parser.error(f"{args.baseline} needs --model")
+    if args.baseline == "chat" and not args.base_url:
+        parser.error("chat needs --base-url (the endpoint's base URL, e.g. http://127.0.0.1:8000/v1)")
+    if args.baseline != "chat":
+        named = sorted({f"--{f.name}" for f in (*dataclasses.fields(ChatOptions), *dataclasses.fields(PromptSettings))
+                        if getattr(args, f.name, None) not in (None, f.default)})
+        if named:
+            parser.error(f"{', '.join(named)}: options of chat (lora takes its prompt settings after --)")
+    if bool(args.eval_results) != bool(args.hub_dataset):
+        parser.error("--eval_results and --hub_dataset go together")
+    if args.baseline == "chat":
+        try:
+            ChatOptions(**dataclass_values(args, ChatOptions))
+        except ValueError as error:
+            parser.error(str(error))
     if extra and args.baseline != "lora":
         parser.error("arguments after -- are only for lora")
     for problem in _argument_problems(args):
@@ -148,6 +204,13 @@ def _command(args) -> str:
     command = f"python baselines/run.py {args.baseline} --track {args.track}"
     if args.train_subsample:
         command += f" --train-subsample {args.train_subsample}"
+    if args.baseline == "chat":  # the endpoint's URL is this machine's business, not the run's
+        command += f" --model {args.model}"
+        for name in ("prompt_mode", "prompt_language", "max_context_chars", "shots", "shot_seed", "structured",
+                     "reasoning_tokens"):
+            value = getattr(args, name)
+            if value not in (None, 0, "auto"):
+                command += f" --{name} {value}"
     if args.baseline == "encoder":
         if args.model:  # a local folder by its name only: where it sits on this machine means nothing elsewhere
             command += f" --model {Path(args.model).name if Path(args.model).is_dir() else args.model}"
@@ -165,7 +228,10 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _run(args, extra: list[str]) -> dict:
-    if args.baseline == "lora":
+    generation = None
+    if args.baseline == "chat":
+        frame, table, generation = run_chat_baseline(args)
+    elif args.baseline == "lora":
         frame, table = run_lora(args, extra)
     elif args.baseline == "encoder":
         frame, table = run_encoder(args, args.est_dir, args.track, args.split)
@@ -190,9 +256,23 @@ def _run(args, extra: list[str]) -> dict:
     if args.results:
         record = ScoreRecord(model=args.name or args.baseline, track=args.track, split=args.split,
                              utterances=len(table), scores=scores, intervals=intervals, description=_command(args),
-                             train_rows=args.train_subsample or 0)
+                             train_rows=args.train_subsample or 0,
+                             generation=dataclasses.asdict(generation) if generation else {})
         write_records(args.results, record)
+    if args.eval_results:
+        path = write_eval_results(args.eval_results, f"{args.name or args.baseline}-{args.track}", eval_results_entries(
+            scores, dataset_id=args.hub_dataset, track=args.track, notes=_notes(args, generation, len(table))))
+        print(f"wrote the Hub's evaluation results entry to {path}", file=sys.stderr)
     return scores
+
+
+def _notes(args, generation, rows: int) -> str:
+    """The `.eval_results` note: how the run was made (what the Hub page shows beside the value)."""
+    if generation is None:
+        return f"{args.baseline}, {args.split} split"
+    shots = f"{generation.shots}-shot" if generation.shots else "zero-shot"
+    return (f"{shots}, {generation.prompt_mode} prompt, {generation.answers} answers; {generation.invalid_total} "
+            f"unreadable answers of {rows * len(generation.invalid)} got the fallback label")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,13 @@ from ..layout import (
     shard_file_name,
 )
 from ..raw import BuildReport, ReadOptions, read_raw
+from ..hub_eval import EVAL_FILE, eval_yaml
 from ..results import ScoreRecord
 from .card import (
     CardInputs,
     CardMeta,
+    benchmark_description,
+    corpus_name,
     card_yaml,
     corpus_statistics,
     detect_language,
@@ -57,7 +60,8 @@ def _check_replaceable(out: Path) -> None:
         return
     if not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
-    foreign = [p.name for p in out.iterdir() if p.name not in {*CONFIG_NAMES, FIGURE_DIR, "README.md", ".gitattributes"}]
+    written = {*CONFIG_NAMES, FIGURE_DIR, "README.md", EVAL_FILE, ".gitattributes"}
+    foreign = [p.name for p in out.iterdir() if p.name not in written]
     if foreign:
         raise FileExistsError(
             f"refusing to replace {out}: it holds files an EST build does not write ({', '.join(sorted(foreign)[:5])})"
@@ -111,7 +115,8 @@ def build(
     workers: int | None = None,
     progress: bool = True,
 ) -> BuildSummary:
-    """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/); nothing in
+    """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/, the Hub's
+    benchmark registration `eval.yaml`); nothing in
     `out` changes unless it succeeds.
 
     `sessions`: build a simulated corpus of that many sessions instead of the embedded default (no `data_dir`).
@@ -179,6 +184,9 @@ def build(
             baselines=tuple(baselines) if embedded_default else (),
         )
         (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
+        # the Hub's benchmark registration: model repos' .eval_results entries then show on the dataset's page
+        (staged / EVAL_FILE).write_text(eval_yaml(corpus_name(meta, simulated), benchmark_description(meta, simulated)),
+                                        encoding="utf-8")
         gold = None
         if blind_test:
             gold = pa.BufferOutputStream()
