@@ -128,6 +128,9 @@ def _from_lines(answer: str, task: Task) -> str | None:
 def _named_once(answer: str, task: Task) -> str | None:
     """The label when the answer names exactly one of `task`'s labels (canonical or Chinese name), else None."""
     named = set()
+    for other in TASKS:  # a task's name is no label (满意度 holds 满意)
+        for key in _task_keys(other):
+            answer = re.sub(re.escape(key), " ", answer, flags=re.IGNORECASE)
     lowered = answer.casefold()
     for label, chinese in zip(task.labels, CHINESE_LABELS[task.value]):
         if re.search(rf"\b{re.escape(label.casefold())}\b", lowered) or chinese in answer:

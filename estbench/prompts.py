@@ -236,6 +236,21 @@ def chat_messages(prompt: str, shots: Sequence[tuple[str, str]] = ()) -> list[di
     return messages + [{"role": "user", "content": prompt}]
 
 
+def shot_pairs(train, tasks: Sequence[Task], k: int, seed: int, language: str = "zh",
+               max_context_chars: int | None = 600, answer_format: str = "lines") -> list[tuple[str, str]]:
+    """(question, answer) of `k` rows of `train` (a built split, pandas) spread over the classes of the group's first
+    task (`select_shots`), written as `build_chat_prompt` and `chat_answer` write them."""
+    if k == 0:
+        return []
+    rows = train.iloc[select_shots(list(train[tasks[0].value]), k, seed, tasks[0].labels)]
+    contexts, texts, anchors = prompt_fields(rows)
+    labels = [{task.value: value for task, value in zip(tasks, values)}
+              for values in zip(*(rows[task.value].tolist() for task in tasks))]
+    return [(build_chat_prompt(c, t, tasks, language, max_context_chars, a, answer_format),
+             chat_answer(answer, tasks, language, answer_format))
+            for c, t, a, answer in zip(contexts, texts, anchors, labels)]
+
+
 def select_shots(labels: Sequence[str], k: int, seed: int, classes: Sequence[str]) -> list[int]:
     """Indices of `k` few-shot examples among rows whose label (of the task the shots are spread over) is
     `labels[i]`: classes are taken in turn, in `classes` order, and a seeded random row of each, so k >= the number

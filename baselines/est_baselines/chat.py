@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
 from estbench.answers import FALLBACK_LABELS, parse_answer, response_format, with_fallback
-from estbench.prompts import PromptSettings, build_chat_prompt, chat_answer, chat_messages, prompt_fields, select_shots
+from estbench.prompts import PromptSettings, build_chat_prompt, chat_messages, prompt_fields, shot_pairs
 from estbench.results import GenerationInfo
 from estbench.schema import Task
 
@@ -311,21 +311,6 @@ def _compact(reply: dict) -> dict:
 
 # --- building the requests of a run -----------------------------------------------------------------------------
 
-def shot_examples(train, tasks: Sequence[Task], k: int, seed: int, settings: PromptSettings,
-                  answer_format: str) -> list[tuple[str, str]]:
-    """(question, answer) pairs of `k` train rows spread over the classes of the group's first task."""
-    if k == 0:
-        return []
-    spread = tasks[0]
-    picked = select_shots(list(train[spread.value]), k, seed, spread.labels)
-    rows = train.iloc[picked]
-    contexts, texts, anchors = prompt_fields(rows)
-    return [(build_chat_prompt(c, t, tasks, settings.prompt_language, settings.max_context_chars, a, answer_format),
-             chat_answer({task.value: row[task.value] for task in tasks}, tasks, settings.prompt_language,
-                         answer_format))
-            for c, t, a, (_, row) in zip(contexts, texts, anchors, rows.iterrows())]
-
-
 def request_bodies(frame, train, model: str, options: ChatOptions, settings: PromptSettings,
                    structured: bool) -> list[tuple[tuple[Task, ...], list[dict]]]:
     """Per task group: the chat-completions body of every row of `frame` (rows in order)."""
@@ -334,7 +319,8 @@ def request_bodies(frame, train, model: str, options: ChatOptions, settings: Pro
     contexts, texts, anchors = prompt_fields(frame)
     groups = []
     for tasks in settings.task_groups:
-        shots = shot_examples(train, tasks, options.shots, options.shot_seed, settings, answer_format)
+        shots = shot_pairs(train, tasks, options.shots, options.shot_seed, settings.prompt_language,
+                           settings.max_context_chars, answer_format)
         bodies = []
         for context, text, anchor in zip(contexts, texts, anchors):
             prompt = build_chat_prompt(context, text, tasks, settings.prompt_language, settings.max_context_chars,
