@@ -65,6 +65,7 @@ class SubmissionError(ProblemReport):
     """The uploaded file was rejected. `problems` lists every problem found; str() is the user-facing message."""
 
     def __init__(self, problems: list[str], file_name: str = "the file"):
+        self.file_name = file_name
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(problems, headline=f"{file_name}: {count} found, nothing was stored:", limit=MAX_PROBLEMS,
                          bullet="- ")

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 OWNED = "uploads"
 MULTIPART_SLACK = 64 * 1024  # bytes of multipart framing allowed on top of the file
 STALE_S = 10 * 60  # a Gradio temp file untouched this long belongs to an upload that was cut off
+EMPTY_STALE_S = 60  # Gradio's File component leaves an empty temp file behind on every use
 SWEEP_EVERY_S = 60
 
 
@@ -197,8 +198,10 @@ class UploadLedger:
                     shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() else folder.unlink(missing_ok=True)
                     removed += 1
         if self.folder.is_dir():
-            for leftover in self.folder.glob("tmp*"):
-                if leftover.is_file() and time.time() - leftover.stat().st_mtime > STALE_S:
+            for leftover in self.folder.glob("tmp*"):  # cut-off uploads; empty ones: one per File preprocess
+                info = leftover.stat() if leftover.is_file() else None
+                age = time.time() - info.st_mtime if info else 0
+                if info and (age > STALE_S or (info.st_size == 0 and age > EMPTY_STALE_S)):
                     leftover.unlink(missing_ok=True)
                     removed += 1
         return removed
