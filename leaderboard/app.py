@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     # files Gradio cached for what the page hands out (templates, exports) are never moved or deleted
     uploads.keep = lambda: {path for files in demo.temp_file_sets if files is not demo.upload_file_set
                             for path in files}
-    uploads.start_sweeping()
+    uploads.start_sweeping(min(60.0, settings.upload_ttl_s / 2))
     demo.queue(default_concurrency_limit=4)
     # The data dir and the gold (a local file or folder, or the file fetched from the Hub on a Space) are never
     # served, whatever path a request names.
