@@ -49,8 +49,8 @@ track; they are scored on hidden labels and ranked below.
 """
 
 # widths that fit the longest usual value of each column (a board is readable at 1,400 px)
-WIDTHS = {"Rank": 64, "ID": 64, "Model": 250, "Type": 200, "Submitter": 130, PUBLIC_SCORE: 116,
-          "Submitted (UTC)": 150, "Gold version": 210, "Description": 260, "Reference": 200}
+WIDTHS = {"Rank": 60, "ID": 60, "Model": 230, "Type": 130, "Submitter": 130, PUBLIC_SCORE: 124,
+          "Submitted (UTC)": 150, "Gold version": 200, "Description": 240, "Reference": 200}
 METRIC_NAMES = {"accuracy": "accuracy", "macro_precision": "macro precision", "macro_recall": "macro recall",
                 "macro_f1": "macro-F1"}
 
@@ -312,7 +312,7 @@ def build_app(leaderboard: Leaderboard, uploads: UploadLedger | None = None) -> 
                                            label="Score columns (private half)", visible=revealed)
                 ranking = gr.Markdown(elem_id="board-ranking")
                 table = gr.Dataframe(value=pd.DataFrame(columns=[c for c in BOARD_COLUMNS if c not in SCORE_HEADERS]),
-                                     interactive=False, elem_id="board-table", wrap=False, max_height=700,
+                                     interactive=False, elem_id="board-table", wrap=True, max_height=700,
                                      buttons=["fullscreen"])
                 with gr.Row():
                     download_csv = gr.DownloadButton("Download CSV", elem_id="download-csv")
@@ -323,7 +323,7 @@ def build_app(leaderboard: Leaderboard, uploads: UploadLedger | None = None) -> 
                             "(its non-public data, balanced protocol). Not ranked and not comparable with the "
                             "scores above, which are computed here on the served gold.")
                 paper = leaderboard.paper()
-                gr.Dataframe(value=_styled(paper, set(PAPER_COLUMNS) - {"Model", "Reference"}), interactive=False,
+                gr.Dataframe(value=_styled(paper, set(PAPER_COLUMNS) - {"Model", "Reference"}), interactive=False, wrap=True,
                              elem_id="paper-table", buttons=["fullscreen"],
                              column_widths=[f"{WIDTHS.get(c, 96)}px" for c in paper.columns])
             with gr.Tab("Submit", id="submit"):
