@@ -68,6 +68,11 @@ def metric_label(key: str) -> str:
     return key.replace("_", " ")
 
 
+def board_value(frame: pd.DataFrame, decimals: dict[str, int] | None = None) -> gr.Dataframe:
+    """The board as the page's Dataframe: numbers stay numbers, shown with their decimals."""
+    return _table(frame, {"Rank", "ID", PUBLIC_SCORE, *SCORE_HEADERS}, decimals)
+
+
 def format_help(max_bytes: int) -> str:
     columns = ", ".join(f"`{column}`" for column in COLUMNS)
     return f"""**File format:** CSV or JSON Lines (UTF-8, at most {mib(max_bytes)}) with the columns {columns}
@@ -170,9 +175,6 @@ def build_app(leaderboard: Leaderboard, uploads: UploadLedger | None = None) -> 
             write_atomically(path, data)
         return str(path)
 
-    def board_value(frame: pd.DataFrame) -> gr.Dataframe:
-        return _table(frame, {"Rank", "ID", PUBLIC_SCORE, *SCORE_HEADERS}, decimals)
-
     def board(track: str, search: str, columns: list[str], half: str):
         if track not in TRACKS:
             raise gr.Error(f"unknown track {str(track)[:20]!r} (choose one of: {', '.join(TRACKS)})")
@@ -188,7 +190,7 @@ def build_app(leaderboard: Leaderboard, uploads: UploadLedger | None = None) -> 
             note = (f"Ranked by **{MEAN_F1}** on the **private** half of gold version `{version}`; a rank is shared "
                     f"when the difference from the row above is not significant (paired approximate randomization "
                     f"over sessions, p ≥ {ALPHA:g}); {len(frame)} row(s).")
-        return (board_value(frame), note, export(full, track, shown, ".csv"), export(full, track, shown, ".json"),
+        return (board_value(frame, decimals), note, export(full, track, shown, ".csv"), export(full, track, shown, ".json"),
                 board_csv(frame, decimals))
 
     def board_api(track: str, half: str) -> str:
