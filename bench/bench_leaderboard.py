@@ -6,6 +6,9 @@
    postprocessing of the result. Target ≤ 1 s. With --http, also the /board round trip of a live local server.
 3. re-score 1,000 stored balanced-track submissions from their archived files after the gold version changed
    (`Leaderboard.rescore_all`: read, validate, score both halves, history + update per submission). Target ≤ 60 s.
+4. a live local server (127.0.0.1): 50 submissions in parallel from 50 clients (upload + check + score + store),
+   target 0 lost; and the 40 KB file nested 20,000 levels deep (it crashed the old server) refused, target ≤ 1 s,
+   with the server still answering.
 
 The gold is synthetic by default (random labels, same shape as the builder's gold file, ~159k rows). With
 --simulate N the gold comes from the real pipeline instead: simulator corpus of N sessions -> est_dataset build
@@ -29,6 +32,7 @@ from est_leaderboard.scoring import score_submission
 from est_leaderboard.service import Leaderboard
 from est_leaderboard.settings import Settings
 from estbench.cli import add_option, positive_int
+from estbench.scoring import mean_macro_f1
 from estbench.submission import check_submission
 from estbench.testing.synthetic_gold import noisy_predictions, synthetic_gold
 
@@ -113,7 +117,9 @@ def main() -> None:
                             tasks=template.tasks,
                             public_scores={k: v * scale for k, v in template.public_scores.items()},
                             private_scores=template.private_scores, public_detail=template.public_detail,
-                            private_detail=template.private_detail, gold_version=template.gold_version)
+                            private_detail=template.private_detail, gold_version=template.gold_version,
+                            identity=f"user-{i % 50}", ranking_value=mean_macro_f1(template.public_scores) * scale,
+                            ladder_step=0.01, kind="baseline")  # released: every row is on the public board
         import gradio as gr
 
         from est_leaderboard.ui import board_value
@@ -155,6 +161,8 @@ def main() -> None:
               f"in {rescore_s:.1f} s  "
               f"target <= 60 s for 1,000: {'OK' if rescore_s <= 60 else 'MISSED'}")
 
+        live_checks(work)
+
         if args.http:
             from gradio_client import Client
 
@@ -174,6 +182,60 @@ def main() -> None:
                       f"{statistics.median(http_times):.3f} s, max {max(http_times):.3f} s")
             finally:
                 server.stop()
+
+
+def live_checks(work: Path) -> None:
+    """Part 4: parallel submissions and the crash file through a live server."""
+    import concurrent.futures
+    import urllib.request
+
+    from gradio_client import Client, handle_file
+
+    from est_leaderboard.storage import SubmissionStore
+    from estbench.testing.live_server import AppServer
+
+    print("\n4) live server on 127.0.0.1")
+    gold = synthetic_gold(n_sessions=400, turns_per_session=6, seed=4)
+    gold.to_parquet(work / "live-gold.parquet")
+    env = {"EST_LB_GOLD": str(work / "live-gold.parquet"), "EST_LB_DATA_DIR": str(work / "live-data"),
+           "EST_LB_SEED_BASELINES": str(work / "none.json"), "GRADIO_TEMP_DIR": str(work / "live-gradio")}
+    server = AppServer(env, work / "live.log").start()
+    try:
+        files = []
+        for i in range(50):
+            files.append(work / f"live-{i}.csv")
+            noisy_predictions(gold, 0.1 + 0.01 * i, seed=500 + i).to_csv(files[-1], index=False)
+
+        def one(i):
+            client = Client(server.url, verbose=False)
+            client.predict(f"bench-{i}", api_name="/dev_login")
+            return client.predict(handle_file(str(files[i])), f"live-{i}", "", "full", "full", "", [], "public",
+                                  api_name="/submit")[0]
+
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+            said = list(pool.map(one, range(50)))
+        took = time.perf_counter() - start
+        accepted = sum(s.startswith("Accepted") for s in said)
+        stored = {s.model_name for s in SubmissionStore(work / "live-data").list()}
+        lost = sum(f"live-{i}" not in stored for i, s in enumerate(said) if s.startswith("Accepted"))
+        print(f"  50 parallel submissions (50 clients): {accepted} accepted, {lost} lost, {len(stored)} stored, "
+              f"in {took:.1f} s  target 0 lost: {'OK' if lost == 0 and accepted == 50 else 'MISSED'}")
+        crash = work / "crash.jsonl"
+        crash.write_bytes(b'{"id": ' + b"[" * 20000 + b"]" * 20000 + b"}\n")
+        client = Client(server.url, verbose=False)
+        client.predict("bench-crash", api_name="/dev_login")
+        start = time.perf_counter()
+        message = client.predict(handle_file(str(crash)), "crash", "", "full", "full", "", [], "public",
+                                 api_name="/submit")[0]
+        refused_s = time.perf_counter() - start
+        with urllib.request.urlopen(server.url + "/config", timeout=10) as response:
+            alive = response.status == 200
+        print(f"  the 40 KB file nested 20,000 deep: refused in {refused_s:.2f} s (upload + check), server "
+              f"{'still answering' if alive else 'DOWN'}: {message.splitlines()[-1].strip()[:90]!r}  target <= 1 s: "
+              f"{'OK' if refused_s <= 1 and alive and message.startswith('Rejected') else 'MISSED'}")
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -29,12 +29,14 @@ LAYERS: tuple[dict[str, str], ...] = (
         "raw": "raw format v1 and its validating reader",
         "simulator": "the simulated corpus that is the embedded default",
         "built": "the reader of a built EST folder (splits, tracks, the gold file of a blind build)",
+        "answers": "the one parser of generated answers (chat/API models, lm-eval generative tasks, inspect)",
     },
     {
         "results": "one schema for stored scores (baseline result files, the leaderboard's seed rows)",
         "convert": "converters of public corpora (CPED, the Taobao SSA corpora) into raw format v1",
         "significance": "the paired bootstrap / randomization test of two systems",
         "gold": "the gold of a track, its public/private cut and version; the references a baseline is scored on",
+        "hub_eval": "the Hub's evaluation-results files (the dataset's eval.yaml, a model's .eval_results entries)",
     },
     {
         "dataset": "corpus -> config tables, card (with figures) and Hub-ready Parquet folder",

@@ -41,13 +41,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import random
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from .cli import add_dataclass_arguments, dataclass_values
 from .io import write_atomically
-from .schema import CHINESE_LABELS, TASKS, Task
+from .schema import CHINESE_LABELS, TASKS, Task, chinese_names
 
 SETTINGS_FILE = "est_prompt.json"  # the prompt settings saved beside a trained model
 
@@ -69,6 +70,11 @@ class PromptTemplate:
     separator: str  # between a task name and its label in the answer
     list_joiner: str
     label_names: Mapping[str, tuple[str, ...]] | None = None  # per task, schema order; None: the canonical names
+    # chat prompts only (`build_chat_prompt`): a label with its Chinese names, and how the answer must be written
+    with_aliases: str = "{label}（{aliases}）"
+    answer_lines: str = "请只按以下格式作答，每项一行，类别照抄候选类别，不要解释："
+    answer_placeholder: str = "<类别>"
+    answer_json: str = "请只输出一个 JSON 对象，键为 {keys}，值为候选类别，不要解释。"
 
 
 TEMPLATES: dict[str, PromptTemplate] = {
@@ -101,6 +107,12 @@ TEMPLATES: dict[str, PromptTemplate] = {
         answer_header="Answer:",
         separator=": ",
         list_joiner=", ",
+        with_aliases="{label} ({aliases})",
+        answer_lines="Answer in exactly this format, one line per item, each label copied from its candidates, "
+                     "no explanation:",
+        answer_placeholder="<label>",
+        answer_json="Answer with one JSON object only, with the keys {keys} and candidate labels as values, no "
+                    "explanation.",
     ),
 }
 
@@ -147,6 +159,20 @@ def truncate_context(context: str, max_chars: int | None) -> str:
     return "\n".join(reversed(kept))
 
 
+def _question(context: str, text: str, tasks: Sequence[Task], language: str, max_context_chars: int | None,
+              anchor: str, candidates) -> list[str]:
+    """The lines every prompt shares: instruction, candidates (`candidates(task)` writes a task's list), the anchor,
+    the context and the utterance."""
+    t = template(language)
+    names = t.list_joiner.join(t.task_names[task] for task in tasks)
+    lines = [t.instruction.format(tasks=names)]
+    lines += [t.candidates.format(task=t.task_names[task], labels=candidates(task)) for task in tasks]
+    lines += [t.anchor_header, anchor if anchor and anchor.strip() else t.empty_anchor]
+    context = truncate_context(context or "", max_context_chars)
+    lines += [t.context_header, context if context.strip() else t.empty_context]
+    return lines + [t.utterance_header, text]
+
+
 def build_prompt(
     context: str, text: str, tasks: Sequence[Task], language: str = "zh", max_context_chars: int | None = 600,
     anchor: str = "",
@@ -155,15 +181,95 @@ def build_prompt(
 
     `anchor` is the row's `anchor` field (the session's first substantive user utterance, "" before it)."""
     t = template(language)
-    names = t.list_joiner.join(t.task_names[task] for task in tasks)
-    lines = [t.instruction.format(tasks=names)]
-    lines += [t.candidates.format(task=t.task_names[task], labels=t.list_joiner.join(label_names(task, language)))
-              for task in tasks]
-    lines += [t.anchor_header, anchor if anchor and anchor.strip() else t.empty_anchor]
-    context = truncate_context(context or "", max_context_chars)
-    lines += [t.context_header, context if context.strip() else t.empty_context]
-    lines += [t.utterance_header, text, t.answer_header, ""]
-    return "\n".join(lines)
+    lines = _question(context, text, tasks, language, max_context_chars, anchor,
+                      lambda task: t.list_joiner.join(label_names(task, language)))
+    return "\n".join(lines + [t.answer_header, ""])
+
+
+# --- chat / API models: one user message per question, the answer written by the model ----------------------------
+
+ANSWER_FORMATS = ("lines", "json")  # a line per task (`build_completion`), or a JSON object keyed by task name
+
+
+def candidates_with_aliases(task: Task, language: str = "zh") -> str:
+    """`task`'s candidate list for a chat prompt: each label as the template writes it, followed by its Chinese names
+    (`estbench.schema.chinese_names`) where they differ, so a model may answer in either language."""
+    t = template(language)
+    names = chinese_names(task)
+    written = []
+    for label, name in zip(task.labels, label_names(task, language)):
+        aliases = [alias for alias in names[label] if alias != name]
+        written.append(t.with_aliases.format(label=name, aliases=t.list_joiner.join(aliases)) if aliases else name)
+    return t.list_joiner.join(written)
+
+
+def build_chat_prompt(
+    context: str, text: str, tasks: Sequence[Task], language: str = "zh", max_context_chars: int | None = 600,
+    anchor: str = "", answer_format: str = "lines",
+) -> str:
+    """The user message asking a chat model about one utterance: the question of `build_prompt` (labels listed with
+    their Chinese names) and how to write the answer (`lines`: `情绪：<类别>` per task; `json`: one object keyed by
+    task name, what a JSON-schema `response_format` enforces, see `estbench.answers.response_format`)."""
+    if answer_format not in ANSWER_FORMATS:
+        raise ValueError(f"unknown answer format {answer_format!r} (expected one of: {', '.join(ANSWER_FORMATS)})")
+    t = template(language)
+    lines = _question(context, text, tasks, language, max_context_chars, anchor,
+                      lambda task: candidates_with_aliases(task, language))
+    if answer_format == "json":
+        return "\n".join(lines + [t.answer_json.format(keys=t.list_joiner.join(task.value for task in tasks))])
+    return "\n".join(lines + [t.answer_lines] + [field_prefix(task, language) + t.answer_placeholder for task in tasks])
+
+
+def chat_answer(labels: Mapping[str, str], tasks: Sequence[Task], language: str = "zh",
+                answer_format: str = "lines") -> str:
+    """The answer a chat model should write for canonical `labels` (a few-shot example's assistant turn)."""
+    if answer_format == "json":
+        return json.dumps({task.value: label_names(task, language)[task.labels.index(labels[task.value])]
+                           for task in tasks}, ensure_ascii=False)
+    return build_completion(labels, tasks, language)
+
+
+def chat_messages(prompt: str, shots: Sequence[tuple[str, str]] = ()) -> list[dict[str, str]]:
+    """OpenAI-style messages: each few-shot example as a user turn and the assistant's answer, then the question."""
+    messages = []
+    for question, answer in shots:
+        messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    return messages + [{"role": "user", "content": prompt}]
+
+
+def shot_pairs(train, tasks: Sequence[Task], k: int, seed: int, language: str = "zh",
+               max_context_chars: int | None = 600, answer_format: str = "lines") -> list[tuple[str, str]]:
+    """(question, answer) of `k` rows of `train` (a built split, pandas) spread over the classes of the group's first
+    task (`select_shots`), written as `build_chat_prompt` and `chat_answer` write them."""
+    if k == 0:
+        return []
+    rows = train.iloc[select_shots(list(train[tasks[0].value]), k, seed, tasks[0].labels)]
+    contexts, texts, anchors = prompt_fields(rows)
+    labels = [{task.value: value for task, value in zip(tasks, values)}
+              for values in zip(*(rows[task.value].tolist() for task in tasks))]
+    return [(build_chat_prompt(c, t, tasks, language, max_context_chars, a, answer_format),
+             chat_answer(answer, tasks, language, answer_format))
+            for c, t, a, answer in zip(contexts, texts, anchors, labels)]
+
+
+def select_shots(labels: Sequence[str], k: int, seed: int, classes: Sequence[str]) -> list[int]:
+    """Indices of `k` few-shot examples among rows whose label (of the task the shots are spread over) is
+    `labels[i]`: classes are taken in turn, in `classes` order, and a seeded random row of each, so k >= the number
+    of classes present shows every class; the same (labels, k, seed) always gives the same rows.
+
+    >>> select_shots(["A", "B", "A", "C", "A"], 4, seed=0, classes=("A", "B", "C"))
+    [2, 1, 3, 4]
+    """
+    rng = random.Random(seed)
+    pools = {label: [i for i, value in enumerate(labels) if value == label] for label in classes}
+    for pool in pools.values():
+        rng.shuffle(pool)
+    chosen: list[int] = []
+    while len(chosen) < k and any(pools.values()):
+        for label in classes:
+            if pools[label] and len(chosen) < k:
+                chosen.append(pools[label].pop())
+    return chosen
 
 
 def field_prefix(task: Task, language: str = "zh") -> str:

@@ -6,7 +6,9 @@ over the whole split), `intervals` (their session-bootstrap 95% intervals, when 
 the leaderboard's public/private cut, `public_scores` and `private_scores`; `description`, `train_rows`,
 `predictions_sha256` and `scored_at` are provenance, and `data_digest` says which data the scores were measured on
 (the digest the build wrote, `estbench.built.data_digest`): a dataset card quotes a record only when it matches the
-digest of the data the card describes.
+digest of the data the card describes. A model that wrote its answers as text (a chat/API model,
+`baselines/run.py chat`) also has `generation` (`GenerationInfo`): how it was asked and how many answers could not be
+read and got the declared fallback label.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from .answers import FALLBACK_LABELS
 from .io import write_atomically
 from .layout import SPLITS, TRACKS
 from .scoring import headline_keys
@@ -26,6 +29,34 @@ def check_scores(scores: dict, where: str, *, values: bool = True) -> dict:
     if unknown:
         raise ValueError(f"{where}: unknown score keys {unknown}")
     return {key: float(value) for key, value in scores.items()} if values else scores
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationInfo:
+    """How a generating model was asked and read (`ScoreRecord.generation`), so a score is never separated from the
+    share of answers that were filled in rather than given."""
+
+    served_model: str  # the model name the endpoint was asked for
+    endpoint: str  # the API the answers came through, e.g. "openai-chat-completions"
+    shots: int  # few-shot examples per question (0: zero-shot)
+    prompt_mode: str  # joint | per-task (estbench.prompts.MODES)
+    prompt_language: str
+    answers: str  # "structured" (a JSON-schema response_format) or "parsed" (free text read by estbench.answers)
+    invalid: dict[str, int]  # per task: answers that could not be read, written as the fallback label
+    fallback: dict[str, str] = dataclasses.field(default_factory=lambda: dict(FALLBACK_LABELS))
+    requests: int = 0  # chat requests the run needed (cached ones included)
+    schema_violations: int = 0  # structured runs: replies outside the schema (the server did not enforce it)
+    reasoning_tokens: int = 0  # the token budget allowed for reasoning before the answer
+
+    def __post_init__(self):
+        if self.answers not in ("structured", "parsed"):
+            raise ValueError(f"generation: answers must be structured or parsed, got {self.answers!r}")
+        if set(self.invalid) - set(FALLBACK_LABELS) or set(self.fallback) != set(FALLBACK_LABELS):
+            raise ValueError("generation: invalid and fallback are keyed by task name")
+
+    @property
+    def invalid_total(self) -> int:
+        return sum(self.invalid.values())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +74,7 @@ class ScoreRecord:
     intervals: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # key -> [low, high], 95% bootstrap
     train_rows: int = 0  # training utterances of a seeded subsample (0: the whole train split)
     data_digest: str = ""  # the data measured on (estbench.built.data_digest); "" = unknown
+    generation: dict = dataclasses.field(default_factory=dict)  # GenerationInfo fields, for models that wrote text
 
     def __post_init__(self):
         where = f"score record {self.model!r}"
@@ -54,6 +86,11 @@ class ScoreRecord:
             object.__setattr__(self, name, check_scores(getattr(self, name), f"{where}: {name}"))
         check_scores(self.intervals, f"{where}: intervals", values=False)
         object.__setattr__(self, "intervals", {k: [float(lo), float(hi)] for k, (lo, hi) in self.intervals.items()})
+        if self.generation:
+            try:
+                GenerationInfo(**self.generation)
+            except TypeError as error:
+                raise ValueError(f"{where}: generation: {error}") from None
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

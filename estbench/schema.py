@@ -131,6 +131,22 @@ CHINESE_LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
+def chinese_names(task: "str | Task") -> dict[str, tuple[str, ...]]:
+    """Every Chinese spelling of each of `task`'s labels, in schema order: its `CHINESE_LABELS` name first, then the
+    other Chinese aliases above (what a chat prompt lists beside each canonical name; all of them read back).
+
+    >>> chinese_names("satisfaction")["Neutral"]
+    ('一般', '中立', '中性')
+    """
+    task = Task(task)
+    aliases = {Task.EMOTION: EMOTION_ALIASES, Task.SATISFACTION: SATISFACTION_ALIASES}.get(task, {})
+    names = {}
+    for label, first in zip(task.labels, CHINESE_LABELS[task.value]):
+        others = [alias for alias, target in aliases.items() if target == label and not alias.isascii()]
+        names[label] = tuple(dict.fromkeys([first, *others]))
+    return names
+
+
 def _lookup(canonical: Sequence[str], aliases: dict[str, str]) -> dict[str, str]:
     table = {name.casefold(): name for name in canonical}
     table.update({alias.casefold(): name for alias, name in aliases.items()})

@@ -44,6 +44,15 @@ JOINT_METRICS: tuple[str, ...] = ("all_accuracy", "exact_match")
 CONFIDENCE_LEVEL = 0.95
 
 
+def mean_macro_f1(scores: Mapping[str, float]) -> float:
+    """The leaderboard's ranking number ("Mean F1"): the mean of the three tasks' macro-F1, a task left out counting 0.
+
+    >>> mean_macro_f1({"emotion_macro_f1": 0.6, "transition_macro_f1": 0.3, "satisfaction_macro_f1": 0.9})
+    0.6
+    """
+    return sum(scores.get(f"{task}_macro_f1", 0.0) for task in TASK_NAMES) / len(TASK_NAMES)
+
+
 def headline_keys(tasks: Sequence[str] = TASK_NAMES) -> list[str]:
     """The float keys `score` returns for `tasks` (in output order), without the optional extras.
 

@@ -30,7 +30,7 @@ Worked example: B fixes one of A's two emotion errors; on 6 utterances that is n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -83,11 +83,18 @@ class _Cells:
         return {key: (value["a"], value["b"]) for key, value in out.items()}
 
 
-def _differences(cells: _Cells, counts: np.ndarray, conventions: bool) -> dict[str, np.ndarray]:
-    return {key: b - a for key, (a, b) in cells.metrics(counts, conventions).items()}
+def _with_derived(metrics: dict[str, tuple], derived: Mapping[str, Callable] | None) -> dict[str, tuple]:
+    for name, combine in (derived or {}).items():
+        metrics[name] = (combine({k: v[0] for k, v in metrics.items()}), combine({k: v[1] for k, v in metrics.items()}))
+    return metrics
 
 
-def _replicates(cells: _Cells, unit: np.ndarray, resamples: int, rng: np.random.Generator, conventions: bool):
+def _differences(cells: _Cells, counts: np.ndarray, conventions: bool, derived=None) -> dict[str, np.ndarray]:
+    return {key: b - a for key, (a, b) in _with_derived(cells.metrics(counts, conventions), derived).items()}
+
+
+def _replicates(cells: _Cells, unit: np.ndarray, resamples: int, rng: np.random.Generator, conventions: bool,
+                derived=None):
     """Differences under the paired bootstrap and under approximate randomization, R values per key each."""
     n_units = int(unit.max()) + 1
     boot, rand = [], []
@@ -101,13 +108,13 @@ def _replicates(cells: _Cells, unit: np.ndarray, resamples: int, rng: np.random.
         for start in range(0, resamples, RESAMPLE_BLOCK):
             size = min(RESAMPLE_BLOCK, resamples - start)
             drawn = rng.multinomial(len(unit), profile_counts / len(unit), size=size).astype(float)
-            boot.append(_differences(cells, drawn @ keep, conventions))
+            boot.append(_differences(cells, drawn @ keep, conventions, derived))
             flipped = rng.binomial(profile_counts, 0.5, size=(size, len(profiles))).astype(float)
-            rand.append(_differences(cells, (profile_counts - flipped) @ keep + flipped @ swap, conventions))
+            rand.append(_differences(cells, (profile_counts - flipped) @ keep + flipped @ swap, conventions, derived))
     else:
         boot_counts, rand_counts = _session_replicates(cells, unit, n_units, resamples, rng)
-        boot.append(_differences(cells, boot_counts, conventions))
-        rand.append(_differences(cells, rand_counts, conventions))
+        boot.append(_differences(cells, boot_counts, conventions, derived))
+        rand.append(_differences(cells, rand_counts, conventions, derived))
     join = lambda blocks: {key: np.concatenate([block[key] for block in blocks]) for key in blocks[0]}  # noqa: E731
     return join(boot), join(rand)
 
@@ -165,8 +172,12 @@ def paired_test(
     resamples: int = 1000,
     seed: int = 0,
     conventions: bool = False,
+    derived: Mapping[str, Callable] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Paired significance of B - A for every headline number (inputs as for `estbench.scoring.score`).
+
+    `derived` adds numbers computed from the headline ones, tested the same way on the same resamples: {name:
+    function of a {key: value} mapping}, e.g. the leaderboard's ranking key, the mean of the three macro-F1.
 
     Returns `{key: {"a", "b", "difference", "ci": [low, high], "p_bootstrap", "p_randomization"}}` plus
     `{"units": {"kind": "sessions" | "utterances", "count": n, "resamples": R}}`.
@@ -189,8 +200,8 @@ def paired_test(
     cells = _Cells(tasks, ids)
     unit = np.arange(n) if session_ids is None else session_index(session_ids, n).astype(np.int64)
     observed_counts = np.bincount(cells.columns.ravel(), minlength=cells.n_cells).astype(float)
-    observed = cells.metrics(observed_counts, conventions)
-    boot, rand = _replicates(cells, unit, int(resamples), np.random.default_rng(seed), conventions)
+    observed = _with_derived(cells.metrics(observed_counts, conventions), derived)
+    boot, rand = _replicates(cells, unit, int(resamples), np.random.default_rng(seed), conventions, derived)
     tail = (1 - CONFIDENCE_LEVEL) / 2 * 100
     out: dict[str, dict] = {}
     for key, (a, b) in observed.items():

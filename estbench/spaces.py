@@ -3,8 +3,9 @@
 A Space runs from its own folder with nothing else importable, so the assembler copies the Space's own files and
 adds what it needs of this package, in one of two forms:
 
-- the leaderboard (a Gradio app that imports `estbench` as a package) gets the package core vendored into
-  `<space>/estbench/` (`VENDORED`, copied byte for byte);
+- the leaderboard (a Gradio app that imports `estbench` as a package) gets the estbench modules its code imports,
+  and the modules those import, vendored into `<space>/estbench/` byte for byte (`vendored_files`, found by reading
+  the imports, so a module that starts importing another never leaves the Space short of it);
 - the metric gets the scoring core as ONE module file beside `est_metric.py` (`single_file(METRIC_CORE)`),
   because `evaluate.load` copies only the module file and the files it imports relatively, one level deep: a
   vendored package folder is never seen, on the Hub or anywhere else. The file is generated from estbench's own
@@ -27,12 +28,7 @@ from typing import Mapping, Sequence
 from .io import staged_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# What the leaderboard Space needs of estbench; the rest (raw reader, simulator, dataset builder, testing) stays out.
-VENDORED: tuple[str, ...] = (
-    "__init__.py", "schema.py", "paper.py", "paper_table4.json", "layout.py", "errors.py", "io.py", "scoring.py",
-    "conventions.py", "consistency.py", "slices.py", "significance.py", "results.py", "built.py", "gold.py",
-    "submission.py", "cli.py",
-)
+DATA_FILES = {"paper": ("paper_table4.json",)}  # files a vendored module reads beside itself
 # The metric's scoring core, in import order: (module, names to take; None = the whole module).
 METRIC_CORE: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("schema", None), ("conventions", None), ("consistency", None), ("slices", None), ("scoring", None),
@@ -120,6 +116,40 @@ def single_file(modules: Sequence[tuple[str, tuple[str, ...] | None]] = METRIC_C
     return header + "\n\n" + "\n\n\n".join(parts) + "\n"
 
 
+def _estbench_imports(tree: ast.AST, inside: bool) -> set[str]:
+    """The top-level estbench modules a module imports (`inside`: it is an estbench module itself)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level and inside:
+            found |= {alias.name for alias in node.names} if node.module is None else {node.module.split(".")[0]}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "estbench":
+            parts = node.module.split(".")
+            found |= {alias.name for alias in node.names} if len(parts) == 1 else {parts[1]}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("estbench.")}
+    return found
+
+
+def vendored_files(sources: Sequence[str | Path]) -> list[str]:
+    """The estbench files a Space whose Python files are `sources` needs: the modules they import and, in turn,
+    everything those import, with `__init__.py` and the data files they read (`DATA_FILES`)."""
+    todo = set()
+    for path in sources:
+        todo |= _estbench_imports(ast.parse(Path(path).read_text(encoding="utf-8")), inside=False)
+    modules: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in modules:
+            continue
+        path = PACKAGE_DIR / f"{name}.py"
+        if not path.is_file():
+            raise ValueError(f"a Space imports estbench.{name}, which is not a single module (not vendored)")
+        modules.add(name)
+        todo |= _estbench_imports(ast.parse(path.read_text(encoding="utf-8")), inside=True) - modules
+    return ["__init__.py", *sorted(f"{m}.py" for m in modules), *(f for m in sorted(modules)
+                                                                  for f in DATA_FILES.get(m, ()))]
+
+
 def assemble(source: str | Path, files: Sequence[str], out: str | Path, *, overwrite: bool = False,
              vendor: bool = True, generated: Mapping[str, str] | None = None) -> Path:
     """Copy `files` (file or folder names inside `source`) to the Space folder `out`, then write `generated`
@@ -140,7 +170,7 @@ def assemble(source: str | Path, files: Sequence[str], out: str | Path, *, overw
             (staged / name).write_text(text, encoding="utf-8")
         if vendor:
             (staged / "estbench").mkdir()
-            for name in VENDORED:
+            for name in vendored_files(sorted(staged.rglob("*.py"))):
                 shutil.copyfile(PACKAGE_DIR / name, staged / "estbench" / name)
         for path in staged.rglob("*"):  # ordinary permissions whatever the umask of the checkout
             path.chmod(0o755 if path.is_dir() else 0o644)

@@ -13,6 +13,14 @@ the seed rows check it, the templates and the page describe it):
   `SubmissionError`, whose message lists every problem found (each listing capped, with counts);
   `validate_submission` gives the same as a DataFrame of label names. `DEFAULT_MAX_BYTES` is the upload limit
   (the leaderboard's `EST_LB_MAX_MIB` overrides it) and `mib` how every message shows a size.
+
+An uploaded file is hostile until checked, so the check is built not to crash or stall on any input: size, encoding,
+line length (`MAX_LINE_BYTES`) and, for JSON Lines, nesting depth (`MAX_JSON_DEPTH`) are checked on the bytes before
+any parser runs; JSON Lines are then read by Python's `json` (whose recursion is bounded and raises, never overflows
+the C stack; pyarrow's reader crashed the process on a line nested 20,000 levels deep); line endings may be LF, CRLF
+or CR alone; and every value a message quotes is cut to `MAX_QUOTED_CHARS`, so no message echoes megabytes back.
+`CheckedSubmission.predictions_sha256` identifies the parsed predictions (not the bytes): the same predictions with
+other line endings, quoting or row order are one submission.
 """
 
 from __future__ import annotations
@@ -33,7 +41,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.json as pa_json
 
 from . import scoring
 from .errors import ProblemReport
@@ -48,12 +55,17 @@ MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MIB  # the upload limit
 MAX_EXAMPLES = 5  # examples listed per problem
 MAX_PROBLEMS = 20  # problems listed per message
+MAX_LINE_BYTES = 4096  # a prediction line is ~60 bytes; anything this long is not one
+MAX_JSON_DEPTH = 2  # a prediction line is a flat object (depth 1); one more level still gets a precise message
+MAX_QUOTED_CHARS = 40  # a value quoted in a message is cut to this many characters
+MAX_NAME_CHARS = 80  # a file name shown in a message is cut to this many characters
 
 
 class SubmissionError(ProblemReport):
     """The uploaded file was rejected. `problems` lists every problem found; str() is the user-facing message."""
 
     def __init__(self, problems: list[str], file_name: str = "the file"):
+        self.file_name = file_name
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(problems, headline=f"{file_name}: {count} found, nothing was stored:", limit=MAX_PROBLEMS,
                          bullet="- ")
@@ -64,13 +76,34 @@ class CheckedSubmission:
     """A valid submission: `codes[task]` = predicted ClassLabel ids aligned with `gold.ids`."""
 
     raw: bytes
-    sha256: str
+    sha256: str  # of the bytes (the archive's name)
     extension: str
     codes: dict[str, np.ndarray]
+    predictions_sha256: str = ""  # of the parsed predictions in gold order (duplicates are found by this)
 
     @property
     def tasks(self) -> tuple[str, ...]:
         return tuple(self.codes)
+
+
+def quoted(value: object, limit: int = MAX_QUOTED_CHARS) -> str:
+    """repr() of a value from an uploaded file, cut to `limit` characters: messages never echo a file back."""
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} characters)"
+
+
+def shown_name(file_name: str) -> str:
+    """A user's file name as messages show it: its last part, cut to `MAX_NAME_CHARS` characters."""
+    name = Path(str(file_name)).name or "the file"
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def predictions_digest(ids: np.ndarray, codes: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of predictions as the scorer sees them: the ids in gold order, then each task's label ids."""
+    digest = hashlib.sha256("\n".join(ids.tolist()).encode("utf-8"))
+    for task in sorted(codes):
+        digest.update(b"\0" + task.encode("utf-8") + b"\0" + np.asarray(codes[task], dtype=np.int8).tobytes())
+    return digest.hexdigest()
 
 
 def mib(size: int) -> str:
@@ -103,45 +136,104 @@ def _examples(items: list[str], total: int) -> str:
 
 
 def _where(ids: np.ndarray, lines: np.ndarray, rows: np.ndarray) -> list[str]:
-    return [f"{ids[r]!r} (line {lines[r]})" if ids[r] != "" else f"line {lines[r]}" for r in rows[:MAX_EXAMPLES]]
+    return [f"{quoted(ids[r])} (line {lines[r]})" if ids[r] != "" else f"line {lines[r]}" for r in rows[:MAX_EXAMPLES]]
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
 
-def _read_bytes(path: Path, file_name: str, max_bytes: int) -> tuple[bytes | None, str | None, list[str]]:
-    """Checks that need no parsing: extension, size, emptiness, encoding and content type."""
+def _read_bytes(path: Path, file_name: str, max_bytes: int
+                ) -> tuple[bytes | None, bytes | None, str | None, list[str]]:
+    """Checks that need no parsing: extension, size, emptiness, encoding, content type, line length and (JSON
+    Lines) nesting. Returns the file's bytes as uploaded, then its bytes and text with LF line endings (what the
+    parsers read), and the problems found; (None, None, None, problems) when parsing must not be tried."""
     problems: list[str] = []
     extension = Path(file_name).suffix.lower()
     if extension not in EXTENSIONS:
-        problems.append(f"wrong file type {extension or '(no extension)'!r}: upload a .csv or .jsonl file")
+        problems.append(f"wrong file type {quoted(extension or '(no extension)', 12)}: upload a .csv or .jsonl file")
     size = path.stat().st_size
     if size > max_bytes:
         problems.append(f"file is {size / MIB:.1f} MiB, over the size limit of {mib(max_bytes)}")
-        return None, None, problems
-    raw = path.read_bytes()
+        return None, None, None, problems
+    original = raw = path.read_bytes()
     if not raw.strip():
         problems.append("file is empty")
-        return None, None, problems
+        return None, None, None, problems
     wide = _wide_encoding(raw)
     if wide:
         problems.append(f"the file is {wide} text; save it as UTF-8")
-        return None, None, problems
-    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"PK\x03\x04" or raw[:4] == b"PAR1" or b"\x00" in raw[:4096]:
+        return None, None, None, problems
+    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"PK\x03\x04" or raw[:4] == b"PAR1" or b"\x00" in raw:
         problems.append("content is binary (compressed, parquet or similar), not CSV or JSON Lines text")
-        return None, None, problems
+        return None, None, None, problems
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         problems.append(f"not UTF-8: invalid byte 0x{raw[err.start]:02x} at line {line} (byte {err.start}); "
                         "save as UTF-8")
-        return None, None, problems
+        return None, None, None, problems
+    if "\r" in text:  # CRLF (Windows) or CR alone (old Mac): one line ending for every parser below
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    raw = text.encode("utf-8")
+    long_line = _first_long_line(raw)
+    if long_line is not None:
+        number, length = long_line
+        problems.append(f"line {number:,} is {length / 1024:,.1f} KiB long; a prediction line is at most "
+                        f"{MAX_LINE_BYTES // 1024} KiB (id and three labels)")
+        return None, None, None, problems
     first = text.lstrip()[:1]
     if extension == ".csv" and first in ("{", "["):
         problems.append("content type mismatch: the .csv file holds JSON; name it .jsonl or write CSV")
     elif extension == ".jsonl" and first != "{":
         problems.append("content type mismatch: the .jsonl file does not hold JSON objects (one per line)")
-    return raw, text, problems
+    elif extension == ".jsonl":
+        deep = _first_deep_line(raw)
+        if deep is not None:
+            problems.append(f"line {deep:,} nests JSON more than {MAX_JSON_DEPTH} levels deep; each line must be one "
+                            "flat object of strings, e.g. {\"id\": \"...\", \"emotion\": \"Worry\"}")
+            return None, None, None, problems
+    return original, raw, text, problems
+
+
+def _line_ends(raw: bytes) -> np.ndarray:
+    """Offset of the end of every line (its LF, or the end of the file for a last line without one)."""
+    ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    return ends if raw.endswith(b"\n") else np.append(ends, len(raw))
+
+
+def _first_long_line(raw: bytes) -> tuple[int, int] | None:
+    """(1-based line number, length in bytes) of the first line over `MAX_LINE_BYTES`, or None."""
+    ends = _line_ends(raw)
+    lengths = np.diff(ends, prepend=-1) - 1
+    over = np.flatnonzero(lengths > MAX_LINE_BYTES)
+    return (int(over[0]) + 1, int(lengths[over[0]])) if len(over) else None
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*"')
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _first_deep_line(raw: bytes) -> int | None:
+    """1-based number of the first line whose JSON nests deeper than `MAX_JSON_DEPTH`, or None.
+
+    Counted on the bytes, before any parser runs. Most files have one `{` per line: only lines with more opening
+    brackets than the depth allows (strings included, so a bracket inside a label counts) are scanned exactly,
+    strings removed, and each such line is at most `MAX_LINE_BYTES` long, so the scan is bounded."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    openers = np.flatnonzero((data == 0x7B) | (data == 0x5B))
+    if len(openers) <= MAX_JSON_DEPTH:
+        return None
+    ends = _line_ends(raw)
+    per_line = np.bincount(np.searchsorted(ends, openers), minlength=len(ends))
+    for line in np.flatnonzero(per_line > MAX_JSON_DEPTH):
+        start = int(ends[line - 1]) + 1 if line else 0
+        depth = deepest = 0
+        for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub(b'""', raw[start: int(ends[line])])):
+            depth += 1 if bracket in b"[{" else -1
+            deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return int(line) + 1
+    return None
 
 
 def _table_to_frame(table: pa.Table) -> pd.DataFrame:
@@ -154,7 +246,7 @@ def _table_to_frame(table: pa.Table) -> pd.DataFrame:
 def _parse_csv_arrow(raw: bytes, text: str, header: list[str]) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Fast path for well-formed files: pyarrow's C++ CSV reader, every column read as text. None when the file
     needs the careful path (malformed rows, blank lines, duplicate header names)."""
-    if len(set(header)) != len(header) or re.search(r"\n[ \t\r]*\n", text.strip()) or text.startswith(("\n", "\r")):
+    if len(set(header)) != len(header) or re.search(r"\n[ \t]*\n", text.strip()) or text.startswith("\n"):
         return None
     try:
         table = pa_csv.read_csv(
@@ -168,20 +260,25 @@ def _parse_csv_arrow(raw: bytes, text: str, header: list[str]) -> tuple[pd.DataF
 
 
 def _parse_csv(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.DataFrame, np.ndarray]:
-    header = next(csv.reader(io.StringIO(text.lstrip("\r\n"))), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.lstrip("\n"))), [])
+    except csv.Error as err:
+        problems.append(f"CSV could not be parsed: {str(err)[:120]}")
+        return pd.DataFrame(), np.zeros(0, dtype=np.int64)
     fast = _parse_csv_arrow(raw, text, header) if raw else None
     if fast is not None:
         return fast
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
-        problems.append(f"duplicate column name(s) {duplicated} in the header")
+        problems.append(f"duplicate column name(s) [{', '.join(quoted(c) for c in duplicated[:MAX_EXAMPLES])}] "
+                        "in the header")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
                                 skip_blank_lines=False, on_bad_lines="warn", engine="c")
         except pd.errors.ParserError as err:
-            problems.append(f"CSV could not be parsed: {err}")
+            problems.append(f"CSV could not be parsed: {str(err)[:120]}")
             return pd.DataFrame(), np.zeros(0, dtype=np.int64)
         except pd.errors.EmptyDataError:
             problems.append("file has no header line")
@@ -193,7 +290,7 @@ def _parse_csv(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.Dat
             if line.startswith("Skipping line "):  # "Skipping line 7: expected 4 fields, saw 5"
                 number, _, detail = line[len("Skipping line "):].partition(": ")
                 skipped.append(int(number))
-                details.append(f"line {number} ({detail})")
+                details.append(f"line {number} ({detail[:60]})")
     if skipped:
         problems.append(f"{len(skipped):,} line(s) have the wrong number of fields: "
                         + _examples(details, len(details)))
@@ -213,31 +310,15 @@ def _scalar_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _parse_jsonl_arrow(raw: bytes, text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """Fast path for well-formed files: pyarrow's C++ JSON Lines reader. None when the file needs the careful path
-    (broken JSON, non-object lines, blank lines, values that are not all strings)."""
-    if re.search(r"\n[ \t\r]*\n", text.strip()):
-        return None  # blank lines would shift pyarrow's row numbers against the file's line numbers
-    try:
-        table = pa_json.read_json(io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
-                                  read_options=pa_json.ReadOptions(block_size=max(1 << 20, len(raw) // 8 + 1)))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if not all(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t) for t in table.schema.types):
-        return None
-    return _table_to_frame(table), np.arange(1, table.num_rows + 1)
-
-
-def _parse_jsonl(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.DataFrame, np.ndarray]:
-    fast = _parse_jsonl_arrow(raw, text) if raw else None
-    if fast is not None:
-        return fast
-    numbered = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+def _parse_jsonl(text: str, problems: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """JSON Lines by Python's `json` (its C scanner is as fast as pyarrow's reader here, and its recursion is
+    bounded: it raises instead of overflowing the stack; `_read_bytes` has bounded the depth anyway)."""
+    numbered = [(number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
     records: list = []
     try:  # fast path: the whole file as one JSON array (one C-level parse instead of one call per line)
         records = json.loads("[" + ",".join(line for _, line in numbered) + "]")
         fast = len(records) == len(numbered) and all(type(r) is dict for r in records)
-    except ValueError:
+    except (ValueError, RecursionError):
         fast = False
     if fast:
         lines = [number for number, _ in numbered]
@@ -249,6 +330,9 @@ def _parse_jsonl(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.D
             except json.JSONDecodeError as err:
                 bad.append(f"line {number}: invalid JSON ({err.msg} at column {err.colno})")
                 continue
+            except RecursionError:
+                bad.append(f"line {number}: JSON nested too deep")
+                continue
             if not isinstance(record, dict):
                 bad.append(f"line {number}: a JSON {type(record).__name__}, expected an object")
                 continue
@@ -257,11 +341,15 @@ def _parse_jsonl(text: str, problems: list[str], raw: bytes = b"") -> tuple[pd.D
         if bad:
             problems.append(f"{len(bad):,} line(s) are not JSON objects: " + _examples(bad, len(bad)))
     keys = list(dict.fromkeys(key for record in records for key in record))
+    if len(keys) > 4 * len(COLUMNS):  # every line its own keys: report the first few, do not build a huge table
+        problems.append(f"the lines hold {len(keys):,} different keys; expected {', '.join(COLUMNS)}")
+        return pd.DataFrame(), np.zeros(0, dtype=np.int64)
     # A key missing on some lines becomes "" and is reported as an empty or missing id or label.
     frame = pd.DataFrame({str(key): np.array([v if type(v) is str else _scalar_text(v)
                                               for v in (r.get(key) for r in records)], dtype=object)
                           for key in keys})
     return frame, np.asarray(lines, dtype=np.int64)
+
 
 
 # --- checking --------------------------------------------------------------------------------------------------
@@ -271,6 +359,8 @@ _NAME_NOISE = re.compile(r"^(?:pred(?:icted|iction)?|label|gold|y)_+|_+(?:pred(?
 
 def _renamed_from(column: str, candidates: list[str]) -> str | None:
     """The expected column that `column` most likely renames ("Emotion", "pred_emotion", "sat_label"), if any."""
+    if len(column) > 2 * MAX_QUOTED_CHARS:  # no column name is this long; difflib on it would only cost time
+        return None
     key = re.sub(r"[\s\-.]+", "_", column.strip().lower())
     key = _NAME_NOISE.sub("", _NAME_NOISE.sub("", key))
     for candidate in candidates:
@@ -290,10 +380,11 @@ def _check_columns(columns: list[str], problems: list[str]) -> list[str]:
             continue
         original = _renamed_from(column, [c for c in COLUMNS if c not in columns])
         if original:
-            problems.append(f"column {column!r} looks like a renamed {original!r}; expected exactly: "
+            problems.append(f"column {quoted(column)} looks like a renamed {original!r}; expected exactly: "
                             f"{', '.join(COLUMNS)}")
         else:
-            problems.append(f"unexpected column {column!r}; expected: {', '.join(COLUMNS)} (task columns may be "
+            problems.append(f"unexpected column {quoted(column)}; expected: {', '.join(COLUMNS)} (task columns "
+                            "may be "
                             "left out)")
     if not present:
         problems.append(f"no prediction column: give at least one of {', '.join(TASK_COLUMNS)}")
@@ -310,7 +401,8 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, gold: Gold, problems: list[st
     duplicated = series.duplicated(keep=False).to_numpy() & (ids != "")
     if duplicated.any():
         dup_ids = pd.unique(ids[duplicated])
-        examples = [f"{i!r} (lines {', '.join(str(n) for n in lines[ids == i][:3])})" for i in dup_ids[:MAX_EXAMPLES]]
+        examples = [f"{quoted(i)} (lines {', '.join(str(n) for n in lines[ids == i][:3])})"
+                    for i in dup_ids[:MAX_EXAMPLES]]
         problems.append(f"{len(dup_ids):,} id(s) appear more than once: " + _examples(examples, len(dup_ids)))
     position = gold.index.get_indexer(ids) if gold.index.is_unique else np.full(len(ids), -1)
     unknown = np.flatnonzero((position < 0) & (ids != ""))
@@ -322,7 +414,7 @@ def _check_ids(ids: np.ndarray, lines: np.ndarray, gold: Gold, problems: list[st
     missing = np.flatnonzero(~seen)
     if len(missing):
         problems.append(f"{len(missing):,} of the {len(gold):,} ids of the {gold.track} test set are missing: "
-                        + _examples([repr(gold.ids[i]) for i in missing[:MAX_EXAMPLES]], len(missing)))
+                        + _examples([quoted(gold.ids[i]) for i in missing[:MAX_EXAMPLES]], len(missing)))
     return position
 
 
@@ -337,7 +429,7 @@ def _check_labels(task: str, values: np.ndarray, ids: np.ndarray, lines: np.ndar
     unknown = np.flatnonzero((codes < 0) & (values != ""))
     if len(unknown):
         bad_values = pd.unique(values[unknown])
-        examples = [f"{str(v)!r} at {_where(ids, lines, unknown[values[unknown] == v][:1])[0]}"
+        examples = [f"{quoted(v)} at {_where(ids, lines, unknown[values[unknown] == v][:1])[0]}"
                     for v in bad_values[:MAX_EXAMPLES]]
         problems.append(f"{task}: {len(unknown):,} row(s) have unknown labels ({len(bad_values):,} distinct; expected "
                         f"one of {', '.join(Task(task).labels)}): " + _examples(examples, len(bad_values)))
@@ -346,17 +438,24 @@ def _check_labels(task: str, values: np.ndarray, ids: np.ndarray, lines: np.ndar
 
 def check_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DEFAULT_MAX_BYTES,
                      file_name: str | None = None) -> CheckedSubmission:
-    """Validate the file at `path` against `gold`; return its predictions as ClassLabel ids in gold order."""
+    """Validate the file at `path` against `gold`; return its predictions as ClassLabel ids in gold order.
+
+    Any file, however malformed, ends in a `CheckedSubmission` or a `SubmissionError`: the checks before parsing
+    bound what a parser sees, and a parser error that still slips through is reported as one line."""
     path = Path(path)
-    file_name = file_name or path.name
-    raw, text, problems = _read_bytes(path, file_name, max_bytes)
+    file_name = shown_name(file_name or path.name)
+    original, raw, text, problems = _read_bytes(path, file_name, max_bytes)
     if raw is None or problems:
         raise SubmissionError(problems, file_name)
     extension = Path(file_name).suffix.lower()
-    if extension == ".csv":
-        frame, lines = _parse_csv(text, problems, raw)
-    else:
-        frame, lines = _parse_jsonl(text, problems, raw)
+    try:
+        if extension == ".csv":
+            frame, lines = _parse_csv(text, problems, raw)
+        else:
+            frame, lines = _parse_jsonl(text, problems)
+    except (ValueError, csv.Error, RecursionError, pa.ArrowException) as err:
+        raise SubmissionError([f"the file could not be parsed ({type(err).__name__}); check that it is "
+                               f"well-formed {extension[1:].upper()}"], file_name) from None
     if frame.empty and not frame.columns.size:
         if not problems:
             problems.append("no predictions found")
@@ -378,7 +477,8 @@ def check_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DE
         in_gold_order = np.empty(len(gold), dtype=np.int8)
         in_gold_order[position] = codes[task]
         aligned[task] = in_gold_order
-    return CheckedSubmission(raw=raw, sha256=hashlib.sha256(raw).hexdigest(), extension=extension, codes=aligned)
+    return CheckedSubmission(raw=original, sha256=hashlib.sha256(original).hexdigest(), extension=extension,
+                             codes=aligned, predictions_sha256=predictions_digest(gold.ids, aligned))
 
 
 def validate_submission(path: str | os.PathLike, gold: Gold, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:

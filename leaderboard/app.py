@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 
 from est_leaderboard.service import Leaderboard
 from est_leaderboard.settings import Settings
 from est_leaderboard.ui import build_app
+from est_leaderboard.uploads import UploadGuard, UploadLedger
 from estbench.cli import add_option, positive_int
 from estbench.gold import GoldError
 from estbench.layout import TRACKS
@@ -52,14 +54,29 @@ def main(argv: list[str] | None = None) -> None:
                              "(a gold parquet file or a built est/ folder) or EST_LB_GOLD_REPO.") from None
         logging.info("gold of the %s track: version %s, %d rows (%d public)", track, gold.version, len(gold),
                      gold.public.sum())
-    demo = build_app(leaderboard)
+    # Gradio's upload and cache folder is the app's own: emptied now (uploads of an earlier run are no one's),
+    # swept every minute, guarded at the upload route (est_leaderboard.uploads).
+    os.environ["GRADIO_TEMP_DIR"] = str(settings.upload_dir)
+    uploads = UploadLedger(settings.upload_dir, ttl_s=settings.upload_ttl_s, quota_bytes=settings.upload_quota_bytes,
+                           total_bytes=settings.upload_total_bytes)
+    uploads.wipe()
+    for note in leaderboard.seed_baselines():
+        logging.info("%s", note)
+    demo = build_app(leaderboard, uploads)
+    # files Gradio cached for what the page hands out (templates, exports) are never moved or deleted
+    uploads.keep = lambda: {path for files in demo.temp_file_sets if files is not demo.upload_file_set
+                            for path in files}
+    uploads.start_sweeping(min(60.0, settings.upload_ttl_s / 2))
     demo.queue(default_concurrency_limit=4)
     # The data dir and the gold (a local file or folder, or the file fetched from the Hub on a Space) are never
     # served, whatever path a request names.
     blocked = [str(settings.data_dir.resolve()), str(leaderboard.gold_source().resolve())]
     # show_error=False: an unexpected exception is logged, never shown (its text could name server paths)
+    from starlette.middleware import Middleware
+
+    guard = Middleware(UploadGuard, ledger=uploads, max_bytes=settings.max_bytes, on_space=settings.on_space)
     demo.launch(server_name=args.host, server_port=args.port, show_error=False, ssr_mode=False,
-                max_file_size=settings.max_bytes, blocked_paths=blocked)
+                max_file_size=settings.max_bytes, blocked_paths=blocked, app_kwargs={"middleware": [guard]})
 
 
 if __name__ == "__main__":

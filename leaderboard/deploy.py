@@ -4,10 +4,10 @@
     python leaderboard/deploy.py --overwrite --push user/est-leaderboard
 
 The folder holds app.py, the est_leaderboard package, the Space card (README.md with the Space YAML),
-requirements.txt, seed_baselines.json and the vendored `estbench` core (`estbench.spaces`, the same assembler as the
-metric's): nothing outside the folder is imported at run time. On the Space, set the secrets/variables HF_TOKEN (read
-access to the gold repo) and EST_LB_GOLD_REPO (the private dataset repo holding test.parquet), and attach persistent
-storage (mounted at /data).
+requirements.txt, seed_baselines.json (with the baselines' prediction files in baselines/) and the vendored
+`estbench` core (`estbench.spaces`, the same assembler as the metric's): nothing outside the folder is imported at
+run time. On the Space, set the secrets/variables HF_TOKEN (read access to the gold repo) and EST_LB_GOLD_REPO (the
+private dataset repo holding test.parquet), and attach persistent storage (mounted at /data).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from estbench.spaces import SpaceExists, assemble, upload
 
 APP_DIR = Path(__file__).resolve().parent
 SPACE_FILES = ("app.py", "README.md", "requirements.txt", "seed_baselines.json", "est_leaderboard")
+BASELINES = "baselines"  # the baselines' prediction files the seed file names, when there are any
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,7 +32,8 @@ def main(argv: list[str] | None = None) -> None:
                         "access and a write token in HF_TOKEN)")
     args = parser.parse_args(argv)
     try:
-        out = assemble(APP_DIR, SPACE_FILES, args.out, overwrite=args.overwrite)
+        files = SPACE_FILES + ((BASELINES,) if (APP_DIR / BASELINES).is_dir() else ())
+        out = assemble(APP_DIR, files, args.out, overwrite=args.overwrite)
     except SpaceExists as error:
         parser.exit(1, f"error: {error}\n")
     print(f"Space folder assembled: {args.out}")

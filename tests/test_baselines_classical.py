@@ -12,8 +12,8 @@ import pytest
 import estbench.scoring
 from est_baselines import runner as run
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
-from est_baselines.label_scoring import parse_answer
 from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+from estbench.answers import parse_answer
 from estbench.built import load_split, load_track
 from estbench.gold import load_references
 from estbench.prompts import (

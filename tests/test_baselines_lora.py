@@ -20,13 +20,13 @@ from est_baselines.label_scoring import (
     continuation_logprobs,
     encode_prompts,
     generate_labels,
-    parse_answer,
     predict_batch,
 )
 from est_baselines.lora import build_trainer, make_parser
 from est_baselines.prediction import load_for_prediction, predict_frame
 from est_baselines.tiny import save_tiny_model
 from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
+from estbench.answers import parse_answer
 from estbench.built import load_track
 from estbench.prompts import PromptSettings, build_completion, build_prompt, field_prefix
 from estbench.schema import TASKS, Task

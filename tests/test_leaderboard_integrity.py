@@ -11,10 +11,18 @@ import pandas as pd
 import pytest
 
 from est_leaderboard import admin
-from est_leaderboard.board import MEAN_F1, board_csv, board_json, build_board, neutralise
-from est_leaderboard.seeds import KIND_BASELINE, baseline_rows
+from est_leaderboard.board import (
+    MEAN_F1,
+    PUBLIC_SCORE,
+    TYPE_BASELINE,
+    board_csv,
+    board_json,
+    build_board,
+    neutralise,
+)
 from est_leaderboard.service import Leaderboard, SubmissionRefused
 from est_leaderboard.settings import DEFAULT_HALF_SALT, Settings
+from est_leaderboard.storage import KIND_BASELINE, Submission
 from estbench.gold import is_public_session
 from estbench.schema import TASK_NAMES, Task
 from estbench.significance import paired_test
@@ -78,7 +86,7 @@ def test_crafted_probe_reads_no_hidden_label(gold_frame, tmp_path):
     path = tmp_path / "probe.csv"
     frame.to_csv(path, index=False)
     stored = board.submit(path, submitter="mallory", model_name="probe", description="", track="full").submission
-    _, scores, detail = board.detail(stored.id)
+    detail = board.detail(stored.id).detail
     verdicts = decode(detail, planted)
     assert set(verdicts.values()) == {None}  # nothing to read: no matrix, no per-class number on < k rows
     assert not any("confusion" in key for key in detail)
@@ -104,21 +112,17 @@ def test_the_cut_depends_on_the_salt_setting():
     assert 0.4 < agreement < 0.6  # knowing the default cut tells nothing about the secret one
 
 
-def test_full_track_ranks_tfidf_above_the_majority_baseline():
-    seeds = baseline_rows(ROOT / "leaderboard" / "seed_baselines.json")
-    table = build_board("full", [], seeds)
-    ranks = dict(zip(table["Model"], table["Rank"]))
-    tfidf = next(m for m in ranks if "TF-IDF" in m or "tfidf" in m.lower())
-    majority = next(m for m in ranks if "majority" in m.lower())
-    assert ranks[tfidf] < ranks[majority]
-    assert set(table["Type"]) == {KIND_BASELINE} and MEAN_F1 in table.columns
-    # ALL_A does not rank: a constant guess with the higher ALL_A sits below a system with the higher macro-F1
-    from est_leaderboard.seeds import SeedRow
+def test_all_a_does_not_rank():
+    """A constant guess with the higher ALL_A sits below a system with the higher macro-F1."""
     constant = {"all_accuracy": 0.95, **{f"{t}_macro_f1": 0.1 for t in TASK_NAMES}}
     system = {"all_accuracy": 0.88, **{f"{t}_macro_f1": 0.6 for t in TASK_NAMES}}
-    rows = [SeedRow(KIND_BASELINE, name, "", "full", scores, {}) for name, scores in
-            (("constant", constant), ("system", system))]
-    assert build_board("full", [], rows)["Model"].tolist() == ["system", "constant"]
+    rows = [Submission(id=i, submitter="EST project", model_name=name, description="", track="full",
+                       file_sha256="", submitted_at="2026-01-01T00:00:00+00:00", tasks=list(TASK_NAMES),
+                       public_scores=scores, private_scores=scores, kind=KIND_BASELINE, released=0.5)
+            for i, (name, scores) in enumerate((("constant", constant), ("system", system)), start=1)]
+    table = build_board("full", rows, half="private")
+    assert table["Model"].tolist() == ["system", "constant"] and set(table["Type"]) == {TYPE_BASELINE}
+    assert MEAN_F1 in table.columns and PUBLIC_SCORE in table.columns
 
 
 def test_export_neutralises_formulas_and_keeps_the_header(gold_frame, tmp_path):
@@ -129,7 +133,7 @@ def test_export_neutralises_formulas_and_keeps_the_header(gold_frame, tmp_path):
     for i, name in enumerate(names):
         path = tmp_path / f"p{i}.csv"
         noisy_predictions(gold_frame, 0.2 + 0.05 * i, seed=i).to_csv(path, index=False)
-        board.submit(path, submitter="eve", model_name=name, description="=1+1", track="full")
+        board.submit(path, submitter=f"eve-{i}", model_name=name, description="=1+1", track="full")
     frame = board.board("full")
     shown = set(frame["Model"])
     assert "plain" in shown and not any(m.startswith(("=", "+", "-", "@", "\t", "\r")) for m in shown)
@@ -138,18 +142,21 @@ def test_export_neutralises_formulas_and_keeps_the_header(gold_frame, tmp_path):
     assert header.split(",")[:3] == ["Rank", "ID", "Model"]
     parsed = pd.read_csv(__import__("io").StringIO(text), keep_default_na=False)
     assert not any(str(v).startswith(("=", "+", "-", "@")) for c in ("Model", "Description") for v in parsed[c])
+    assert ",1.0000," not in text and all(line.split(",")[1].isdigit() for line in lines)  # IDs as integers
     data = json.loads(board_json(frame, track="full", half="public", gold_version=board.gold_version("full")))
-    assert data["ranking"] == MEAN_F1 and data["gold_version"].startswith("simulated-v1+")
+    assert data["ranking"] == PUBLIC_SCORE and data["gold_version"].startswith("simulated-v1+")
     assert {row["Model"] for row in data["rows"]} == shown and all(isinstance(r["ID"], int) for r in data["rows"])
     assert neutralise(0.5) == 0.5 and neutralise("'=x") == "'=x"
     # a column without any value is left out (the same submission without its description)
     import dataclasses
     plain = build_board("full", [dataclasses.replace(s, description="") for s in board.store.list("full")
-                                 if s.model_name == "plain"], [])
+                                 if s.model_name == "plain"])
     assert "Description" in frame.columns and "Description" not in plain.columns
 
 
-def test_compare_gives_the_paired_test_on_the_public_half(gold_frame, tmp_path):
+def test_compare_gives_the_paired_test_on_the_private_half_at_the_reveal(gold_frame, tmp_path):
+    from estbench.scoring import mean_macro_f1
+
     gold_file = tmp_path / "gold.parquet"
     gold_frame.to_parquet(gold_file)
     board = Leaderboard(settings_for(tmp_path, gold_file))
@@ -159,14 +166,19 @@ def test_compare_gives_the_paired_test_on_the_public_half(gold_frame, tmp_path):
         noisy_predictions(gold_frame, rate, seed=seed).to_csv(path, index=False)
         ids.append(board.submit(path, submitter="a", model_name=f"m{seed}", description="", track="full")
                    .submission.id)
+    with pytest.raises(SubmissionRefused, match="Compare opens at the reveal"):
+        board.compare(str(ids[0]), ids[1])
+    board = Leaderboard(settings_for(tmp_path, gold_file, EST_LB_REVEAL_PRIVATE=1))
     a, b, result = board.compare(str(ids[0]), ids[1], resamples=300)
     gold = board.gold("full")
-    mask = gold.public
+    mask = ~gold.public
     codes = [check_submission(tmp_path / f"c{s}.csv", gold).codes for s in (1, 2)]
     expected = paired_test({t: gold.labels[t][mask] for t in TASK_NAMES}, {t: codes[0][t][mask] for t in TASK_NAMES},
                            {t: codes[1][t][mask] for t in TASK_NAMES}, session_ids=gold.session_ids[mask],
-                           resamples=300, seed=0)
+                           resamples=300, seed=0, derived={"mean_macro_f1": mean_macro_f1})
     assert result == expected and result["emotion_macro_f1"]["difference"] > 0
+    assert result["mean_macro_f1"]["difference"] == pytest.approx(
+        mean_macro_f1(b.private_scores) - mean_macro_f1(a.private_scores))
     assert result["emotion_macro_f1"]["p_randomization"] < 0.05
     for bad, message in (("abc", "not a whole number"), ("1e20", "no submission"), ("1.5", "not a whole number"),
                          ("0", "no submission"), ("", "enter a submission ID"), ("99", "no submission #99")):
@@ -207,8 +219,8 @@ def test_gold_versions_rescoring_and_history(gold_frame, tmp_path):
     gold = second.gold("full")
     for earlier in stored:
         now = second.store.get(earlier.id)
-        fresh, _ = __import__("est_leaderboard.scoring", fromlist=["x"]).score_submission(
-            check_submission(tmp_path / f"g{stored.index(earlier)}.csv", gold).codes, gold)
+        fresh = __import__("est_leaderboard.scoring", fromlist=["x"]).score_submission(
+            check_submission(tmp_path / f"g{stored.index(earlier)}.csv", gold).codes, gold).public
         assert now.gold_version == version_two and now.public_scores == fresh.scores
         assert second.store.history(earlier.id) == [
             {"gold_version": version_one, "public_scores": earlier.public_scores,

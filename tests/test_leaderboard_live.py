@@ -8,6 +8,7 @@ import concurrent.futures
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import urllib.parse
@@ -19,7 +20,8 @@ import pytest
 
 import estbench.schema
 import estbench.scoring
-from est_leaderboard.board import ALL_A, MEAN_F1, SCORE_HEADERS
+from est_leaderboard.board import ALL_A, MEAN_F1, PUBLIC_SCORE, SCORE_HEADERS
+from est_leaderboard.scoring import on_grid
 from est_leaderboard.settings import DEFAULT_GOLD_NAME, DEFAULT_HALF_SALT
 from est_leaderboard.storage import SubmissionStore
 from estbench.gold import load_gold
@@ -150,11 +152,11 @@ def test_twenty_four_parallel_submissions_all_stored_and_ranked(live):
         scores = estbench.scoring.score({t: reference[t].tolist() for t in TASK_NAMES},
                                         {t: public[t].tolist() for t in TASK_NAMES})
         expected[f"par-{i:02d}"] = sum(scores[f"{t}_macro_f1"] for t in TASK_NAMES) / len(TASK_NAMES)
-    clients = [client_as(server.url, f"user-{k}") for k in range(4)]
+    clients = [client_as(server.url, f"user-{k}") for k in range(24)]  # one identity each: each first file released
 
     def one(item):
         k, (model, path) = item
-        return model, submit_via_api(clients[k % len(clients)], path, model)[0]
+        return model, submit_via_api(clients[k], path, model)[0]
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=24) as pool:
         statuses = dict(pool.map(one, enumerate(files.items())))
@@ -165,13 +167,18 @@ def test_twenty_four_parallel_submissions_all_stored_and_ranked(live):
     assert len({s.id for s in stored}) == 24
     table = clients[0].predict("full", "par-", [MEAN_F1], "public", api_name="/board")[0]
     frame = board_frame(table)
-    assert frame["Model"].tolist() == sorted(expected, key=lambda m: -expected[m])  # ranks right
-    assert frame[MEAN_F1].tolist() == pytest.approx([round(expected[m], 4) for m in frame["Model"]], abs=1e-9)
+    released = {m: on_grid(expected[m], 0.01) for m in expected}  # the Ladder's first release of each identity
+    assert frame[PUBLIC_SCORE].tolist() == sorted(released.values(), reverse=True)  # ranks right
+    assert all(released[m] == v for m, v in zip(frame["Model"], frame[PUBLIC_SCORE]))
+    ranks, values = [int(r) for r in frame["Rank"]], frame[PUBLIC_SCORE].tolist()
+    assert all((ranks[i] == ranks[i - 1]) == (values[i] == values[i - 1]) and ranks[i] >= ranks[i - 1]
+               for i in range(1, len(ranks))), list(zip(ranks, values))  # equal released scores share a rank
     best = next(s for s in stored if s.model_name == frame["Model"].iloc[0])
     summary, scores, f1_plot, consistency, slices = clients[1].predict(str(best.id), api_name="/detail")
-    assert summary.startswith(f"#{best.id} {best.model_name} by ") and "public-half scores" in summary
-    assert f1_plot and board_frame(scores)["metric"].tolist()[0] == "emotion_accuracy"
-    assert len(board_frame(consistency)) == 3 and len(board_frame(slices)) > 0
+    assert summary.startswith(f"#{best.id} {best.model_name} by ") and "public score 0." in summary
+    assert f1_plot is None and board_frame(scores).empty and board_frame(slices).empty  # at the reveal only
+    assert board_frame(scores).columns.tolist() == ["metric", "value"]  # real headers, not "1 2 3"
+    assert len(board_frame(consistency)) == 3
 
 
 def test_server_killed_mid_submission_leaves_db_consistent(tmp_path):
@@ -290,14 +297,13 @@ def test_crafted_probe_through_the_api_reads_no_hidden_label(live):
     assert status.startswith("Accepted"), status
     submission_id = status.split("#")[1].split(" ")[0]
     summary, scores, _plot, consistency, slices = client.predict(submission_id, api_name="/detail")
-    metrics = board_frame(scores)["metric"].tolist()
-    assert set(metrics) <= set(estbench.scoring.headline_keys())  # aggregates over the half only
+    assert board_frame(scores).empty and board_frame(slices).empty and _plot is None  # nothing from labels
     said = json.dumps([summary, scores, consistency, slices])
     assert "confusion" not in said and "per_class" not in said
-    for row in board_frame(slices).itertuples():
-        assert row.rows >= 30 or pd.isna(row[4])  # a slice under k rows shows its size, no score
     board_rows = json.loads(client.predict("full", "public", api_name="/board_json"))["rows"]
-    assert {tuple(sorted(r)) for r in board_rows} == {tuple(sorted(board_rows[0]))}  # one shape: headline columns
+    assert {tuple(sorted(r)) for r in board_rows} == {tuple(sorted(board_rows[0]))}  # one shape
+    assert not set(board_rows[0]) & set(SCORE_HEADERS)  # only the Ladder's public score
+    assert client.predict(submission_id, "1", api_name="/compare")[0].startswith("Compare opens at the reveal")
 
 
 def column_of(table, header: str) -> int:
@@ -337,8 +343,8 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
     broken.loc[broken.index[0], "emotion"] = "Happy"
     broken.to_csv(bad, index=False)
     model = "=HYPERLINK(\"http://x\",\"<b>web model</b>\")"
-    client = client_as(live["server"].url, "sorter")  # enough full-track rows for two-digit IDs to sort
-    for i in range(11):
+    for i in range(11):  # enough full-track rows for two-digit IDs to sort; one identity each, so each is released
+        client = client_as(live["server"].url, f"sorter-{i}")
         path = live["root"] / f"sort-{i}.csv"
         noisy_predictions(live["gold_frame"], 0.05 + 0.07 * i, seed=300 + i).to_csv(path, index=False)
         assert submit_via_api(client, path, f"sort-{i}")[0].startswith("Accepted")
@@ -371,20 +377,32 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             page.get_by_role("tab", name="Submit").click()
             status = field(page, "submit-status")
             ids = []
+            # a balanced-track file sent to the full track: the message names the track its ids fit; then the same
+            # file, still in the box, is submitted again after fixing the track (the upload is kept for that)
+            field(page, "model-name").fill(model)
+            upload(page, good)
+            page.locator("#submit-track").get_by_text("full", exact=True).click()
+            page.locator("#submit-button").click()
+            expect(status).to_have_value(re.compile(r"^Rejected\. browser-good\.csv: .*its ids are exactly those of "
+                                                    r"the balanced track: choose the balanced track", re.S),
+                                         timeout=30_000)
+            page.locator("#submit-track").get_by_text("balanced", exact=True).click()
             for path, name in ((good, model), (better, "better model")):
                 field(page, "model-name").fill(name)
-                upload(page, path)
+                if path is better:
+                    upload(page, path)
                 page.locator("#submit-button").click()
                 expect(status).to_have_value(re.compile(rf"^Accepted: submission #\d+ \({re.escape(name[:5])}"),
                                              timeout=30_000)
                 ids.append(re.search(r"#(\d+)", status.input_value()).group(1))
+                expect(page.locator("#submission-file")).not_to_contain_text(path.stem)  # accepted: box cleared
 
             page.get_by_role("tab", name="Leaderboard").click()
             table = page.locator("#board-table")
             expect(table).to_contain_text("better model")
             expect(table).to_contain_text("'=HYPERLINK")  # shown literally, neutralised for spreadsheets ...
             assert table.locator("b").count() == 0  # ... and its HTML is not rendered
-            expect(page.locator("#board-ranking")).to_contain_text("Ranked by Mean F1")
+            expect(page.locator("#board-ranking")).to_contain_text("Ranked by the Public score")
             expect(page.locator("#paper-table")).to_contain_text("LLaMa2-7B")  # the paper's rows: their own table
             assert "LLaMa2-7B" not in table.inner_text()
             headers = table.locator("thead th")
@@ -394,10 +412,15 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             assert box is not None and box["x"] + box["width"] <= 1400  # the ID column is on screen at 1400 px
             text = table.inner_text()
             # ranked first, its ID an integer (not "19.0"), then four decimals in every score cell
-            assert re.search(rf"(^|\n)1\s+{ids[1]}\s+better model\s+submission\s+browser-user\s+"
-                             r"(\d\.\d{4}\s+){7}", text), text[:800]
-            page.screenshot(path=str(tmp_path / "board-1400.png"), full_page=True)
-            assert (tmp_path / "board-1400.png").stat().st_size > 10_000
+            assert re.search(rf"(^|\n)1\s+{ids[1]}\s+better model\s+submission\s+browser-user\s+\d\.\d{{2}}\s",
+                             text), text[:800]
+            shots = Path(os.environ.get("EST_SCREENSHOTS", tmp_path))
+            page.screenshot(path=str(shots / "board-1400.png"), full_page=True)
+            assert (shots / "board-1400.png").stat().st_size > 10_000
+            # every cell fits its column at 1,400 px: no model name or type cut
+            cut = table.locator("td").evaluate_all(
+                "els => els.filter(e => e.innerText.trim() && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+            assert cut == [], cut
 
             page.locator("#copy-table").click()
             copied = page.evaluate("navigator.clipboard.readText()")
@@ -411,7 +434,7 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             with page.expect_download() as download:
                 page.locator("#download-json").click()
             board_export = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
-            assert board_export["ranking"] == MEAN_F1 and board_export["track"] == "balanced"
+            assert board_export["ranking"] == PUBLIC_SCORE and board_export["track"] == "balanced"
             assert [row["Model"] for row in board_export["rows"]] == ["better model", "'" + model]
             # every header fits its column: no text cut or wrapped into letters
             squeezed = table.locator("thead th").evaluate_all(
@@ -426,14 +449,19 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             sort_by(page, table, "ID", "Sort descending")
             expect(table.locator("td").nth(1)).to_have_text(str(expected_top))
             sort_by(page, table, "ID", "Clear sort")  # Gradio sorts by several columns at once: one at a time
-            sort_by(page, table, MEAN_F1, "Sort ascending")
-            lowest = min(round(sum(s.public_scores[f"{t}_macro_f1"] for t in TASK_NAMES) / 3, 4)
-                         for s in SubmissionStore(live["data_dir"]).list("full"))
-            expect(table.locator("td").nth(column_of(table, MEAN_F1))).to_have_text(f"{lowest:.4f}")
+            sort_by(page, table, PUBLIC_SCORE, "Sort ascending")
+            lowest = min(s.released for s in SubmissionStore(live["data_dir"]).list("full") if s.released is not None)
+            expect(table.locator("td").nth(column_of(table, PUBLIC_SCORE))).to_have_text(f"{lowest:.2f}")
             rows = visible_rows(table)
             assert all(len(r) == len(rows[0]) for r in rows), rows
-            means = [float(row[column_of(table, MEAN_F1)]) for row in rows]
+            means = [float(row[column_of(table, PUBLIC_SCORE)]) for row in rows]
             assert len(means) >= 5 and means == sorted(means)
+            page.set_viewport_size({"width": 1920, "height": 1000})
+            page.screenshot(path=str(shots / "board-1920.png"), full_page=True)
+            cut = table.locator("td").evaluate_all(
+                "els => els.filter(e => e.innerText.trim() && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+            assert cut == [], cut
+            page.set_viewport_size({"width": 1400, "height": 1000})
 
             page.get_by_role("tab", name="Organisers").click()
             page.locator("#rescore").click()
@@ -446,10 +474,20 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
             field(page, "compare-a").fill(ids[0])
             field(page, "compare-b").fill(ids[1])
             page.locator("#compare-run").click()
-            expect(page.locator("#compare-table")).to_contain_text("emotion_macro_f1", timeout=30_000)
-            expect(field(page, "compare-summary")).to_have_value(re.compile(r"significant at 0\.05"))
+            expect(field(page, "compare-summary")).to_have_value(re.compile(r"^Compare opens at the reveal"),
+                                                                 timeout=30_000)
+            expect(page.locator("#compare-table")).to_contain_text("95% CI of B - A")  # real headers, empty
+            assert "1 2 3" not in page.locator("#compare-table").inner_text()
 
             page.get_by_role("tab", name="Submission details").click()
+            field(page, "detail-id").fill(ids[1])
+            page.locator("#detail-show").click()
+            expect(field(page, "detail-summary")).to_have_value(re.compile(rf"^#{ids[1]} better model .*public score "
+                                                                           r"\d\.\d\d"), timeout=30_000)
+            consistency_table = page.locator("#detail-consistency")
+            expect(consistency_table).to_contain_text("satisfaction vs emotion")
+            expect(page.locator("#detail-scores")).to_contain_text("metric")
+            page.screenshot(path=str(shots / "details-1400.png"), full_page=True)
             field(page, "detail-id").fill("1e20")
             page.locator("#detail-show").click()
             expect(field(page, "detail-summary")).to_have_value(re.compile(r"^No submission #1e20"))
@@ -471,7 +509,8 @@ def test_browser_login_upload_see_row_then_bad_file_error(live, tmp_path):
     stored = [s.model_name for s in SubmissionStore(live["data_dir"]).list("balanced")]
     assert stored == [model, "better model"]  # the good files stored once, the bad one not at all
     leftovers = [p.name for p in live["gradio_tmp"].rglob("browser-*.csv")]
-    assert leftovers == []  # uploads are deleted once processed; accepted files live only in the archive
+    assert leftovers == ["browser-bad.csv"]  # accepted files live only in the archive; a rejected one is kept
+    # (its owner may fix the form and press Submit again) until it expires
 
 
 def test_space_mode_uses_hugging_face_login_instead_of_dev_identity(tmp_path, monkeypatch):
@@ -509,9 +548,35 @@ def test_space_mode_uses_hugging_face_login_instead_of_dev_identity(tmp_path, mo
     assert status == "Refused: choose a prediction file first"
     signed_out, *_ = submit.fn(str(tmp_path / "test.parquet"), "m", "", "full", "full", "", [ALL_A], "public", None)
     assert signed_out == "Refused: log in first"
-    predictions = tmp_path / "p.csv"
-    noisy_predictions(pd.read_parquet(tmp_path / "test.parquet"), 0.2).to_csv(predictions, index=False)
+    # the file must be an upload of the signed-in user (what UploadGuard records for an upload on a Space)
+    staged = space.uploads.folder / ("0" * 64) / "p.csv"
+    staged.parent.mkdir(parents=True)
+    noisy_predictions(pd.read_parquet(tmp_path / "test.parquet"), 0.2).to_csv(staged, index=False)
+    from est_leaderboard.uploads import owner_from
+
+    (owned,), _ = space.uploads.register(owner_from(username="alice", host=None, on_space=True), [str(staged)])
     profile = gr.OAuthProfile({"name": "Alice", "preferred_username": "alice", "profile": "", "picture": ""})
-    accepted, *_ = submit.fn(str(predictions), "m", "", "full", "full", "", [ALL_A], "public", profile)
-    assert accepted.startswith("Accepted")
+    mallory = gr.OAuthProfile({"name": "M", "preferred_username": "mallory", "profile": "", "picture": ""})
+    stolen, *_ = submit.fn(owned, "m", "", "full", "full", "", [ALL_A], "public", mallory)
+    assert stolen.startswith("Refused: this file is not an upload of yours") and Path(owned).is_file()
+    accepted, *_ = submit.fn(owned, "m", "", "full", "full", "", [ALL_A], "public", profile)
+    assert accepted.startswith("Accepted") and not Path(owned).exists()  # archived, the upload deleted
     assert [s.submitter for s in SubmissionStore(tmp_path / "data").list()] == ["alice"]
+    # on a Space, an upload without a Hugging Face login is refused before a byte is stored
+    import asyncio
+
+    from est_leaderboard.uploads import UploadGuard
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def never(*_):
+        raise AssertionError("the upload route must not be reached")
+
+    guard = UploadGuard(never, ledger=space.uploads, max_bytes=1024, on_space=True)
+    scope = {"type": "http", "method": "POST", "path": "/gradio_api/upload", "headers": [(b"content-length", b"10")],
+             "client": ("1.2.3.4", 1), "session": {}}
+    asyncio.run(guard(scope, None, send))
+    assert sent[0]["status"] == 401 and sent[1]["body"] == b"sign in with Hugging Face to upload a file"

@@ -6,6 +6,10 @@ with the row (`doc`, carrying the EST `id`) and one log-likelihood per label nam
 `estbench.schema`, which the task's `doc_to_choice` uses). The chosen label is the arg-max, the first on ties: the
 harness's own `acc` rule, so the file scores exactly what the harness scored.
 
+The generative tasks (`est_gen`, `est_gen_joint` and their `_full` variants) log each reply (`resps`); it is read by
+the same parser the task's filter used (`estbench.answers.parse_answer`), an unreadable label becoming the fallback
+label the task scored (`estbench.answers.FALLBACK_LABELS`).
+
     python baselines/from_lm_eval.py OUT --output predictions.csv [--track balanced|full]
 """
 
@@ -18,24 +22,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from estbench.answers import parse_answer, with_fallback
 from estbench.cli import add_option, fail
 from estbench.layout import TRACKS
-from estbench.schema import TASK_NAMES, Task
+from estbench.schema import TASK_NAMES, TASKS, Task
 from estbench.submission import check_prediction_path, predictions_frame, write_predictions
 
 TASK_PREFIX = {"balanced": "est_", "full": "est_full_"}
-_SAMPLES = re.compile(r"^samples_(?P<task>est_(?:full_)?(?:emotion|transition|satisfaction))_(?P<time>.+)\.jsonl$")
+_SAMPLES = re.compile(r"^samples_est_(?P<gen>gen_)?(?P<full>full_)?(?P<task>emotion|transition|satisfaction|joint)_"
+                      r"(?P<time>.+)\.jsonl$")
 
 
 def sample_files(folder: str | Path, track: str | None = None) -> tuple[str, dict[str, Path]]:
-    """The newest samples file of each EST task under `folder`, and the track they belong to."""
+    """The newest samples file of each EST task under `folder` (`joint` for est_gen_joint), and their track."""
     found: dict[str, dict[str, Path]] = {}
     for path in sorted(Path(folder).rglob("samples_*.jsonl")):
         match = _SAMPLES.match(path.name)
         if match:
-            name = match["task"]
-            kind = "full" if name.startswith(TASK_PREFIX["full"]) else "balanced"
-            task = name[len(TASK_PREFIX[kind]):]
+            kind = "full" if match["full"] else "balanced"
+            task = match["task"]
             newest = found.setdefault(kind, {}).get(task)
             if newest is None or path.name > newest.name:  # the names end in an ISO time stamp
                 found[kind][task] = path
@@ -44,6 +49,8 @@ def sample_files(folder: str | Path, track: str | None = None) -> tuple[str, dic
             raise ValueError(f"{folder}: samples of both tracks; choose one with --track ({', '.join(TRACKS)})")
         track = next(iter(found), "balanced")
     files = found.get(track, {})
+    if "joint" in files:
+        return track, {"joint": files["joint"]}
     missing = [t for t in TASK_NAMES if t not in files]
     if missing:
         names = ", ".join(TASK_PREFIX[track] + t for t in missing)
@@ -52,8 +59,26 @@ def sample_files(folder: str | Path, track: str | None = None) -> tuple[str, dic
     return track, files
 
 
+def read_generated(path: Path, tasks: tuple[Task, ...]) -> dict[str, dict[str, str]]:
+    """{EST id: {task: label}} of a generative task's samples file (each reply parsed as the task's filter did)."""
+    chosen = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                sample = json.loads(line)
+                reply, row_id = sample["resps"][0][0], sample["doc"]["id"]
+            except (ValueError, KeyError, TypeError, IndexError) as error:
+                raise ValueError(f"{path.name}:{number}: not an lm-eval generate_until sample ({error})") from None
+            if row_id in chosen:
+                raise ValueError(f"{path.name}:{number}: id {row_id!r} appears twice")
+            chosen[row_id] = with_fallback(parse_answer(reply or "", tasks))
+    return chosen
+
+
 def read_choices(path: Path, task: Task) -> dict[str, str]:
-    """{EST id: chosen label} of one samples file."""
+    """{EST id: chosen label} of one samples file (multiple-choice or generative)."""
+    if path.name.startswith("samples_est_gen_"):
+        return {row_id: labels[task.value] for row_id, labels in read_generated(path, (task,)).items()}
     chosen = {}
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
@@ -75,6 +100,10 @@ def read_choices(path: Path, task: Task) -> dict[str, str]:
 def predictions_from_lm_eval(folder: str | Path, track: str | None = None) -> tuple[str, pd.DataFrame]:
     """The leaderboard prediction table of an lm-eval output folder (rows in the emotion file's order)."""
     track, files = sample_files(folder, track)
+    if "joint" in files:
+        joint = read_generated(files["joint"], TASKS)
+        return track, predictions_frame(list(joint), {task: [labels[task] for labels in joint.values()]
+                                                      for task in TASK_NAMES})
     chosen = {task: read_choices(files[task.value], task) for task in Task}
     ids = list(chosen[Task.EMOTION])
     for task in Task:

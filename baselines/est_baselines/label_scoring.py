@@ -37,7 +37,6 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import re
 import weakref
 from dataclasses import dataclass
 from typing import Sequence
@@ -45,8 +44,9 @@ from typing import Sequence
 import torch
 from trl.data_utils import common_prefix_length
 
+from estbench.answers import parse_answer
 from estbench.prompts import PromptSettings, field_prefix, label_names
-from estbench.schema import Task, normalize_label
+from estbench.schema import Task
 
 
 def _left_pad(sequences: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -441,18 +441,6 @@ METHODS = {"score": predict_batch, "constrained": constrained_predict_batch}
 
 # --- the comparison point: free generation, then parsing -------------------------------------------------------
 
-def parse_answer(answer: str, tasks: Sequence[Task], language: str = "zh") -> dict[str, str | None]:
-    """Labels found in a generated answer ({task: label or None when missing/invalid})."""
-    parsed: dict[str, str | None] = {}
-    for task in tasks:
-        found = re.search(re.escape(field_prefix(task, language)) + r"([^\n]*)", answer)
-        try:
-            parsed[task.value] = normalize_label(task, found.group(1)) if found else None
-        except ValueError:
-            parsed[task.value] = None
-    return parsed
-
-
 @torch.no_grad()
 def generate_labels(
     model, tokenizer, contexts: Sequence[str], texts: Sequence[str], *, settings: PromptSettings = PromptSettings(),
@@ -483,5 +471,5 @@ def generate_labels(
 
 __all__ = [
     "encode_prompts", "continuation_logprobs", "candidate_logprobs", "predict_batch", "answer_trie",
-    "constrained_decode", "constrained_predict_batch", "METHODS", "generate_labels", "parse_answer",
+    "constrained_decode", "constrained_predict_batch", "METHODS", "generate_labels",
 ]

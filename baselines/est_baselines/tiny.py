@@ -30,9 +30,13 @@ from transformers import (
 
 from estbench.cli import add_option, positive_int
 from estbench.prompts import TEMPLATES
-from estbench.schema import TASKS
+from estbench.schema import TASKS, chinese_names
 
 SPECIAL_TOKENS = {"pad_token": "<pad>", "unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>"}
+# A minimal chat template (role tags as plain text), so a tiny model can be served by `transformers serve` and asked
+# through chat-completions endpoints in the tests and bench/bench_chat.py.
+CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
 
 
 def char_tokenizer(texts: Iterable[str]) -> PreTrainedTokenizerFast:
@@ -41,6 +45,8 @@ def char_tokenizer(texts: Iterable[str]) -> PreTrainedTokenizerFast:
     BOS is prepended to every encoded text, as Llama tokenizers do; padding is on the left for batched inference.
     """
     chars = set("".join(label for task in TASKS for label in task.labels)) | {"\n", " "}  # prompts join lines
+    chars |= set("".join(name for task in TASKS for names in chinese_names(task).values() for name in names))
+    chars |= set("<|>{}[]\":,userassistantsystem")  # chat template tags and JSON answers
     for language in TEMPLATES.values():
         chars.update("".join(str(value) for value in vars(language).values()))
         chars.update("".join(language.task_names.values()))
@@ -82,9 +88,12 @@ def tiny_llama(tokenizer: PreTrainedTokenizerFast, *, hidden_size: int = 64, lay
     return LlamaForCausalLM(config)
 
 
-def save_tiny_model(out_dir: str | Path, texts: Iterable[str], **kwargs) -> Path:
-    """Build and save a tiny model + tokenizer that `from_pretrained(out_dir)` loads offline."""
+def save_tiny_model(out_dir: str | Path, texts: Iterable[str], *, chat: bool = False, **kwargs) -> Path:
+    """Build and save a tiny model + tokenizer that `from_pretrained(out_dir)` loads offline (with `chat`, the
+    tokenizer carries `CHAT_TEMPLATE`)."""
     tokenizer = char_tokenizer(texts)
+    if chat:
+        tokenizer.chat_template = CHAT_TEMPLATE
     model = tiny_llama(tokenizer, **kwargs)
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir)

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import simulator
+from ..hub_eval import EVAL_FILE, eval_yaml
 from ..io import staged_folder, write_atomically
 from ..layout import (
     CONFIG_NAMES,
@@ -32,7 +33,9 @@ from ..results import ScoreRecord
 from .card import (
     CardInputs,
     CardMeta,
+    benchmark_description,
     card_yaml,
+    corpus_name,
     corpus_statistics,
     detect_language,
     dialogue_satisfaction_summary,
@@ -58,7 +61,7 @@ def _check_replaceable(out: Path) -> None:
         return
     if not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
-    expected = {*CONFIG_NAMES, FIGURE_DIR, "README.md", ".gitattributes"}
+    expected = {*CONFIG_NAMES, FIGURE_DIR, "README.md", EVAL_FILE, ".gitattributes"}
     foreign = [p.name for p in out.iterdir() if p.name not in expected]
     if foreign:
         raise FileExistsError(
@@ -110,7 +113,8 @@ def build(
     progress: bool = True,
     **option_values,
 ) -> BuildSummary:
-    """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/); nothing in
+    """Build the Hub-ready folder `out` (all configs, README.md rendered from `card_template`, figures/, the Hub's
+    benchmark registration `eval.yaml`); nothing in
     `out` changes unless it succeeds.
 
     `options`: what to build (`BuildOptions`: reading rules, context, balanced cap, blind test), each overridden by
@@ -181,6 +185,9 @@ def build(
             baselines=tuple(r for r in baselines if r.data_digest == digest),
         )
         (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
+        # the Hub's benchmark registration: model repos' .eval_results entries then show on the dataset's page
+        (staged / EVAL_FILE).write_text(eval_yaml(corpus_name(meta, simulated), benchmark_description(meta, simulated)),
+                                        encoding="utf-8")
         gold = None
         if blind_test:
             gold = pa.BufferOutputStream()

@@ -21,6 +21,12 @@
 | EST_LB_DEV_USER             | dev-user (local dev identity)            | ignored: Hugging Face OAuth        |
 | EST_LB_HOST / EST_LB_PORT   | 127.0.0.1 / 7860 (or GRADIO_SERVER_PORT) | 0.0.0.0 / 7860                     |
 | EST_LB_SUBMIT_CONCURRENCY   | 2 submissions scored at the same time    |                                    |
+| EST_LB_LADDER_STEP          | 0.01 (η: the Ladder's margin and grid)   |                                    |
+| EST_LB_CHECK_SECONDS        | 30 (time budget of one file's check)     |                                    |
+| EST_LB_CHECK_MIB            | 1024 (memory budget of one file's check) |                                    |
+| EST_LB_UPLOAD_TTL_MINUTES   | 15 (an unused upload is deleted after)   |                                    |
+| EST_LB_UPLOAD_QUOTA_MIB     | 3 x the upload limit held per client     |                                    |
+| EST_LB_UPLOAD_TOTAL_MIB     | 1024 held by all clients together        |                                    |
 
 A Space is recognised by the `SPACE_ID` variable that Hugging Face sets; there the identity comes from OAuth.
 On a Space `EST_LB_HALF_SALT` must be set (a secret): the public source must not tell which test rows are public.
@@ -42,7 +48,7 @@ from estbench.built import find_gold_file
 from estbench.layout import GOLD_FILE_NAME
 from estbench.submission import DEFAULT_MAX_BYTES, MIB
 
-from .scoring import DEFAULT_MIN_ROWS
+from .scoring import DEFAULT_LADDER_STEP, DEFAULT_MIN_ROWS
 
 DEFAULT_HALF_SALT = "est-leaderboard-public-private-v1"  # local runs only: a Space must set its own secret
 DEFAULT_GOLD_NAME = "simulated-v1"
@@ -53,6 +59,19 @@ REPO_ROOT = APP_DIR.parent  # only meaningful in the repository checkout
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name}={raw!r} must be positive")
+    return value
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -91,6 +110,22 @@ class Settings:
     gold_name: str = DEFAULT_GOLD_NAME
     admins: tuple[str, ...] = ()
     min_class_rows: int = DEFAULT_MIN_ROWS
+    ladder_step: float = DEFAULT_LADDER_STEP
+    check_seconds: float = 30.0
+    check_mib: int = 1024
+    upload_ttl_s: float = 15 * 60
+    upload_quota_bytes: int = 3 * DEFAULT_MAX_BYTES
+    upload_total_bytes: int = 1024 * MIB
+    gradio_dir: Path | None = None  # Gradio's upload and cache folder (GRADIO_TEMP_DIR); None: see `upload_dir`
+
+    @property
+    def upload_dir(self) -> Path:
+        """The app's own Gradio folder (uploads and Gradio's file cache): GRADIO_TEMP_DIR when set, else one folder
+        per data dir in the system temp dir. The app owns it: files there that no request holds are swept."""
+        if self.gradio_dir is not None:
+            return self.gradio_dir
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode("utf-8")).hexdigest()[:10]
+        return Path(tempfile.gettempdir()) / f"est-leaderboard-uploads-{digest}"
 
     @property
     def files_dir(self) -> Path:
@@ -127,7 +162,17 @@ class Settings:
             max_bytes = _positive_int(env, "EST_LB_MAX_BYTES", DEFAULT_MAX_BYTES)
         dev_user = env.get("EST_LB_DEV_USER") or "dev-user"
         admins = tuple(a.strip() for a in (env.get("EST_LB_ADMINS") or "").split(",") if a.strip())
+        step = _positive_float(env, "EST_LB_LADDER_STEP", DEFAULT_LADDER_STEP)
+        if step >= 1:
+            raise ValueError(f"EST_LB_LADDER_STEP={step:g} must be below 1 (scores lie in 0..1)")
         return cls(
+            ladder_step=step,
+            check_seconds=_positive_float(env, "EST_LB_CHECK_SECONDS", 30.0),
+            check_mib=_positive_int(env, "EST_LB_CHECK_MIB", 1024),
+            upload_ttl_s=60 * _positive_float(env, "EST_LB_UPLOAD_TTL_MINUTES", 15.0),
+            upload_quota_bytes=_positive_int(env, "EST_LB_UPLOAD_QUOTA_MIB", 3 * max_bytes // MIB or 1) * MIB,
+            upload_total_bytes=_positive_int(env, "EST_LB_UPLOAD_TOTAL_MIB", 1024) * MIB,
+            gradio_dir=Path(env["GRADIO_TEMP_DIR"]) if env.get("GRADIO_TEMP_DIR") else None,
             half_salt=salt or DEFAULT_HALF_SALT,
             gold_name=env.get("EST_LB_GOLD_VERSION") or DEFAULT_GOLD_NAME,
             admins=admins or (() if on_space else (dev_user,)),

@@ -1,9 +1,20 @@
-"""EST as lm-evaluation-harness tasks: the dataset loader, the prompts, the choices and the macro-F1 aggregation.
+"""EST as lm-evaluation-harness tasks: the dataset loader, the prompts, the choices, the answer filter and the
+macro-F1 aggregation.
 
-The prompt is the baselines' per-task prompt (`estbench.prompts`: candidates, anchor, context, the user's
-utterance, then e.g. "答案：\n情绪：") and the choices are the exact label names, so the harness asks the question a
-LoRA-tuned model was trained to answer, and a chosen label is a leaderboard label. Macro-F1 is computed by the
-project's scoring core (`estbench.scoring`), over the classes present in the references, as everywhere in EST.
+`est` / `est_full` (`multiple_choice`): the prompt is the baselines' per-task prompt (`estbench.prompts`: candidates,
+anchor, context, the user's utterance, then e.g. "答案：\n情绪：") and the choices are the exact label names, so the
+harness asks the question a LoRA-tuned model was trained to answer, and a chosen label is a leaderboard label.
+
+`est_gen` / `est_gen_full` (`generate_until`, for chat and API models that give no log-likelihoods: `--model
+local-chat-completions --apply_chat_template`): the user message is the chat prompt of `baselines/run.py chat`
+(`estbench.prompts.build_chat_prompt`, per task; `est_gen_joint` asks for the three labels at once), the reply is
+read by the same parser (`estbench.answers.parse_answer`, applied as the `custom` filter `est`), an unreadable answer
+counts as its task's fallback label (`estbench.answers.FALLBACK_LABELS`) and is reported as `invalid`. Few-shot
+examples (`--num_fewshot K --fewshot_as_multiturn`) come from the train split by lm-eval's own sampler, answered as
+`run.py chat` answers them.
+
+Macro-F1 is computed by the project's scoring core (`estbench.scoring`), over the classes present in the references,
+as everywhere in EST.
 """
 
 from __future__ import annotations
@@ -11,10 +22,11 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from estbench.answers import FALLBACK_LABELS, parse_answer
 from estbench.built import load_track
 from estbench.layout import SPLITS
-from estbench.prompts import build_prompt, field_prefix
-from estbench.schema import Task
+from estbench.prompts import build_chat_prompt, build_prompt, chat_answer, field_prefix
+from estbench.schema import TASKS, Task
 from estbench.scoring import score
 
 
@@ -72,3 +84,40 @@ emotion_prompt, transition_prompt, satisfaction_prompt = (partial(_prompt, task)
 emotion_choices, transition_choices, satisfaction_choices = (partial(_choices, task) for task in Task)
 emotion_target, transition_target, satisfaction_target = (partial(_target, task) for task in Task)
 emotion_results, transition_results, satisfaction_results = (partial(_results, task) for task in Task)
+
+
+# --- est_gen: generated answers ------------------------------------------------------------------------------------
+def _chat_prompt(tasks: tuple[Task, ...], doc: dict) -> str:
+    return build_chat_prompt(doc["context"], doc["text"], tasks, anchor=doc["anchor"])
+
+
+def _chat_target(tasks: tuple[Task, ...], doc: dict) -> str:
+    """A few-shot example's answer (train rows always carry their labels)."""
+    return chat_answer({task.value: doc[task.value] for task in tasks}, tasks)
+
+
+def _parse(tasks: tuple[Task, ...], resps, docs) -> list[dict]:
+    """The `custom` filter: each document's (first) reply read into {task: label or None} by the EST answer parser
+    (it also takes the first reply, as lm-eval's `take_first` does)."""
+    return [parse_answer(replies[0] or "", tasks) for replies in resps]
+
+
+def _generated_results(tasks: tuple[Task, ...], doc: dict, results) -> dict:
+    """acc, the macro_f1 triples and whether the answer was unreadable; an unreadable label counts as the fallback."""
+    parsed = results[0]  # the filter's output for the document's one request
+    out = {"invalid": float(any(parsed[task.value] is None for task in tasks))}
+    for task in tasks:
+        label = parsed[task.value] or FALLBACK_LABELS[task.value]
+        gold, predicted = _target(task, doc), task.labels.index(label)
+        prefix = "" if len(tasks) == 1 else f"{task.value}_"
+        out[f"{prefix}acc"] = float(predicted == gold)
+        out[f"{prefix}macro_f1"] = (task.value, gold, predicted)
+    return out
+
+
+emotion_chat_prompt, transition_chat_prompt, satisfaction_chat_prompt = (partial(_chat_prompt, (t,)) for t in Task)
+emotion_chat_target, transition_chat_target, satisfaction_chat_target = (partial(_chat_target, (t,)) for t in Task)
+emotion_parse, transition_parse, satisfaction_parse = (partial(_parse, (t,)) for t in Task)
+emotion_generated, transition_generated, satisfaction_generated = (partial(_generated_results, (t,)) for t in Task)
+joint_chat_prompt, joint_chat_target = partial(_chat_prompt, TASKS), partial(_chat_target, TASKS)
+joint_parse, joint_generated = partial(_parse, TASKS), partial(_generated_results, TASKS)
