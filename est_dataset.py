@@ -24,7 +24,7 @@ from typing import Iterator, Sequence
 import datasets
 import pyarrow as pa
 
-from estbench import dataset, paper, simulator
+from estbench import dataset, measured, paper, simulator
 from estbench.cli import add_dataclass_arguments, add_option, dataclass_values, positive_int
 from estbench.dataset import BuildOptions, BuildSummary, EstTables, default_corpus_dir, push
 from estbench.dataset.options import build_options, check_build_options
@@ -33,8 +33,10 @@ from estbench.raw import RawFormatError, read_raw
 from estbench.results import read_records
 
 CARD_TEMPLATE = Path(__file__).with_name("dataset_card.md")
-# The baselines' scores on the embedded default (baselines/reproduce_results.sh), quoted in its card.
+# Scores and figures measured on some data: the card of a build quotes those measured on exactly its data (the data
+# digest): the baselines' score records (baselines/reproduce_results.sh) and bench_build's figures (estbench.measured).
 BASELINE_RESULTS = Path(__file__).with_name("baselines") / "results"
+BUILD_FIGURES = Path(__file__).with_name("bench") / "results" / "build.json"
 # `estbench.dataset.build` with this repository's card template (the Python entry point of `est_dataset.py build`)
 build = functools.partial(dataset.build, card_template=CARD_TEMPLATE)
 
@@ -130,6 +132,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             gold_out=args.gold_out,
             card_meta=args.card_meta,
             baselines=[r for f in sorted(BASELINE_RESULTS.glob("*.json")) for r in read_records(f)],
+            build_figures=measured.read(BUILD_FIGURES) if BUILD_FIGURES.is_file() else None,
             license=args.license,
             workers=args.workers,
             progress=not args.no_progress,

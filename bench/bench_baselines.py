@@ -34,13 +34,15 @@ from pathlib import Path
 import estbench.dataset
 import estbench.scoring
 from est_baselines.classical import MajorityBaseline, TfidfBaseline
-from estbench.built import load_track
+from estbench import measured
+from estbench.built import data_digest, load_track
 from estbench.cli import add_option, positive_int
 from estbench.prompts import PromptSettings
 from estbench.schema import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 
+ROWS: list[measured.Row] = []  # what this run measured, recorded at the end (estbench.measured)
 TFIDF_TARGET_SECONDS = 60.0
 SPEEDUP_TARGET = 3.0
 HARNESS_TARGET = 5.0
@@ -68,6 +70,9 @@ def bench_classical(est_dir: Path) -> None:
         if baseline.name == "tfidf":
             verdict = "OK" if seconds <= TFIDF_TARGET_SECONDS else "MISSED"
             print(f"\nTF-IDF train+predict: {seconds:.1f} s (target <= {TFIDF_TARGET_SECONDS:.0f} s): {verdict}")
+            ROWS.append(measured.Row("TF-IDF baseline, train + predict on the balanced split",
+                                     f"{seconds:.1f} s ({len(train):,} train + {len(test):,} test utterances)",
+                                     f"≤ {TFIDF_TARGET_SECONDS:.0f} s"))
 
 
 def train_tiny_model(est_dir: Path, steps: int, work: Path):
@@ -161,6 +166,17 @@ def bench_scoring(est_dir: Path, args, model, tokenizer) -> None:
     for (name, batch_size), ratio in ratios.items():
         verdict = "OK" if ratio >= SPEEDUP_TARGET else "MISSED"
         print(f"{name}, batch size {batch_size}: {ratio:.2f}x: {verdict}")
+    sizes = " / ".join(str(b) for b in args.batch_sizes)
+
+    def speedups(name: str) -> str:
+        return " / ".join(f"{ratios[name, b]:.2f}×" for b in args.batch_sizes)
+
+    ROWS.append(measured.Row(
+        "label-constrained prediction vs generate-then-parse (tiny model)",
+        f"constrained decoding (default) {speedups('constrained')} at batch {sizes} with {invalid['constrained']} "
+        f"invalid labels of {total}; exact scoring {speedups('scoring')} ({invalid['scoring']} invalid); "
+        f"generate-then-parse itself wrote {invalid['generation']} invalid labels of {total}",
+        f"≥ {SPEEDUP_TARGET:.0f}×, 0 invalid"))
 
 
 def bench_harness(est_dir: Path, args, model, tokenizer) -> None:
@@ -223,6 +239,11 @@ def bench_harness(est_dir: Path, args, model, tokenizer) -> None:
     print(f"same chosen label: {same}/{n * len(TASKS)}; largest log-likelihood difference {gap:.2e}")
     verdict = "OK" if ratio >= HARNESS_TARGET and same == n * len(TASKS) else "MISSED"
     print(f"project / lm-eval speed: {ratio:.2f}x (target >= {HARNESS_TARGET:.0f}x, same labels): {verdict}")
+    ROWS.append(measured.Row(
+        f"exact label scoring vs lm-evaluation-harness `multiple_choice` (tiny model, the EST lm-eval tasks' prompts "
+        f"and choices, {n} rows × {len(TASKS)} tasks, batch {batch_size})",
+        f"{ratio:.2f}× ({project_s:.2f} s vs {harness_s:.2f} s); same chosen label {same} / {n * len(TASKS)}, "
+        f"log-likelihoods equal to {gap:.1e}", f"≥ {HARNESS_TARGET:.0f}×, same labels"))
 
 
 def main() -> None:
@@ -258,6 +279,11 @@ def main() -> None:
                 bench_scoring(est_dir, args, model, tokenizer)
             if not args.skip_harness:
                 bench_harness(est_dir, args, model, tokenizer)
+        if args.skip_classical or args.skip_scoring or args.skip_harness:
+            print("\nnot recorded in bench/results/baselines.json: a part was skipped")
+        else:
+            measured.record(ROOT / "bench" / "results" / "baselines.json", bench="baselines",
+                            command="python bench/bench_baselines.py", rows=ROWS, data_digest=data_digest(est_dir))
 
 
 if __name__ == "__main__":

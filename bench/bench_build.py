@@ -8,6 +8,9 @@ The raw corpus is generated first (simulator, or the tests' stand-in if the simu
 ~/.cache/est/raw/bench-*; generating it is NOT part of the build time. The build then runs as a child process, exactly
 as a user runs it, while this script samples the resident memory of the child and its workers (summed) every 20 ms.
 
+Records what it measured in bench/results/build.json (bench/results/build-from-scratch.json with --from_scratch):
+`estbench.measured`, which the README's table and the dataset card quote.
+
 Prints, per context window k: wall time, CPU time, peak RSS, user utterances/s, the on-disk Parquet size per config,
 the share of `context` in it and the raw size full-history contexts would need instead; then the balanced subset's
 emotion counts beside the paper's Table 3 "Used in experiment" column, with the % deviation (target: each emotion
@@ -37,9 +40,12 @@ import estbench.layout
 import estbench.paper
 import estbench.schema
 import estbench.simulator
+from estbench import measured
+from estbench.built import data_digest
 from estbench.cli import add_option, non_negative_int, positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
 
 TARGET_SECONDS, TARGET_RSS = 60.0, 3 * 1024**3
 
@@ -156,6 +162,15 @@ def from_scratch() -> int:
               f"sessions + build every config): {wall:.1f} s (target <= 90 s: {'MET' if wall <= 90 else 'NOT MET'})")
         print(f"disk: {built / 1e6:,.0f} MB in est/ + {cache / 1e6:,.0f} MB of simulated raw data in the cache "
               f"= {(built + cache) / 1e6:,.0f} MB")
+        measured.record(
+            RESULTS / "build-from-scratch.json", bench="build-from-scratch",
+            command="python bench/bench_build.py --from_scratch", data_digest=data_digest(scratch / "est"),
+            rows=[measured.Row(
+                f"README command 1's build from an empty cache (simulate the "
+                f"{estbench.simulator.DEFAULT_SESSIONS:,}-session default + build every config)",
+                f"{wall:.1f} s; {(built + cache) / 1e6:,.0f} MB of disk ({built / 1e6:,.0f} MB `est/` + "
+                f"{cache / 1e6:,.0f} MB cached raw data)", "≤ 90 s")],
+            values={"wall_s": wall, "est_bytes": built, "cache_bytes": cache})
         return 0 if wall <= 90 else 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -169,7 +184,7 @@ def emotion_counts(out: Path, config: str) -> dict[str, int]:
     return dict(zip(estbench.schema.EMOTIONS, counts.tolist()))
 
 
-def print_balanced(balanced: dict[str, int], available: dict[str, int]) -> None:
+def print_balanced(balanced: dict[str, int], available: dict[str, int]) -> measured.Row:
     """The balanced subset beside the paper's Table 3 "Used in experiment" column (target: each within 2%)."""
     paper = {e: used for e, (_, used) in estbench.paper.TABLE3["emotion"].items()}
     targets = estbench.dataset.tables.balanced_targets(available)
@@ -187,6 +202,9 @@ def print_balanced(balanced: dict[str, int], available: dict[str, int]) -> None:
     worst = max(abs(n - paper[e]) / paper[e] for e, n in balanced.items())
     verdict = "yes" if worst <= 0.02 else "NO"
     print(f"largest deviation of an emotion: {worst:.2%} -> every emotion within 2%: {verdict}")
+    return measured.Row("balanced subset vs the paper's Used column",
+                        f"{total:,} utterances (paper {paper_total:,}); every emotion within {worst:.2%}",
+                        "each within 2%")
 
 
 def main(argv=None) -> int:
@@ -213,6 +231,7 @@ def main(argv=None) -> int:
     print(f"Corpus: {description} ({raw_mb:,.1f} MB raw files)")
     print(f"Machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
           f"load average {os.getloadavg()[0]:.2f} at start (other processes slow the wall time)")
+    rows, values, digest = [], {}, ""
     for k in args.context_turns:
         scratch = Path(tempfile.mkdtemp(prefix="est-bench-build-"))
         try:
@@ -239,10 +258,27 @@ def main(argv=None) -> int:
             print(f"rows with a transition that carry their anchor: {anchored:,} of {with_transition:,} "
                   f"({anchored / max(with_transition, 1):.1%}; target 100%)")
             balanced, available = emotion_counts(out, "joint-balanced"), emotion_counts(out, "joint")
+            sessions = int(sum(pq.read_metadata(f).num_rows for f in (out / "sessions").glob("*.parquet")))
+            rows.append(measured.Row(
+                f"build every config at paper scale ({sessions:,} sessions, {utterances:,} user utterances, "
+                f"context_turns={k})",
+                f"{result['wall']:.1f} s wall, {result['cpu']:.1f} s CPU, peak RSS {result['rss'] / 1024**3:.2f} GB, "
+                f"{utterances / result['wall']:,.0f} utterances/s, {total / 1e6:,.1f} MB on disk (`context` "
+                f"{context_bytes / 1e6:,.1f} MB; full histories would need {full / 1e9:,.2f} GB of raw text in the "
+                f"emotion config alone); {anchored / max(with_transition, 1):.1%} of the {with_transition:,} rows "
+                "with a transition carry their anchor", "≤ 60 s, ≤ 3 GB"))
+            if k == estbench.layout.DEFAULT_CONTEXT_TURNS:  # what the card states of the default build
+                digest = data_digest(out)
+                values = {"context_turns": k, "sessions": sessions, "user_utterances": utterances,
+                          "on_disk_bytes": total, "context_bytes": context_bytes, "full_history_bytes": full}
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    print_balanced(balanced, available)
+    rows.append(print_balanced(balanced, available))
+    command = "python bench/bench_build.py" + (f" --data_dir {args.data_dir}" if args.data_dir else "") + (
+        f" --sessions {args.sessions}" if args.sessions != 90_000 else "")
+    measured.record(RESULTS / "build.json", bench="build", command=command, rows=rows, values=values,
+                    data_digest=digest)
     return 0
 
 

@@ -5,6 +5,8 @@
 Builds a small simulated corpus (1,000 sessions) and a tiny random chat model (est_baselines.tiny, CHAT_TEMPLATE)
 in a temp folder, serves the model with `transformers serve` on 127.0.0.1 (CPU), then prints beside each target:
 
+Records the figures in bench/results/chat.json (`estbench.measured`).
+
 1. requests per second of `run.py chat`'s client at concurrency 1 and 16 (joint prompts, the first --rows test rows,
    no cache);
 2. the cache hit rate when the same run is repeated from its cache (a resumed run; target 100 %);
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     from est_baselines.chat import ChatOptions, chat_url
     from est_baselines.harness import predictions_from_lm_eval
     from est_baselines.tiny import save_tiny_model
+    from estbench import measured
     from estbench.built import load_track
     from estbench.testing.chat_servers import TransformersServe
 
@@ -71,10 +74,15 @@ def main(argv: list[str] | None = None) -> None:
             _run_chat(frame.head(2), served, ChatOptions(base_url=served.base_url, no_cache=True, structured="off"))
             print("\n## 1. Requests per second (joint prompts, no cache)\n")
             print("| concurrency | requests | seconds | requests/s |\n|---|---|---|---|")
+            speed = {}
             for concurrency in (1, 16):
                 run, seconds = _run_chat(frame, served, ChatOptions(base_url=served.base_url, no_cache=True,
                                                                     structured="off", concurrency=concurrency))
+                speed[concurrency] = run.stats.requests / seconds
                 print(f"| {concurrency} | {run.stats.requests} | {seconds:.1f} | {run.stats.requests / seconds:.2f} |")
+            rows = [measured.Row(f"chat runner on `transformers serve` (tiny random chat model, CPU, {len(frame)} "
+                                 "joint requests)", f"{speed[1]:.2f} requests/s at concurrency 1, {speed[16]:.2f} at "
+                                 "concurrency 16", "none (figures)")]
 
             print("\n## 2. Resume: the same run again from its cache\n")
             cached = ChatOptions(base_url=served.base_url, cache=str(tmp / "resume.sqlite"), structured="off",
@@ -84,17 +92,28 @@ def main(argv: list[str] | None = None) -> None:
             rate = again.stats.cached / again.stats.requests
             print(f"cache hit rate {rate:.0%} ({again.stats.cached}/{again.stats.requests}, {again.stats.sent} HTTP "
                   f"calls, {seconds:.2f} s) | target {RESUME_TARGET:.0%} {'✔' if rate >= RESUME_TARGET else '✘'}")
+            rows.append(measured.Row("chat runner: the same run again from its cache (a resumed run)",
+                                     f"cache hit rate {rate:.0%} ({again.stats.cached}/{again.stats.requests}, "
+                                     f"{again.stats.sent} HTTP calls)", f"{RESUME_TARGET:.0%}"))
 
             print("\n## 3. Invalid labels (unreadable answers written as the fallback label)\n")
             print("| output | answers | unreadable emotion / transition / satisfaction | replies outside the schema |")
             print("|---|---|---|---|")
+            said = {}
             for structured in ("off", "on"):
                 run, _ = _run_chat(frame, served, ChatOptions(base_url=served.base_url, no_cache=True,
                                                               structured=structured, concurrency=16))
                 info = run.generation
                 invalid = " / ".join(f"{n}/{len(frame)}" for n in info.invalid.values())
                 outside = f"{info.schema_violations}/{info.requests}" if structured == "on" else "-"
+                said[structured] = (invalid, outside)
                 print(f"| structured={structured} | {info.answers} | {invalid} | {outside} |")
+            rows.append(measured.Row(
+                "chat runner: unreadable answers of the tiny random model (emotion / transition / satisfaction)",
+                f"without structured output {said['off'][0]}; with `--structured on` {said['on'][0]}, "
+                f"{said['on'][1]} replies outside the schema: `transformers serve` ignores `response_format`, so the "
+                "target (0 with structured output) is **unmeasured** here (needs vLLM on a GPU)",
+                "0 with structured output"))
             print("(transformers serve ignores response_format: the structured target of 0 invalid needs a server "
                   "that enforces it, e.g. vLLM on a GPU; not measured here)")
 
@@ -127,6 +146,16 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"| {name} | {times[name]:.1f} |")
             print(f"\nlm-eval ÷ run.py chat: {times['lm-eval'] / times['run.py chat']:.2f}× the time; same labels "
                   f"on {same}/{len(runner)} rows")
+            rows.append(measured.Row(
+                f"`run.py chat` vs `lm_eval --model local-chat-completions` (`est_gen_joint`, same {len(frame)} rows, "
+                f"concurrency {args.compare_concurrency}, each command timed whole)",
+                f"{times['run.py chat']:.1f} s vs {times['lm-eval']:.1f} s: lm-eval takes "
+                f"{times['lm-eval'] / times['run.py chat']:.2f}× the time; same labels on {same}/{len(runner)} rows",
+                "same labels"))
+            rows.append(measured.Row("GPU: `bench/gpu_check.sh` and `run.py chat` against `vllm serve`",
+                                     "**unmeasured**: no GPU machine ran this bench", "-"))
+            measured.record(ROOT / "bench" / "results" / "chat.json", bench="chat",
+                            command="python bench/bench_chat.py", rows=rows)  # a random model: no corpus digest
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ LAYERS: tuple[dict[str, str], ...] = (
         "consistency": "cross-task consistency of predictions (an opt-in extra of scoring)",
         "slices": "slices of a test set (an opt-in extra of scoring)",
         "prompts": "the prompts of generative classification and PromptSettings, which every model takes",
+        "measured": "measured figures, one home: what each bench script recorded, which the README and card quote",
     },
     {
         "scoring": "the metric core every part scores with (numpy/pyarrow)",

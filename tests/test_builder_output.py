@@ -499,7 +499,18 @@ def test_the_data_digest_names_the_data_and_the_card_quotes_only_its_own_scores(
     elsewhere = ScoreRecord(model="from another corpus", track="balanced", scores=measured.scores,
                             description="elsewhere", data_digest=other.data_digest)
     unknown = ScoreRecord(model="of unknown data", track="balanced", scores=measured.scores, description="old")
-    est_dataset.build(small_raw_dir, tmp_path / "d" / "est", progress=False, baselines=[measured, elsewhere, unknown])
+    from estbench import measured as figures
+
+    size = figures.read(figures.record(
+        tmp_path / "build.json", bench="build", command="python bench/bench_build.py",
+        rows=[figures.Row("build", "x")], data_digest=again.data_digest,
+        values={"context_turns": 4, "sessions": 300, "user_utterances": 5_000, "on_disk_bytes": 7_000_000,
+                "context_bytes": 3_000_000, "full_history_bytes": 40_000_000}))
+    est_dataset.build(small_raw_dir, tmp_path / "d" / "est", progress=False, baselines=[measured, elsewhere, unknown],
+                      build_figures=size)
+    est_dataset.build(small_raw_dir, tmp_path / "e" / "est", progress=False, context_turns=1, build_figures=size)
+    assert "7 MB of Parquet for every config with k = 4" in (tmp_path / "d" / "est" / "README.md").read_text("utf-8")
+    assert "not measured on this data" in (tmp_path / "e" / "est" / "README.md").read_text("utf-8")
     card = (tmp_path / "d" / "est" / "README.md").read_text(encoding="utf-8")
     assert "Baselines on this corpus" in card  # the simulated corpus's section
     assert "`python baselines/run.py majority --track balanced`" in card

@@ -360,3 +360,17 @@ def _reachable(edges: dict[str, set[str]], start: str, known: set[str]) -> set[s
                 seen.add(target)
                 todo.append(target)
     return seen
+
+
+def test_the_readme_quotes_the_measured_figures_and_nothing_else():
+    """The README's table is what the bench scripts recorded (bench/results/*.json), row for row."""
+    from estbench import measured
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    files = measured.read_all(ROOT / "bench" / "results")
+    assert measured.section(readme) == measured.markdown_table(files)
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "figures.py"), "--check"], capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+    for bench in files:  # every file names what it measured on, and a figure for the table
+        assert bench.rows and bench.command.startswith("python bench/") and bench.machine

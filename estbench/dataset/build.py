@@ -28,6 +28,7 @@ from ..layout import (
     gold_dir_for,
     shard_file_name,
 )
+from ..measured import Measured, matching
 from ..raw import BuildReport, raw_digest, read_raw
 from ..results import ScoreRecord
 from .card import (
@@ -108,6 +109,7 @@ def build(
     gold_out: str | os.PathLike | None = None,
     card_meta: str | os.PathLike | CardMeta | None = None,
     baselines: Sequence[ScoreRecord] = (),
+    build_figures: Measured | None = None,
     license: str = "apache-2.0",
     workers: int | None = None,
     progress: bool = True,
@@ -121,8 +123,8 @@ def build(
     a keyword of the same name (`build(raw, out, blind_test=True, ...)`). `sessions`: build a simulated corpus of
     that many sessions instead of the embedded default (no `data_dir`). With `blind_test`, test labels are -1 and the
     gold goes to `gold_out` (default: `<out>-gold/test.parquet`). `card_meta`: a YAML file (or `CardMeta`)
-    describing the corpus for its card; `baselines`: scores measured on the embedded default (shown in its card
-    only, since they describe that corpus).
+    describing the corpus for its card; `baselines` (score records) and `build_figures` (`bench/bench_build.py`'s
+    recorded figures): quoted in the card only when measured on exactly the data built (the same data digest).
     """
     from tqdm.auto import tqdm
 
@@ -183,6 +185,7 @@ def build(
             examples=example_sessions(tables) if simulated else "",
             # only scores measured on exactly this data (same digest) describe it
             baselines=tuple(r for r in baselines if r.data_digest == digest),
+            build_figures=matching(build_figures, digest),
         )
         (staged / "README.md").write_text(render_card(inputs, Path(card_template)), encoding="utf-8")
         # the Hub's benchmark registration: model repos' .eval_results entries then show on the dataset's page

@@ -16,18 +16,24 @@ import pyarrow.compute as pc
 
 from .. import paper, schema
 from ..layout import CONFIG_NAMES, CONFIGS, DATA_DIGEST_KEY, DEFAULT_CONFIG, SPLITS, features_for, shard_pattern
+from ..measured import Measured
 from ..raw import BuildReport
 from ..raw.corpus import ReadOptions
 from ..results import ScoreRecord
 from ..schema import Task
 from .tables import BALANCED_SEED, EstTables
 
-# Measured by `python bench/bench_build.py` (stated in the card; re-measure when the context design changes).
-PAPER_SCALE_SIZE = (
-    "351 MB of Parquet for every config with k = 4 (the `context` columns take 191 MB of it), where full-history "
-    "contexts would need 1.40 GB of raw text in the `emotion` config alone (the embedded default: 90,000 simulated "
-    "sessions, 1,623,109 user utterances)."
-)
+
+def paper_scale_size(build: Measured | None) -> str:
+    """The on-disk size `python bench/bench_build.py` recorded (`estbench.measured`), quoted only when it was measured
+    on the data the card describes (`build` is None otherwise)."""
+    if build is None:
+        return "not measured on this data (`python bench/bench_build.py` measures it and records it for the card)."
+    v = build.values
+    return (f"{v['on_disk_bytes'] / 1e6:,.0f} MB of Parquet for every config with k = {v['context_turns']} (the "
+            f"`context` columns take {v['context_bytes'] / 1e6:,.0f} MB of it), where full-history contexts would "
+            f"need {v['full_history_bytes'] / 1e9:,.2f} GB of raw text in the `emotion` config alone "
+            f"({v['sessions']:,} sessions, {v['user_utterances']:,} user utterances; measured {build.measured_at}).")
 
 
 def _fmt(value: float) -> str:
@@ -252,7 +258,8 @@ class CardInputs:
     figures: tuple[tuple[str, str], ...] = ()  # (file inside the folder, caption)
     meta: CardMeta = CardMeta()
     examples: str = ""  # example_sessions(tables)
-    baselines: tuple[ScoreRecord, ...] = ()  # scores measured on this very corpus (the embedded default's)
+    baselines: tuple[ScoreRecord, ...] = ()  # scores measured on this very data (same data digest)
+    build_figures: Measured | None = None  # bench_build's figures, when measured on this very data
 
 
 def split_label_counts(tables: EstTables) -> dict[str, dict[str, dict[str, dict[str, int]]]]:
@@ -451,7 +458,7 @@ def render_card(inputs: CardInputs, template: Path) -> str:
         "balanced_rule": _balanced_rule(inputs.balanced_cap),
         "balanced_rates": _balanced_markdown(sum(rows["joint"][split] for split in SPLITS)),
         "balanced_seed": str(BALANCED_SEED),
-        "paper_scale_size": PAPER_SCALE_SIZE,
+        "paper_scale_size": paper_scale_size(inputs.build_figures),
         "table2": _table2_markdown(inputs.stats),
         "label_counts_scope": ("train and validation only: this is a blind-test build" if inputs.blind_test
                                else "all splits"),
