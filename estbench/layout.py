@@ -43,7 +43,6 @@ assert set(CONFIGS) == set(CONFIG_NAMES), "every config needs a description"
 UTTERANCE_COLUMNS: tuple[str, ...] = (
     "id", "session_id", "turn", "category", "context", "anchor", "anchor_turn", "text")
 LABEL_COLUMNS: tuple[str, ...] = TASK_NAMES  # emotion, transition, satisfaction
-LABEL_ID: dict[str, dict[str, int]] = {task.value: {name: i for i, name in enumerate(task.labels)} for task in Task}
 DEFAULT_CONTEXT_TURNS = 4  # previous turns (user and agent) in `context`; the `sessions` config has full histories
 CONTEXT_PREFIX = {"user": "用户：", "agent": "客服："}
 
@@ -51,6 +50,15 @@ CONTEXT_PREFIX = {"user": "用户：", "agent": "客服："}
 # that carries all three labels; `balanced` is the paper's experiment protocol).
 TRACK_CONFIGS: dict[str, str] = {"balanced": "joint-balanced", "full": "joint"}
 TRACKS: tuple[str, ...] = tuple(TRACK_CONFIGS)
+
+# A raw format v1 corpus written by this project (the converters; the simulator's writer is being replaced, issue
+# 22) is `<prefix>-NNNNN-of-NNNNN.jsonl.gz` shards of at most RAW_SESSIONS_PER_SHARD sessions (`io.jsonl_gz`).
+RAW_SESSIONS_PER_SHARD = 2_500
+
+
+def raw_shard_name(prefix: str, index: int, count: int) -> str:
+    return f"{prefix}-{index:05d}-of-{count:05d}.jsonl.gz"
+
 
 # Every split of a config is `<config>/<split>-NNNNN-of-NNNNN.parquet` (the Hub's shard naming).
 def shard_file_name(split: str, index: int, count: int) -> str:

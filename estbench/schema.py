@@ -197,6 +197,17 @@ def normalize_label(task: str | Task, value: object) -> str:
     return found
 
 
+def label_id(task: str | Task, value: object) -> int:
+    """The ClassLabel id (schema order) of a label name or a documented alias: the one name -> id rule, which
+    `estbench.scoring.encode` applies to whole columns and the raw reader to every value it reads.
+
+    >>> label_id("emotion", "失望"), label_id("satisfaction", "Neutral")
+    (3, 1)
+    """
+    task = Task(task)
+    return task.labels.index(normalize_label(task, value))
+
+
 def polarity(emotion: str) -> str:
     return EMOTION_TO_POLARITY[emotion]
 

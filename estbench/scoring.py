@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from .consistency import consistency as _consistency
 from .conventions import conventions as _conventions
-from .schema import TASK_NAMES, Task, normalize_label
+from .schema import TASK_NAMES, Task, label_id
 from .slices import slice_buckets
 
 HEADLINE_METRICS: tuple[str, ...] = ("accuracy", "macro_precision", "macro_recall", "macro_f1")
@@ -135,7 +135,7 @@ def _aliases(task: Task, array, found: np.ndarray, unknown: np.ndarray) -> tuple
     ids = {}
     for value in pc.unique(values).to_pylist():
         try:
-            ids[value] = task.labels.index(normalize_label(task, value))
+            ids[value] = label_id(task, value)
         except ValueError:
             ids[value] = -1
     found = found.astype(np.int32, copy=True)

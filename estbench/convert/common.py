@@ -11,10 +11,9 @@ from typing import Iterable, Mapping
 
 from ..errors import Problem
 from ..io import jsonl_gz, staged_folder
+from ..layout import RAW_SESSIONS_PER_SHARD, raw_shard_name
 from ..raw import RawFormatError
 from ..schema import normalize_label
-
-SESSIONS_PER_SHARD = 2_500
 
 
 @dataclasses.dataclass
@@ -61,13 +60,14 @@ def load_mapping(path: str | Path | None, corpus: str, default: Mapping[str, str
 
 
 def write_raw(sessions: list[dict], out: str | Path, *, prefix: str) -> list[Path]:
-    """Write `sessions` as `<prefix>-NNNNN-of-NNNNN.jsonl.gz` shards into `out` (replaced whole, atomically)."""
-    n_shards = max(1, math.ceil(len(sessions) / SESSIONS_PER_SHARD))
+    """Write `sessions` as raw format v1 shards (`estbench.layout.raw_shard_name`) into `out` (replaced whole,
+    atomically)."""
+    n_shards = max(1, math.ceil(len(sessions) / RAW_SESSIONS_PER_SHARD))
     names = []
     with staged_folder(Path(out)) as staged:
         for shard in range(n_shards):
-            part = sessions[shard * SESSIONS_PER_SHARD : (shard + 1) * SESSIONS_PER_SHARD]
-            name = f"{prefix}-{shard:05d}-of-{n_shards:05d}.jsonl.gz"
+            part = sessions[shard * RAW_SESSIONS_PER_SHARD : (shard + 1) * RAW_SESSIONS_PER_SHARD]
+            name = raw_shard_name(prefix, shard, n_shards)
             (staged / name).write_bytes(jsonl_gz(part))
             names.append(name)
     return [Path(out) / name for name in names]

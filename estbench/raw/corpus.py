@@ -12,8 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schema
-from ..layout import LABEL_ID
-from ..schema import EMOTIONS, Task
+from ..schema import EMOTIONS, Task, label_id
 
 
 @dataclasses.dataclass
@@ -75,7 +74,7 @@ class Corpus:
 
 
 class Labeler:
-    """Label name/alias -> id, memoised (`normalize_label` is the authority; most values repeat)."""
+    """Label name/alias -> id, memoised (`schema.label_id` is the authority; most values repeat)."""
 
     def __init__(self, task: Task):
         self.task, self.cache = task, {}
@@ -84,10 +83,10 @@ class Labeler:
         try:
             return self.cache[value]
         except (KeyError, TypeError):
-            label_id = LABEL_ID[self.task.value][schema.normalize_label(self.task, value)]
+            found = label_id(self.task, value)
             if isinstance(value, str):
-                self.cache[value] = label_id
-            return label_id
+                self.cache[value] = found
+            return found
 
 
 def _transition_table() -> np.ndarray:
@@ -95,12 +94,12 @@ def _transition_table() -> np.ndarray:
     table = np.empty((len(EMOTIONS), len(EMOTIONS)), dtype=np.int8)
     for i, initial in enumerate(EMOTIONS):
         for j, current in enumerate(EMOTIONS):  # "x" is substantive, so the first utterance sets the polarity
-            table[i, j] = LABEL_ID["transition"][schema.derive_transitions([("x", initial), ("x", current)])[1]]
+            table[i, j] = label_id(Task.TRANSITION, schema.derive_transitions([("x", initial), ("x", current)])[1])
     return table
 
 
 TRANSITION_AFTER = _transition_table()
-SATISFACTION_OF = np.array([LABEL_ID["satisfaction"][schema.satisfaction_of(e)] for e in EMOTIONS], np.int8)
+SATISFACTION_OF = np.array([label_id(Task.SATISFACTION, schema.satisfaction_of(e)) for e in EMOTIONS], np.int8)
 SESSION_KEYS = ("session_id", "category", "turns", "satisfaction")  # raw format v1, session level
 TURN_KEYS = ("role", "text", "emotion", "transition", "satisfaction", "substantive")  # and per turn
 META_KEY = "meta"  # an object of the source's own fields (speaker, dialogue act, ...), at either level: ignored

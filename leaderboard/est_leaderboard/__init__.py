@@ -11,7 +11,7 @@ Modules, one job each:
 - `seeds`      rows that are not user submissions: the paper's Table 4 and the project's baselines
 - `board`      the ranked table shown on the page
 - `service`    the submission flow (limits, duplicates, validate -> score -> store) without any UI
-- `plots`      per-class F1 and confusion-matrix figures for a submission's detail view
+- `plots`      the per-class F1 figure of a submission's detail view (no confusion matrix is ever shown)
 - `ui`         the Gradio Blocks page
 """
 

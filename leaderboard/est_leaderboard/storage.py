@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     tasks           TEXT NOT NULL,   -- JSON list of the scored tasks
     public_scores   TEXT NOT NULL,   -- JSON {estbench.scoring key: float}
     private_scores  TEXT NOT NULL,
-    public_detail   TEXT NOT NULL,   -- JSON per-class report + confusion matrices
+    public_detail   TEXT NOT NULL,   -- JSON: per-class report (k-row floor), consistency, slices
     private_detail  TEXT NOT NULL,
     gold_version    TEXT NOT NULL DEFAULT '',
     identity        TEXT NOT NULL DEFAULT '',
