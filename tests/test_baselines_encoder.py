@@ -26,7 +26,7 @@ def tiny_bert(small_est, tmp_path_factory):
 def test_the_loss_falls_and_predictions_are_valid(tiny_bert, small_est):
     train = load_track(small_est, "balanced", "train")
     test = load_track(small_est, "balanced", "test")
-    args = EncoderArguments.from_recipe(model_name_or_path=str(tiny_bert), epochs=3, batch_size=16,
+    args = EncoderArguments.from_recipe(model_name_or_path=str(tiny_bert), epochs=6, batch_size=16,
                                         learning_rate=3e-3, max_length=96, device="cpu")
     model = EncoderBaseline(args).fit(train)
     first, last = sum(model.losses_[:3]) / 3, sum(model.losses_[-3:]) / 3

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "estbench"
 # estbench's layers, lowest first: a module may import only from a lower layer or from its own sub-package
 LAYERS = (
-    {"schema", "errors", "io", "cli"},
+    {"schema", "errors", "io", "cli", "agreement"},
     {"paper", "layout", "conventions", "consistency", "slices", "prompts"},
     {"scoring", "raw", "simulator", "built", "answers"},
     {"results", "convert", "significance", "gold", "hub_eval"},
