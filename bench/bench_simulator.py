@@ -1,4 +1,4 @@
-"""Speed and calibration of the simulator at paper scale.
+"""Speed and calibration of the default corpus's composer at paper scale.
 
     python bench/bench_simulator.py                      # 90,000 sessions (the paper's size), default seed
     python bench/bench_simulator.py --sessions 10000     # the embedded default corpus
@@ -41,8 +41,8 @@ utterances. No corpus whose transitions follow from its emotions can match both 
 to the emotion column, ours has more "Neutral to Neutral" and far fewer "* to Positive" transitions. It also has
 fewer "Negative to *" ones: a session's initial utterance has no transition, and the paper used nearly all of its
 Anger, Insult, Disappointment, Anxiety and Gratitude utterances (Used ~= Annotation), so those emotions cannot
-open many sessions; only Worry opens some, and the simulator lets an emotional caller's first utterance show the
-emotion rarely (the feeling follows in the next utterances)."""
+open many sessions: only Worry opens sessions here (the bank's rule 4), and a caller's other feelings follow in later
+utterances."""
 
 AVAILABILITY_NOTE = """\
 available = eligible utterances (with a transition: all three labels); the builder's balanced subset keeps

@@ -15,6 +15,7 @@ LAYERS: tuple[dict[str, str], ...] = (
         "errors": "one error-report base",
         "io": "atomic file and folder writes",
         "cli": "the command-line convention of every entry point and the options-to-flags generator",
+        "agreement": "agreement between two annotations (Cohen's kappa overall and per class)",
     },
     {
         "paper": "the paper's Tables 2-4 and the citation",

@@ -269,10 +269,6 @@ def _code_files(*folders: str) -> list[Path]:
             and (not folders or name.startswith(folders))]
 
 
-# The one private import the lead's simulator rewrite (issue 22) removes with the module that makes it.
-PRIVATE_IMPORTS_LEFT = {("estbench/simulator/corpus.py", "_Sampler")}
-
-
 def test_no_module_imports_a_private_name_of_another():
     """`from x import _name` across modules couples them through what x keeps to itself (tests may test it)."""
     found = set()
@@ -281,7 +277,7 @@ def test_no_module_imports_a_private_name_of_another():
             if isinstance(node, ast.ImportFrom):
                 found |= {(str(path.relative_to(ROOT)), alias.name) for alias in node.names
                           if alias.name.startswith("_") and not alias.name.startswith("__")}
-    assert found == PRIVATE_IMPORTS_LEFT
+    assert found == set()
 
 
 def test_the_harness_tasks_import_only_estbench_of_the_project():

@@ -1,14 +1,17 @@
-"""Simulated EST corpus: Chinese telecom customer-service dialogues in raw format v1 (SIMULATED data).
+"""The embedded default corpus: Chinese telecom customer-service calls in raw format v1, composed from an AUTHORED
+bank of episodes (not real calls).
 
-The paper's corpus is not public; this package generates a stand-in calibrated to its published statistics
-(Tables 2-3). Modules, one job each:
+The paper's corpus is not public. Until it is, the default is composed from `bank/`: episodes of calls written
+individually by the project's maintainers with machine assistance, each caller line labelled by its author, by an
+independent blind annotator, and where those two disagree by a third blind annotator whose label is final. Sessions
+combine episodes that fit one situation, and are calibrated to the paper's published statistics (Tables 2-3).
+Modules, one job each:
 
-- `labels`     the schema emotion names used as table keys
-- `story`      a session's situation (consistent facts) and the matters of each service category
-- `grammar`    the template expander, Chinese numerals and the transcription style of a call
-- `emotions`   the latent-state Markov chain over the seven emotions, driven by how each agent reply went
-- `cues`       how an emotion shows in what the caller says (explicit, implicit, contextual, situational)
-- `calls`      how a call unfolds turn by turn: the generation core
+- `episodes`   the bank's file format (`bank/README.md`): parse, compile and check the episodes
+- `labels`     the labels of every annotation pass and the final label of each line
+- `situation`  a session's facts: the value of every slot
+- `speech`     Chinese numerals and the light transcription style of a call
+- `compose`    sessions from episodes: splits of the bank, calibration, composition, rendering
 - `corpus`     seeded sessions; `writer` sharded, byte-reproducible *.jsonl.gz + the simulated.json marker;
                `stats` calibration figures; `preview` a readable view of sessions
 
@@ -16,7 +19,15 @@ The paper's corpus is not public; this package generates a stand-in calibrated t
     >>> simulator.write_corpus("raw", simulator.DEFAULT_SESSIONS, simulator.DEFAULT_SEED)  # doctest: +SKIP
 """
 
-from .corpus import DEFAULT_SEED, DEFAULT_SESSIONS, generate_session, iter_sessions
-from .writer import read_marker, write_corpus
+import importlib
 
-__all__ = ["DEFAULT_SEED", "DEFAULT_SESSIONS", "generate_session", "iter_sessions", "read_marker", "write_corpus"]
+# Imported on first use, so `python -m estbench.simulator.episodes` (the bank checker) runs without the composer.
+_EXPORTS = {"DEFAULT_SEED": "corpus", "DEFAULT_SESSIONS": "corpus", "generate_session": "corpus",
+            "iter_sessions": "corpus", "read_marker": "writer", "write_corpus": "writer"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ after an agent said them, no template residue, no substantive user wording in tw
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import sys
 from collections import Counter
@@ -68,10 +69,26 @@ class Template:
         """How many different strings this wording gives across sessions (each slot takes all of its values)."""
         return self.variants() * _product(SLOT_CARDINALITY[name] for name in self.slots())
 
-    def slots(self) -> set[str]:
+    def slots(self) -> frozenset[str]:
+        return self._slot_names
+
+    @functools.cached_property
+    def _slot_names(self) -> frozenset[str]:
         found: set[str] = set()
         _slots(self.parts, found)
-        return found
+        return frozenset(found)
+
+    @functools.cached_property
+    def required_slots(self) -> frozenset[str]:
+        """The slots every rendering of this wording says (a slot inside an optional choice may not be said)."""
+        return frozenset(_required(self.parts))
+
+    @functools.cached_property
+    def plain(self) -> str:
+        """The wording with every choice's first option and slots as neutral text (for the checks)."""
+        out: list[str] = []
+        _render(self.parts, _FirstChoice(), _PLAIN_VALUES, out)
+        return "".join(out)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +114,16 @@ def _count(parts) -> int:
     return total
 
 
+def _required(parts) -> set[str]:
+    found: set[str] = set()
+    for part in parts:
+        if type(part) is Slot:
+            found.add(part.name)
+        elif type(part) is tuple:
+            found |= set.intersection(*(_required(option) for option in part))
+    return found
+
+
 def _product(values) -> int:
     total = 1
     for value in values:
@@ -118,8 +145,12 @@ _TOKEN = re.compile(r"\[|\]|\||\{[^{}]*\}|[^\[\]|{}]+|[{}]")
 
 def compile_template(source: str) -> Template:
     """`[a|b]` choices (nested, `[|x]` optional) and `{slot}`s; raises ValueError naming what is wrong."""
-    stack: list[list[list]] = [[[]]]  # choice groups: each a list of options, each option a list of parts
+    if not any(c in source for c in "[]|{}"):
+        return Template(source, (source,))
+    # stack of open groups; each group is a list of options, each option a list of parts (adjacent text merged)
+    stack: list[list[list]] = [[[]]]
     for token in _TOKEN.findall(source):
+        option = stack[-1][-1]
         if token == "[":
             stack.append([[]])
         elif token == "|":
@@ -130,31 +161,23 @@ def compile_template(source: str) -> Template:
             if len(stack) == 1:
                 raise ValueError("unbalanced ']'")
             options = stack.pop()
-            stack[-1][-1].append(tuple(tuple(_merge(option)) for option in options))
-        elif token.startswith("{") and token.endswith("}") and len(token) > 2:
+            stack[-1][-1].append(tuple(tuple(o) for o in options))
+        elif token[0] == "{":
             name = token[1:-1]
+            if len(token) < 3 or token[-1] != "}":
+                raise ValueError(f"stray {token!r}")
             if name not in SLOTS:
                 raise ValueError(f"unknown slot {{{name}}}")
-            stack[-1][-1].append(Slot(name))
-        elif token in "{}":
+            option.append(Slot(name))
+        elif token == "}":
             raise ValueError(f"stray {token!r}")
+        elif option and type(option[-1]) is str:
+            option[-1] += token
         else:
-            stack[-1][-1].append(token)
+            option.append(token)
     if len(stack) != 1:
         raise ValueError("unbalanced '['")
-    if len(stack[0]) != 1:
-        raise ValueError("'|' outside a [..] group")
-    return Template(source, tuple(_merge(stack[0][0])))
-
-
-def _merge(parts: list) -> list:
-    merged: list = []
-    for part in parts:
-        if type(part) is str and merged and type(merged[-1]) is str:
-            merged[-1] += part
-        else:
-            merged.append(part)
-    return merged
+    return Template(source, tuple(stack[0][0]))
 
 
 # --- episodes ----------------------------------------------------------------------------------------------------
@@ -304,9 +327,9 @@ def _finish(data: dict, path: str) -> tuple[Episode | None, list[str]]:
         for wording in turn.wordings:
             if _RESIDUE.search(_plain(wording)):
                 problems.append(f"{at}: markup or Latin letters left in {wording.source!r}")
-        if turn.role == "agent":
-            for wording in turn.wordings:
-                said_by_agent |= wording.slots() & AGENT_SLOTS
+        if turn.role == "agent":  # a fact is established once every way the agent may say the line says it
+            if turn.wordings:
+                said_by_agent |= frozenset.intersection(*(w.required_slots for w in turn.wordings)) & AGENT_SLOTS
             continue
         if len(turn.wordings) < 2:
             problems.append(f"{at}: a user line needs at least two wordings ('wording || wording')")
@@ -329,10 +352,7 @@ def _finish(data: dict, path: str) -> tuple[Episode | None, list[str]]:
 
 
 def _plain(template: Template) -> str:
-    """The wording with every choice's first option and slots as neutral text (for the checks above)."""
-    out: list[str] = []
-    _render(template.parts, _FirstChoice(), _PLAIN_VALUES, out)
-    return "".join(out)
+    return template.plain
 
 
 class _FirstChoice:
@@ -347,6 +367,17 @@ class _PlainValues(dict):
 
 
 _PLAIN_VALUES = _PlainValues()
+
+
+# What a rendered line of the corpus must never hold: template or markup characters (the [num] mask aside), and a
+# number that came out empty ("这都第次了", "报了次").
+_RENDERED_RESIDUE = re.compile(r"[<>{}|]|\[(?!num\])|(?<!\[num)\]|第[次遍个天回]|[了过][次遍](?![数])|(?<![A-Za-z])(?:None|nan)(?![A-Za-z])")
+
+
+def rendered_residue(text: str) -> str | None:
+    """The first piece of template residue or missing number in a rendered line, or None when it is clean."""
+    found = _RENDERED_RESIDUE.search(text)
+    return found.group(0) if found else None
 
 
 def bank_files(folder: str | Path = BANK_DIR) -> list[Path]:

@@ -68,7 +68,7 @@ SLOT_CARDINALITY: dict[str, int] = {
     "month": len(MONTHS), "charge": len(CHARGES), "charge_fee": len(CHARGE_FEES), "charge_total": 60,
     "speed": len(SPEEDS), "country": len(COUNTRIES), "city": len(CITIES), "count": 4, "num": 1, "agent_id": 9000,
     "eta": len(ETAS), "new_plan": len(NEW_PLANS), "new_fee": len(FEES), "balance": 260, "arrears": 80,
-    "points": 93, "refund": 40, "pack_fee": len(PACKS), "pack_gb": len(PACKS),
+    "points": 84, "refund": 40, "pack_fee": len(PACKS), "pack_gb": len(PACKS),
 }
 
 
@@ -142,7 +142,7 @@ def draw_situation(rng: random.Random) -> dict[str, str]:
         "new_fee": amount(rng, new_fee),
         "balance": amount(rng, rng.randint(1, 260)),
         "arrears": amount(rng, rng.randint(3, 80)),
-        "points": amount(rng, rng.randint(3, 95) * 100),
+        "points": amount(rng, rng.randint(12, 95) * 100),
         "refund": amount(rng, charge_fee * rng.randint(1, 3) if rng.random() < 0.6 else rng.randint(5, 50)),
         "pack_fee": amount(rng, pack_fee),
         "pack_gb": zh_number(pack_gb),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 import re
 
+from ..schema import is_substantive
+
 _DIGITS = "零一二三四五六七八九"
 
 
@@ -59,15 +61,20 @@ class Transcript:
         return cls(rng, fillers=0.02, repeats=0.0, run_on=rng.choice((0.0, 0.1)), misheard=0.0)
 
     def say(self, text: str) -> str:
+        said = self._style(text)
+        # a touch never turns a greeting into content or back: the session's anchor stays where the author put it
+        return said if said == text or is_substantive(said) == is_substantive(text) else text
+
+    def _style(self, text: str) -> str:
         rng = self.rng
+        if rng.random() < self.repeats and len(text) >= 4 and not text[:2].isascii() and text[0] not in "[，":
+            text = text[0] + text  # "我我想问一下"
         if rng.random() < self.fillers:
             clauses = _CLAUSE_END.split(text)
             k = rng.randrange(len(clauses))
             if clauses[k][:1] not in ("", "[") and len(clauses[k]) >= 4:
                 clauses[k] = rng.choice(FILLERS) + clauses[k]
                 text = "".join(clauses)
-        if rng.random() < self.repeats and len(text) >= 4 and not text[:2].isascii() and text[0] not in "[，":
-            text = text[0] + text  # "我我想问一下"
         if rng.random() < self.misheard:
             words = [w for w in MISHEARD if w in text]
             if words:

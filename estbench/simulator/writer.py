@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..io import jsonl_gz, write_atomically
+from .compose import plans
 from .corpus import generate_session
 
 SESSIONS_PER_SHARD = 2_500
@@ -93,7 +94,8 @@ def write_corpus(
     bounds = [n_sessions * i // shards for i in range(shards + 1)]
     tasks = [(str(out / shard_name(i, shards)), seed, bounds[i], bounds[i + 1]) for i in range(shards)]
 
-    bar = tqdm(total=n_sessions, unit="session", desc="simulating", disable=not progress)
+    plans()  # solved once here, so forked workers inherit it instead of each solving it again
+    bar = tqdm(total=n_sessions, unit="session", desc="composing", disable=not progress)
     try:
         if workers == 1 or shards == 1:
             for task in tasks:
